@@ -1,0 +1,99 @@
+import { Command, CommanderError, Option } from 'commander';
+import { App, type GlobalOptions } from './app.js';
+import { initCommand } from './commands/init/command.js';
+import { inviteCommand } from './commands/invite/command.js';
+import { listCommand } from './commands/list/command.js';
+import { membersCommand } from './commands/members/command.js';
+import { outboxCommand } from './commands/outbox/command.js';
+import { resendCommand } from './commands/resend/command.js';
+import { revokeCommand } from './commands/revoke/command.js';
+import { showCommand } from './commands/show/command.js';
+import type { Deps } from './deps.js';
+import { CliError, ExitCode } from './errors.js';
+import { colorLevel, makeChalk } from './color.js';
+
+export function buildProgram(deps: Deps, makeApp: (command: Command) => App): Command {
+  const program = new Command('cerby-guests')
+    .description("Invite and manage a Cerby workspace's guest users from the terminal.")
+    .version(deps.version, '-V, --version', 'print the version')
+    .option('--db <path>', 'the store (env CERBY_GUESTS_DB; default ./cerby-guests.db)')
+    .option('--smtp <url>', 'SMTP server, e.g. smtp://user@host:587 (env CERBY_GUESTS_SMTP_URL; default: write .eml files to the outbox folder)')
+    .option('--smtp-password-file <file>', 'read the SMTP password from this 0600 file (env CERBY_GUESTS_SMTP_PASSWORD_FILE)')
+    .option('--as <email>', 'act as this member (env CERBY_GUESTS_ACTOR; default the workspace owner)')
+    .option('--json', 'print results as JSON')
+    .addOption(new Option('--no-color', 'no color (also NO_COLOR=1)'))
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 done, 1 failure, 2 bad usage or input, 3 partly done, 4 not permitted, 130 cancelled.
+
+Get started:
+  $ cerby-guests init --workspace Acme --owner owner@acme.example
+  $ cerby-guests invite guest@partner.example --message "Welcome aboard"
+  $ cerby-guests list`,
+    );
+
+  for (const command of [
+    initCommand(makeApp),
+    membersCommand(makeApp),
+    inviteCommand(makeApp),
+    resendCommand(makeApp),
+    revokeCommand(makeApp),
+    listCommand(makeApp),
+    showCommand(makeApp),
+    outboxCommand(makeApp),
+  ]) {
+    program.addCommand(command);
+  }
+  return program;
+}
+
+/** Applies the same error handling to every command: commander never exits the process itself. */
+function configureTree(command: Command, deps: Deps, errorPrefix: (s: string) => string): void {
+  command.exitOverride();
+  command.configureOutput({
+    writeOut: (s) => deps.io.stdout.write(s),
+    writeErr: (s) => deps.io.stderr.write(s),
+    outputError: (s, write) => write(errorPrefix(s.replace(/^error: /, ''))),
+  });
+  for (const sub of command.commands) configureTree(sub, deps, errorPrefix);
+}
+
+/**
+ * Runs one command line and returns its exit code. Every expected error becomes one stderr
+ * line and its code from SPEC §9 here, and only here; a stack trace only with CERBY_GUESTS_DEBUG=1.
+ */
+export async function runCli(argv: readonly string[], deps: Deps): Promise<number> {
+  let app: App | undefined;
+  const makeApp = (command: Command): App => {
+    app ??= new App(deps, command.optsWithGlobals<GlobalOptions>());
+    return app;
+  };
+  const colorErr = makeChalk(colorLevel(deps.io.stderrIsTTY, deps.env, argv.includes('--no-color') ? false : undefined));
+  const prefix = (message: string) => `${colorErr.red('cerby-guests:')} ${message}`;
+  const program = buildProgram(deps, makeApp);
+  configureTree(program, deps, prefix);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return app?.exitCode ?? ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+        return ExitCode.ok;
+      }
+      // commander.executeSubCommandAsync etc. never happen here; everything else is usage.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof CliError) {
+      deps.io.stderr.write(`${prefix(error.message)}\n`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    deps.io.stderr.write(`${prefix(`unexpected error: ${message.split('\n')[0]}`)}\n`);
+    if (deps.env.CERBY_GUESTS_DEBUG === '1' && error instanceof Error && error.stack) deps.io.stderr.write(`${error.stack}\n`);
+    return ExitCode.failure;
+  } finally {
+    app?.close();
+  }
+}

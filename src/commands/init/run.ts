@@ -1,0 +1,77 @@
+import type { App } from '../../app.js';
+import { UsageError } from '../../errors.js';
+import { newHmacKey, newInstanceId } from '../../secrets.js';
+import { iso } from '../../time.js';
+import { emailKey, formatDuration, nameProblem, parseDuration, requireEmail } from '../../validate.js';
+
+export interface InitOptions {
+  workspace: string;
+  owner: string;
+  signInUrl?: string;
+  from?: string;
+  inviteTtl?: string;
+}
+
+export interface InitResult {
+  workspace: string;
+  owner: string;
+  signInUrl: string;
+  sender: string;
+  inviteTtl: string;
+  db: string;
+}
+
+export const DEFAULT_SIGN_IN_URL = 'https://app.cerby.com';
+const DEFAULT_TTL = '7d';
+
+export function validateWorkspaceName(name: string): string {
+  const trimmed = name.trim();
+  if (!trimmed) throw new UsageError('invalid --workspace: the name is empty');
+  const problem = nameProblem(trimmed, 'workspace name');
+  if (problem) throw new UsageError(`invalid --workspace: ${problem}`);
+  return trimmed;
+}
+
+export function validateSignInUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`invalid --sign-in-url ${JSON.stringify(text.slice(0, 80))}: not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UsageError('invalid --sign-in-url: it must start with https://');
+  }
+  if (url.username || url.password) throw new UsageError('invalid --sign-in-url: it must not contain a user or password');
+  return url.toString().replace(/\/$/, '');
+}
+
+/** Creates the store, the workspace and its first owner. Refuses to run twice on one store. */
+export function runInit(options: InitOptions, app: App): InitResult {
+  const workspace = validateWorkspaceName(options.workspace);
+  const owner = requireEmail(options.owner.trim(), '--owner address');
+  const signInUrl = validateSignInUrl(options.signInUrl ?? DEFAULT_SIGN_IN_URL);
+  const sender = requireEmail((options.from ?? `no-reply@${owner.slice(owner.lastIndexOf('@') + 1)}`).trim(), '--from address');
+  const ttlSeconds = parseDuration(options.inviteTtl ?? DEFAULT_TTL, '--invite-ttl');
+
+  const store = app.createStore();
+  const existing = store.getWorkspace();
+  if (existing) {
+    throw new UsageError(`${app.dbPath} already holds the workspace ${JSON.stringify(existing.name)}; nothing was changed`);
+  }
+  const at = iso(app.now());
+  store.write(() => {
+    store.createWorkspace({
+      name: workspace,
+      signInUrl,
+      sender,
+      inviteTtlSeconds: ttlSeconds,
+      hmacKey: newHmacKey(),
+      instanceId: newInstanceId(),
+      createdAt: at,
+    });
+    store.addMember(owner, emailKey(owner), 'owner', null, at);
+    store.audit({ at, actor: owner, action: 'init', target: emailKey(owner), detail: { workspace } });
+  });
+  return { workspace, owner, signInUrl, sender, inviteTtl: formatDuration(ttlSeconds), db: app.dbPath };
+}

@@ -1,0 +1,105 @@
+import type { App } from '../../app.js';
+import type { SendJob } from '../../delivery/deliver.js';
+import { UsageError } from '../../errors.js';
+import { countOutcomes, deliverAndReport, type AddressResult, type RunReport } from '../../invites/outcome.js';
+import { recordInviteSend } from '../../invites/record.js';
+import { requirePermission } from '../../permissions.js';
+import type { Store } from '../../store/store.js';
+import type { Guest } from '../../store/types.js';
+import { iso } from '../../time.js';
+import { emailKey, requireEmail, requireMessage, requireName } from '../../validate.js';
+
+export interface InviteOptions {
+  emails: string[];
+  name?: string;
+  familyName?: string;
+  message?: string;
+  dryRun?: boolean;
+}
+
+type Plan =
+  | { kind: 'new'; email: string }
+  | { kind: 'again'; email: string; guest: Guest; why: string }
+  | { kind: 'skip' | 'refuse'; email: string; reason: string };
+
+/** Decides what inviting one address means, from what the store knows of it (SPEC §2). */
+export function planInvite(store: Store, email: string, now: string): Plan {
+  const key = emailKey(email);
+  const member = store.findMember(key);
+  if (member) return { kind: 'refuse', email, reason: `already a member of the workspace (${member.role})` };
+  const guest = store.findGuest(key);
+  if (!guest) return { kind: 'new', email };
+  if (guest.status === 'joined') return { kind: 'refuse', email: guest.email, reason: 'already joined the workspace as a guest' };
+  if (guest.status === 'revoked') return { kind: 'again', email: guest.email, guest, why: 'the previous invite was revoked' };
+  if (guest.expiresAt <= now) return { kind: 'again', email: guest.email, guest, why: 'the previous invite expired' };
+  return {
+    kind: 'skip',
+    email: guest.email,
+    reason: `already has a pending invite (expires ${guest.expiresAt}); use \`cerby-guests resend ${guest.email}\` to send a new one`,
+  };
+}
+
+/** Validates every address first: a bad one stops the run before anything is stored. */
+export function validateAddresses(emails: readonly string[]): string[] {
+  if (emails.length === 0) throw new UsageError('give at least one email address to invite');
+  const seen = new Set<string>();
+  const unique: string[] = [];
+  for (const raw of emails) {
+    const email = requireEmail(raw.trim());
+    const key = emailKey(email);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    unique.push(email);
+  }
+  return unique;
+}
+
+export async function runInvite(options: InviteOptions, app: App): Promise<RunReport> {
+  const emails = validateAddresses(options.emails);
+  const name = requireName(options.name, '--name') ?? null;
+  const familyName = requireName(options.familyName, '--family-name') ?? null;
+  const message = requireMessage(options.message) ?? null;
+  if ((name || familyName) && emails.length > 1) throw new UsageError('--name and --family-name apply to one address at a time');
+
+  const store = app.store();
+  const workspace = app.workspace();
+  const actor = app.actor();
+  requirePermission(actor, 'invite');
+
+  const now = app.now();
+  const results: AddressResult[] = [];
+  const jobs: { job: SendJob; result: AddressResult }[] = [];
+
+  const record = () => {
+    for (const email of emails) {
+      const plan = planInvite(store, email, iso(now));
+      if (plan.kind === 'skip') {
+        results.push({ email: plan.email, outcome: 'skipped', reason: plan.reason });
+      } else if (plan.kind === 'refuse') {
+        results.push({ email: plan.email, outcome: 'failed', reason: plan.reason });
+      } else if (options.dryRun) {
+        results.push({ email: plan.email, outcome: 'would-invite', reason: plan.kind === 'again' ? plan.why : undefined });
+      } else {
+        const sent = recordInviteSend(store, workspace, now, {
+          email: plan.email,
+          name: name ?? (plan.kind === 'again' ? plan.guest.name : null),
+          familyName: familyName ?? (plan.kind === 'again' ? plan.guest.familyName : null),
+          message,
+          actor: actor.email,
+          invitedVia: 'members',
+          existing: plan.kind === 'again' ? plan.guest : undefined,
+          action: 'invite',
+        });
+        const result: AddressResult = { email: plan.email, outcome: 'invited', expiresAt: sent.expiresAt };
+        results.push(result);
+        jobs.push({ job: { outboxId: sent.outboxId, tempPassword: sent.tempPassword }, result });
+      }
+    }
+  };
+  // All invites of one run and their emails are stored in one transaction, before any SMTP traffic.
+  if (options.dryRun) record();
+  else store.write(record);
+
+  await deliverAndReport(app, workspace, jobs);
+  return { dryRun: options.dryRun === true, results, counts: countOutcomes(results) };
+}

@@ -1,0 +1,51 @@
+import type { App } from '../../app.js';
+import { UsageError } from '../../errors.js';
+import { requireCanGrant, requirePermission } from '../../permissions.js';
+import { MEMBER_ROLES, type Member, type MemberRole } from '../../store/types.js';
+import { iso } from '../../time.js';
+import { emailKey, requireEmail } from '../../validate.js';
+
+export function parseMemberRole(text: string): MemberRole {
+  if ((MEMBER_ROLES as readonly string[]).includes(text)) return text as MemberRole;
+  if (text === 'guest') throw new UsageError('guests are not added as members: use `cerby-guests invite EMAIL`');
+  throw new UsageError(`unknown role ${JSON.stringify(text.slice(0, 40))}: use one of ${MEMBER_ROLES.join(', ')}`);
+}
+
+export interface MemberAdded {
+  email: string;
+  role: MemberRole;
+  change: 'added' | 'updated' | 'unchanged';
+}
+
+export function runMembersAdd(emailArg: string, roleArg: string, app: App): MemberAdded {
+  const email = requireEmail(emailArg.trim());
+  const role = parseMemberRole(roleArg);
+  const store = app.store();
+  app.workspace();
+  const actor = app.actor();
+  requireCanGrant(actor, role);
+  const key = emailKey(email);
+  if (store.findGuest(key)) throw new UsageError(`${email} is a guest of this workspace; a guest cannot also be a member`);
+  const at = iso(app.now());
+  return store.write(() => {
+    const existing = store.findMember(key);
+    if (existing?.role === role) return { email: existing.email, role, change: 'unchanged' as const };
+    if (existing) {
+      if (existing.role === 'owner' && store.listMembers().filter((m) => m.role === 'owner').length === 1) {
+        throw new UsageError(`${existing.email} is the only owner; add another owner first`);
+      }
+      requireCanGrant(actor, existing.role);
+      store.setMemberRole(key, role);
+    } else {
+      store.addMember(email, key, role, actor.email, at);
+    }
+    store.audit({ at, actor: actor.email, action: existing ? 'member.role' : 'member.add', target: key, detail: { role } });
+    return { email: existing?.email ?? email, role, change: existing ? ('updated' as const) : ('added' as const) };
+  });
+}
+
+export function runMembersList(app: App): Member[] {
+  app.workspace();
+  requirePermission(app.actor(), 'members.list');
+  return app.store().listMembers();
+}

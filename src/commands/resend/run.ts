@@ -1,0 +1,80 @@
+import type { App } from '../../app.js';
+import type { SendJob } from '../../delivery/deliver.js';
+import { UsageError } from '../../errors.js';
+import { countOutcomes, deliverAndReport, type AddressResult, type RunReport } from '../../invites/outcome.js';
+import { recordInviteSend } from '../../invites/record.js';
+import { requirePermission } from '../../permissions.js';
+import type { Guest } from '../../store/types.js';
+import { addSeconds, iso } from '../../time.js';
+import { emailKey, parseDuration } from '../../validate.js';
+import { validateAddresses } from '../invite/run.js';
+
+export interface ResendOptions {
+  emails: string[];
+  allPending?: boolean;
+  olderThan?: string;
+  dryRun?: boolean;
+}
+
+/** Why a guest's invite cannot be resent, or undefined when it can (pending or expired). */
+export function resendRefusal(guest: Guest | undefined, email: string): string | undefined {
+  if (!guest) return `no invite for ${email}: invite them first with \`cerby-guests invite ${email}\``;
+  if (guest.status === 'joined') return 'has already joined; there is no invite to resend';
+  if (guest.status === 'revoked') return `the invite was revoked; invite them again with \`cerby-guests invite ${guest.email}\``;
+  return undefined;
+}
+
+/**
+ * Sends a new invite: a new temporary password (the old one stops working), a new lifetime,
+ * a new Message-ID. Works for expired invites too.
+ */
+export async function runResend(options: ResendOptions, app: App): Promise<RunReport> {
+  if (options.allPending && options.emails.length > 0) throw new UsageError('give email addresses or --all-pending, not both');
+  if (!options.allPending && options.olderThan) throw new UsageError('--older-than goes with --all-pending');
+  if (!options.allPending && options.emails.length === 0) throw new UsageError('give the addresses to resend to, or --all-pending');
+  const emails = options.allPending ? [] : validateAddresses(options.emails);
+  const olderThan = options.olderThan ? parseDuration(options.olderThan, '--older-than') : undefined;
+
+  const store = app.store();
+  const workspace = app.workspace();
+  const actor = app.actor();
+  requirePermission(actor, 'resend');
+  const now = app.now();
+  const results: AddressResult[] = [];
+  const jobs: { job: SendJob; result: AddressResult }[] = [];
+
+  const record = () => {
+    const targets: { email: string; guest: Guest | undefined }[] = options.allPending
+      ? store
+          .resendableGuests(olderThan === undefined ? null : iso(addSeconds(now, -olderThan)))
+          .map((guest) => ({ email: guest.email, guest }))
+      : emails.map((email) => ({ email, guest: store.findGuest(emailKey(email)) }));
+    for (const { email, guest } of targets) {
+      const refusal = resendRefusal(guest, email);
+      if (refusal || !guest) {
+        results.push({ email: guest?.email ?? email, outcome: 'failed', reason: refusal });
+      } else if (options.dryRun) {
+        results.push({ email: guest.email, outcome: 'would-resend' });
+      } else {
+        const sent = recordInviteSend(store, workspace, now, {
+          email: guest.email,
+          name: guest.name,
+          familyName: guest.familyName,
+          message: guest.message,
+          actor: actor.email,
+          invitedVia: guest.invitedVia,
+          existing: guest,
+          action: 'resend',
+        });
+        const result: AddressResult = { email: guest.email, outcome: 'resent', expiresAt: sent.expiresAt };
+        results.push(result);
+        jobs.push({ job: { outboxId: sent.outboxId, tempPassword: sent.tempPassword }, result });
+      }
+    }
+  };
+  if (options.dryRun) record();
+  else store.write(record);
+
+  await deliverAndReport(app, workspace, jobs, options.allPending ? 4 : 1);
+  return { dryRun: options.dryRun === true, results, counts: countOutcomes(results) };
+}

@@ -1,0 +1,40 @@
+import type { App } from '../../app.js';
+import { UsageError } from '../../errors.js';
+import { requirePermission } from '../../permissions.js';
+import type { AuditEntry, GuestListRow } from '../../store/types.js';
+import { iso } from '../../time.js';
+import { emailKey, requireEmail } from '../../validate.js';
+
+export interface GuestDetails extends GuestListRow {
+  invitedVia: string;
+  message: string | null;
+  revokedAt: string | null;
+  messages: { messageId: string; sendNumber: number; state: string; attempts: number; sentAt: string | null; lastError: string | null; file: string | null }[];
+  history: AuditEntry[];
+}
+
+export function runShow(emailArg: string, app: App): GuestDetails {
+  const email = requireEmail(emailArg.trim());
+  const store = app.store();
+  app.workspace();
+  requirePermission(app.actor(), 'show');
+  const guest = store.findGuest(emailKey(email));
+  if (!guest) throw new UsageError(`no guest ${email} in this workspace`);
+  const row = store.listGuests({ search: guest.email, now: iso(app.now()) }).find((r) => emailKey(r.email) === emailKey(guest.email))!;
+  return {
+    ...row,
+    invitedVia: guest.invitedVia,
+    message: guest.message,
+    revokedAt: guest.revokedAt,
+    messages: store.guestMessages(guest.id).map((m) => ({
+      messageId: m.messageId,
+      sendNumber: m.sendNumber,
+      state: m.state,
+      attempts: m.attempts,
+      sentAt: m.sentAt,
+      lastError: m.lastError,
+      file: m.filePath,
+    })),
+    history: store.auditFor(emailKey(guest.email)),
+  };
+}

@@ -1,0 +1,36 @@
+import type { Readable, Writable } from 'node:stream';
+import type { ChalkInstance } from 'chalk';
+import type { Prompter } from './prompter.js';
+
+/** Everything a command may touch of the outside world, built once in `src/main.ts`. */
+export interface IO {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  /** Terminal width for tables and progress bars; undefined when not a terminal. */
+  columns?: number;
+}
+
+export interface Deps {
+  io: IO;
+  prompter: Prompter;
+  /** The clock. Injected so expiry, durations and TOTP are testable. */
+  now: () => Date;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Version printed by --version. */
+  version: string;
+}
+
+/** Per-invocation context: deps plus what the global flags decided. */
+export interface Ctx extends Deps {
+  /** For stdout. */
+  color: ChalkInstance;
+  /** For stderr: the two streams can differ (e.g. `list | less`). */
+  colorErr: ChalkInstance;
+  json: boolean;
+  dbPath: string;
+}

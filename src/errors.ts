@@ -1,0 +1,50 @@
+/**
+ * Typed errors. Each carries the exit code of SPEC §9; `src/cli.ts` is the one
+ * place that turns them into a stderr line and an exit code.
+ */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  partial: 3,
+  notPermitted: 4,
+  cancelled: 130,
+} as const;
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad usage or bad input: unknown flag, invalid email, unreadable file. Exit 2. */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+  }
+}
+
+/** A role check refused the action; nothing was changed. Exit 4. */
+export class NotPermittedError extends CliError {
+  constructor(message: string) {
+    super(message, ExitCode.notPermitted);
+  }
+}
+
+/** The work could not be done (SMTP unreachable, store error…). Exit 1. */
+export class FailureError extends CliError {
+  constructor(message: string) {
+    super(message, ExitCode.failure);
+  }
+}
+
+/** Ctrl-C at a prompt. Exit 130. */
+export class CancelledError extends CliError {
+  constructor(message = 'cancelled') {
+    super(message, ExitCode.cancelled);
+  }
+}

@@ -1,0 +1,121 @@
+import type { App } from '../app.js';
+import { deliverMessages, type DeliveryResult, type SendJob } from '../delivery/deliver.js';
+import { FailureError } from '../errors.js';
+import type { Workspace } from '../store/types.js';
+
+/** What happened to one address in an invite, resend or revoke run. */
+export interface AddressResult {
+  email: string;
+  outcome: 'invited' | 'resent' | 'revoked' | 'skipped' | 'failed' | 'would-invite' | 'would-resend' | 'would-revoke';
+  /** Why it was skipped or failed, or what the server said. */
+  reason?: string;
+  delivery?: 'sent' | 'queued' | 'failed' | 'unknown';
+  file?: string;
+  expiresAt?: string;
+}
+
+export interface RunReport {
+  dryRun: boolean;
+  results: AddressResult[];
+  counts: Record<string, number>;
+}
+
+export function countOutcomes(results: readonly AddressResult[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+  return counts;
+}
+
+/** Sends recorded messages and folds each delivery into its address's result. */
+export async function deliverAndReport(
+  app: App,
+  workspace: Workspace,
+  jobs: { job: SendJob; result: AddressResult }[],
+  concurrency = 1,
+): Promise<void> {
+  if (jobs.length === 0) return;
+  const byId = new Map(jobs.map(({ job, result }) => [job.outboxId, result]));
+  const apply = (d: DeliveryResult) => {
+    const result = byId.get(d.outboxId);
+    if (!result) return;
+    if (d.outcome === 'skipped') {
+      result.delivery = 'queued';
+      result.reason = d.detail;
+      return;
+    }
+    result.delivery = d.outcome;
+    if (d.filePath) result.file = d.filePath;
+    if (d.outcome !== 'sent') result.reason = d.detail;
+  };
+  try {
+    await deliverMessages(
+      { store: app.store(), mailer: app.mailer(concurrency), now: app.now, workspace },
+      jobs.map((j) => j.job),
+      { ...app.deliveryOptions(concurrency), onResult: apply },
+    );
+  } catch (error) {
+    if (error instanceof FailureError) {
+      for (const { result } of jobs) {
+        if (!result.delivery) {
+          result.delivery = 'queued';
+          result.reason = 'not sent: the run stopped';
+        }
+      }
+      throw new FailureError(`${error.message}; the invites are saved and queued: fix the SMTP settings, then run \`cerby-guests outbox flush\``);
+    }
+    throw error;
+  }
+}
+
+/**
+ * One stderr line per address, then the exit code (SPEC §9): 0 when all were done or had
+ * nothing to do, 2 when nothing could be done because of the input, 1 when delivery failed,
+ * 3 when a run over several addresses was partly done.
+ */
+export function reportResults(app: App, report: RunReport): number {
+  const c = app.colorErr;
+  for (const r of report.results) {
+    switch (r.outcome) {
+      case 'invited':
+      case 'resent': {
+        const verb = r.outcome === 'invited' ? 'Invite' : 'New invite';
+        if (r.delivery === 'sent') {
+          app.success(r.file ? `${verb} for ${r.email} written to ${r.file} (no SMTP configured)` : `${verb} sent to ${r.email}`);
+        } else {
+          app.io.stderr.write(
+            `${c.red('✗')} ${verb} for ${r.email} saved but not sent (delivery ${r.delivery ?? 'queued'}): ${r.reason ?? 'unknown reason'}\n`,
+          );
+        }
+        break;
+      }
+      case 'revoked':
+        app.success(`Revoked the invite of ${r.email}: its temporary password no longer works`);
+        break;
+      case 'would-invite':
+      case 'would-resend':
+      case 'would-revoke':
+        app.info(`${c.cyan('·')} would ${r.outcome.slice(6)} ${r.email}${r.reason ? ` (${r.reason})` : ''}`);
+        break;
+      case 'skipped':
+        app.info(`${c.yellow('-')} skipped ${r.email}: ${r.reason}`);
+        break;
+      case 'failed':
+        app.io.stderr.write(`${c.red('✗')} ${r.email}: ${r.reason}\n`);
+        break;
+    }
+  }
+  const queued = report.results.filter((r) => r.delivery === 'queued').length;
+  if (queued > 0) app.info(`${queued} invite(s) are saved and queued: run \`cerby-guests outbox flush\` to send them`);
+  if (app.json) app.io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (report.dryRun) app.info('dry run: nothing was stored or sent');
+  return exitCodeFor(report.results);
+}
+
+export function exitCodeFor(results: readonly AddressResult[]): number {
+  const refused = results.filter((r) => r.outcome === 'failed').length;
+  const undelivered = results.filter((r) => (r.outcome === 'invited' || r.outcome === 'resent') && r.delivery !== 'sent').length;
+  const bad = refused + undelivered;
+  if (bad === 0) return 0;
+  if (bad === results.length) return undelivered > 0 ? 1 : 2;
+  return 3;
+}

@@ -1,0 +1,70 @@
+import fs from 'node:fs';
+import { UsageError } from '../errors.js';
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  /** Implicit TLS (smtps://). */
+  secure: boolean;
+  /** Refuse to send without STARTTLS: the default for any host that is not loopback. */
+  requireTLS: boolean;
+  rejectUnauthorized: boolean;
+  user?: string;
+  pass?: string;
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/**
+ * Parses an SMTP URL of nodemailer's form (`smtp://user@host:587`, `smtps://host:465`).
+ * Query options: `requireTLS=false` allows plain SMTP to a non-loopback host;
+ * `rejectUnauthorized=false` accepts a self-signed certificate.
+ */
+export function parseSmtpUrl(text: string, passwordFile?: string): SmtpConfig {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError('invalid SMTP URL: expected smtp://[user@]host[:port] or smtps://…');
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+    throw new UsageError(`invalid SMTP URL: the scheme must be smtp:// or smtps://, not ${url.protocol}//`);
+  }
+  if (!url.hostname) throw new UsageError('invalid SMTP URL: no host');
+  const secure = url.protocol === 'smtps:';
+  const port = url.port ? Number(url.port) : secure ? 465 : 587;
+  const params = url.searchParams;
+  const config: SmtpConfig = {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port,
+    secure,
+    requireTLS: !secure && params.get('requireTLS') !== 'false' && !isLoopback(url.hostname),
+    rejectUnauthorized: params.get('rejectUnauthorized') !== 'false',
+  };
+  if (url.username) config.user = decodeURIComponent(url.username);
+  if (url.password) config.pass = decodeURIComponent(url.password);
+  if (passwordFile) config.pass = readPasswordFile(passwordFile);
+  return config;
+}
+
+function readPasswordFile(file: string): string {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new UsageError(`cannot read the SMTP password file ${file}`);
+  }
+  if (stat.mode & 0o077) {
+    throw new UsageError(`the SMTP password file ${file} must be mode 0600 (it is ${(stat.mode & 0o777).toString(8).padStart(4, '0')})`);
+  }
+  return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+}
+
+/** The URL without its password: safe to print. */
+export function describeSmtp(config: SmtpConfig): string {
+  const user = config.user ? `${encodeURIComponent(config.user)}@` : '';
+  return `${config.secure ? 'smtps' : 'smtp'}://${user}${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+}

@@ -1,0 +1,37 @@
+/**
+ * The process boundary: the only module that reads `process` and the real clock.
+ * It builds the dependencies once and hands them to `runCli`.
+ */
+import { createRequire } from 'node:module';
+import { runCli } from './cli.js';
+import type { Deps } from './deps.js';
+import { createPrompter } from './prompter.js';
+
+export async function main(): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const { version } = require('../package.json') as { version: string };
+  const stdinIsTTY = process.stdin.isTTY === true;
+  const stdoutIsTTY = process.stdout.isTTY === true;
+  const deps: Deps = {
+    io: {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      stdinIsTTY,
+      stdoutIsTTY,
+      stderrIsTTY: process.stderr.isTTY === true,
+      columns: process.stderr.columns,
+    },
+    prompter: createPrompter({ stdin: process.stdin, stderr: process.stderr, interactive: stdinIsTTY && stdoutIsTTY }),
+    now: () => new Date(),
+    env: process.env,
+    cwd: process.cwd(),
+    version,
+  };
+  // A closed pipe (`list | head`) is not an error worth a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+  process.exitCode = await runCli(process.argv.slice(2), deps);
+}

@@ -1,0 +1,88 @@
+import Table from 'cli-table3';
+import type { Ctx } from '../deps.js';
+
+export interface Column<T> {
+  key: keyof T & string;
+  header: string;
+  /** Shown on a terminal table; all columns go to TSV/CSV/JSON. */
+  terminal?: boolean;
+  format?: (value: unknown, row: T) => string;
+}
+
+export type OutputFormat = 'table' | 'tsv' | 'json' | 'csv';
+
+export function outputFormat(ctx: Ctx, csv = false): OutputFormat {
+  if (ctx.json) return 'json';
+  if (csv) return 'csv';
+  return ctx.io.stdoutIsTTY ? 'table' : 'tsv';
+}
+
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return String(value);
+}
+
+// A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One CSV field: formula prefixes neutralised with a leading apostrophe, RFC 4180 quoting. */
+export function csvField(value: unknown): string {
+  let text = cell(value);
+  if (FORMULA_START.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Terminal cells never carry raw control characters (escape sequences) from stored data. */
+function safeForTerminal(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+export function printRows<T extends object>(ctx: Ctx, rows: readonly T[], columns: readonly Column<T>[], format: OutputFormat): void {
+  const out = ctx.io.stdout;
+  const value = (row: T, column: Column<T>) => {
+    const raw = (row as Record<string, unknown>)[column.key];
+    return column.format ? column.format(raw, row) : cell(raw);
+  };
+  switch (format) {
+    case 'json':
+      out.write(`${JSON.stringify(rows, null, 2)}\n`);
+      return;
+    case 'csv': {
+      out.write(`${columns.map((c) => csvField(c.key)).join(',')}\r\n`);
+      for (const row of rows) out.write(`${columns.map((c) => csvField((row as Record<string, unknown>)[c.key])).join(',')}\r\n`);
+      return;
+    }
+    case 'tsv': {
+      // Like `gh`: no header when piped; tabs and newlines inside values become spaces.
+      let chunk = '';
+      for (const row of rows) {
+        chunk += `${columns.map((c) => value(row, c).replace(/[\t\r\n]/g, ' ')).join('\t')}\n`;
+        if (chunk.length > 65536) {
+          out.write(chunk);
+          chunk = '';
+        }
+      }
+      if (chunk) out.write(chunk);
+      return;
+    }
+    case 'table': {
+      const shown = columns.filter((c) => c.terminal !== false);
+      const table = new Table({
+        head: shown.map((c) => ctx.color.bold(c.header)),
+        style: { head: [], border: [] },
+        chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+      });
+      for (const row of rows) table.push(shown.map((c) => safeForTerminal(value(row, c))));
+      out.write(`${table.toString()}\n`);
+      return;
+    }
+  }
+}
+
+/** `key: value` lines for one record (`show`). */
+export function printRecord(ctx: Ctx, fields: [string, unknown][]): void {
+  const width = Math.max(...fields.map(([k]) => k.length));
+  for (const [key, raw] of fields) {
+    ctx.io.stdout.write(`${ctx.color.bold(key.padEnd(width))}  ${safeForTerminal(cell(raw))}\n`);
+  }
+}

@@ -1,0 +1,499 @@
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { FailureError, UsageError } from '../errors.js';
+import { migrations, SCHEMA_VERSION } from './migrations.js';
+import type {
+  AuditEntry,
+  Guest,
+  GuestListRow,
+  GuestStatus,
+  InvitedVia,
+  Member,
+  MemberRole,
+  OutboxMessage,
+  OutboxState,
+  Workspace,
+} from './types.js';
+
+export interface OpenStoreOptions {
+  /** Create the file (mode 0600) when it does not exist; only `init` does. */
+  create: boolean;
+  /** Told when the store had to fix something, e.g. loose file permissions. */
+  notice?: (message: string) => void;
+}
+
+const SQLITE_HEADER = 'SQLite format 3\0';
+
+/** Mode bits a store file must not have: anything for group or others. */
+const LOOSE_BITS = 0o077;
+
+export function storeFilePaths(path: string): string[] {
+  return [path, `${path}-wal`, `${path}-shm`];
+}
+
+/** The store's files must be 0600: fix looser ones (and say so) rather than refuse to work. */
+function tightenModes(path: string, notice?: (m: string) => void): void {
+  for (const file of storeFilePaths(path)) {
+    let mode: number;
+    try {
+      mode = fs.statSync(file).mode & 0o777;
+    } catch {
+      continue;
+    }
+    if (mode & LOOSE_BITS) {
+      fs.chmodSync(file, 0o600);
+      notice?.(`fixed permissions of ${file}: ${mode.toString(8).padStart(4, '0')} → 0600`);
+    }
+  }
+}
+
+function checkHeader(path: string): void {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(16);
+    const n = fs.readSync(fd, buf, 0, 16, 0);
+    // A zero-length file is a valid empty database to SQLite.
+    if (n > 0 && buf.toString('latin1', 0, n) !== SQLITE_HEADER) {
+      throw new UsageError(`${path} is not a cerby-guests database (not an SQLite file)`);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function openStore(path: string, options: OpenStoreOptions): Store {
+  const exists = fs.existsSync(path);
+  if (!exists && !options.create) {
+    throw new UsageError(`no cerby-guests store at ${path}`);
+  }
+  if (!exists) {
+    try {
+      fs.closeSync(fs.openSync(path, 'wx', 0o600));
+    } catch (error) {
+      throw new FailureError(`cannot create the store ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  } else {
+    if (fs.statSync(path).isDirectory()) throw new UsageError(`${path} is a directory, not a cerby-guests database`);
+    checkHeader(path);
+    tightenModes(path, options.notice);
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+    db.pragma('busy_timeout = 10000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+  } catch (error) {
+    throw storeError(path, error);
+  }
+  try {
+    migrate(db, path);
+  } catch (error) {
+    db.close();
+    throw error instanceof UsageError ? error : storeError(path, error);
+  }
+  tightenModes(path, options.notice);
+  return new Store(db, path);
+}
+
+function storeError(path: string, error: unknown): Error {
+  const code = (error as { code?: string }).code;
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new UsageError(`${path} is not a cerby-guests database (${code})`);
+  }
+  return new FailureError(`store ${path}: ${(error as Error).message}`);
+}
+
+function migrate(db: Database.Database, path: string): void {
+  const run = db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new UsageError(
+        `${path} was written by a newer cerby-guests (schema ${version}; this version knows up to ${SCHEMA_VERSION}): upgrade cerby-guests`,
+      );
+    }
+    if (version === 0) {
+      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number };
+      if (tables.n > 0) throw new UsageError(`${path} is an SQLite file but not a cerby-guests database`);
+    }
+    for (let v = version; v < SCHEMA_VERSION; v++) {
+      db.exec(migrations[v]!);
+      // PRAGMA takes no parameters; v is an integer we control.
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  });
+  run.immediate();
+}
+
+const GUEST_COLUMNS = `
+  id, email, name, family_name AS familyName, status, invited_by AS invitedBy, invited_via AS invitedVia,
+  message, invited_at AS invitedAt, last_sent_at AS lastSentAt, send_count AS sendCount,
+  expires_at AS expiresAt, joined_at AS joinedAt, revoked_at AS revokedAt, last_message_id AS lastMessageId`;
+
+const OUTBOX_COLUMNS = `
+  id, guest_id AS guestId, send_number AS sendNumber, message_id AS messageId, recipient, inviter,
+  custom_message AS customMessage, expires_at AS expiresAt, state, attempts, next_attempt_at AS nextAttemptAt,
+  lease_owner AS leaseOwner, lease_expires_at AS leaseExpiresAt, last_error AS lastError,
+  smtp_response AS smtpResponse, file_path AS filePath, created_at AS createdAt, sent_at AS sentAt`;
+
+export interface NewGuest {
+  email: string;
+  emailKey: string;
+  name: string | null;
+  familyName: string | null;
+  invitedBy: string;
+  invitedVia: InvitedVia;
+  message: string | null;
+  invitedAt: string;
+  expiresAt: string;
+}
+
+export interface NewOutboxMessage {
+  guestId: number;
+  sendNumber: number;
+  messageId: string;
+  recipient: string;
+  inviter: string;
+  customMessage: string | null;
+  expiresAt: string;
+  createdAt: string;
+}
+
+export interface GuestFilter {
+  status?: GuestStatus;
+  search?: string;
+  now: string;
+}
+
+/**
+ * The only owner of SQL. Statements are prepared once, on first use, and take
+ * parameters only. Every write that spans several statements goes through `write()`.
+ */
+export class Store {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+  ) {}
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `fn` in a BEGIN IMMEDIATE transaction: the write lock is taken up front, so no upgrade deadlock. */
+  write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  integrityCheck(): string {
+    return this.db.pragma('integrity_check', { simple: true }) as string;
+  }
+
+  // ── workspace ────────────────────────────────────────────────────────────
+
+  getWorkspace(): Workspace | undefined {
+    return this.stmt(
+      `SELECT name, sign_in_url AS signInUrl, sender, invite_ttl_seconds AS inviteTtlSeconds,
+              hmac_key AS hmacKey, instance_id AS instanceId, created_at AS createdAt
+         FROM workspace WHERE id = 1`,
+    ).get() as Workspace | undefined;
+  }
+
+  createWorkspace(ws: Workspace): void {
+    this.stmt(
+      `INSERT INTO workspace (id, name, sign_in_url, sender, invite_ttl_seconds, hmac_key, instance_id, created_at)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(ws.name, ws.signInUrl, ws.sender, ws.inviteTtlSeconds, ws.hmacKey, ws.instanceId, ws.createdAt);
+  }
+
+  // ── members ──────────────────────────────────────────────────────────────
+
+  findMember(emailKey: string): Member | undefined {
+    return this.stmt(
+      `SELECT id, email, role, added_by AS addedBy, created_at AS createdAt FROM members WHERE email_key = ?`,
+    ).get(emailKey) as Member | undefined;
+  }
+
+  firstOwner(): Member | undefined {
+    return this.stmt(
+      `SELECT id, email, role, added_by AS addedBy, created_at AS createdAt
+         FROM members WHERE role = 'owner' ORDER BY id LIMIT 1`,
+    ).get() as Member | undefined;
+  }
+
+  addMember(email: string, emailKey: string, role: MemberRole, addedBy: string | null, at: string): void {
+    this.stmt(`INSERT INTO members (email, email_key, role, added_by, created_at) VALUES (?, ?, ?, ?, ?)`).run(
+      email,
+      emailKey,
+      role,
+      addedBy,
+      at,
+    );
+  }
+
+  setMemberRole(emailKey: string, role: MemberRole): void {
+    this.stmt(`UPDATE members SET role = ? WHERE email_key = ?`).run(role, emailKey);
+  }
+
+  listMembers(): Member[] {
+    return this.stmt(
+      `SELECT id, email, role, added_by AS addedBy, created_at AS createdAt FROM members ORDER BY id`,
+    ).all() as Member[];
+  }
+
+  // ── guests ───────────────────────────────────────────────────────────────
+
+  findGuest(emailKey: string): Guest | undefined {
+    return this.stmt(`SELECT ${GUEST_COLUMNS} FROM guests WHERE email_key = ?`).get(emailKey) as Guest | undefined;
+  }
+
+  getGuest(id: number): Guest | undefined {
+    return this.stmt(`SELECT ${GUEST_COLUMNS} FROM guests WHERE id = ?`).get(id) as Guest | undefined;
+  }
+
+  insertGuest(guest: NewGuest): number {
+    const result = this.stmt(
+      `INSERT INTO guests (email, email_key, name, family_name, status, invited_by, invited_via, message, invited_at, expires_at)
+       VALUES (@email, @emailKey, @name, @familyName, 'pending', @invitedBy, @invitedVia, @message, @invitedAt, @expiresAt)`,
+    ).run(guest);
+    return Number(result.lastInsertRowid);
+  }
+
+  /** Starts a new send of the guest's invite: pending again, a fresh lifetime, send number + 1. */
+  renewGuestInvite(
+    guestId: number,
+    fields: { invitedBy: string; message: string | null; expiresAt: string; sentAt: string; reinvite: boolean },
+  ): number {
+    const row = this.stmt(
+      `UPDATE guests
+          SET status = 'pending', revoked_at = NULL, expires_at = @expiresAt, last_sent_at = @sentAt,
+              send_count = send_count + 1,
+              message = CASE WHEN @reinvite THEN @message ELSE message END,
+              invited_by = CASE WHEN @reinvite THEN @invitedBy ELSE invited_by END,
+              invited_at = CASE WHEN @reinvite THEN @sentAt ELSE invited_at END
+        WHERE id = @guestId
+        RETURNING send_count AS sendCount`,
+    ).get({ guestId, ...fields, reinvite: fields.reinvite ? 1 : 0 }) as { sendCount: number };
+    return row.sendCount;
+  }
+
+  setLastMessage(guestId: number, messageRowId: number): void {
+    this.stmt(`UPDATE guests SET last_message_id = ? WHERE id = ?`).run(messageRowId, guestId);
+  }
+
+  revokeGuest(guestId: number, at: string): void {
+    this.stmt(`UPDATE guests SET status = 'revoked', revoked_at = ? WHERE id = ?`).run(at, guestId);
+  }
+
+  listGuests(filter: GuestFilter): GuestListRow[] {
+    const search = filter.search ? `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+    return this.stmt(
+      `SELECT * FROM (
+         SELECT g.email, g.name, g.family_name AS familyName,
+                CASE WHEN g.status = 'pending' AND g.expires_at <= @now THEN 'expired' ELSE g.status END AS status,
+                NULL AS partner, NULL AS partnerRole,
+                g.invited_by AS invitedBy, g.invited_at AS invitedAt, g.last_sent_at AS lastSentAt,
+                g.send_count AS sendCount, g.expires_at AS expiresAt, g.joined_at AS joinedAt,
+                CASE WHEN o.state IS NULL OR o.state = 'sending' THEN 'queued' ELSE o.state END AS delivery
+           FROM guests g LEFT JOIN outbox o ON o.id = g.last_message_id
+          WHERE (@search IS NULL
+                 OR g.email LIKE @search ESCAPE '\\'
+                 OR g.name LIKE @search ESCAPE '\\'
+                 OR g.family_name LIKE @search ESCAPE '\\')
+       )
+       WHERE @status IS NULL OR status = @status
+       ORDER BY invitedAt, email`,
+    ).all({ now: filter.now, search, status: filter.status ?? null }) as GuestListRow[];
+  }
+
+  /** Guests whose invite can be resent: not joined, not revoked; optionally last sent before `sentBefore`. */
+  resendableGuests(sentBefore: string | null): Guest[] {
+    return this.stmt(
+      `SELECT ${GUEST_COLUMNS} FROM guests
+        WHERE status = 'pending' AND (@sentBefore IS NULL OR coalesce(last_sent_at, invited_at) <= @sentBefore)
+        ORDER BY id`,
+    ).all({ sentBefore }) as Guest[];
+  }
+
+  // ── temporary passwords (hashes only) ────────────────────────────────────
+
+  addTempPasswordHash(guestId: number, sendNumber: number, hash: string, at: string): void {
+    this.stmt(`INSERT INTO temp_passwords (guest_id, send_number, hash, created_at) VALUES (?, ?, ?, ?)`).run(
+      guestId,
+      sendNumber,
+      hash,
+      at,
+    );
+  }
+
+  /** Replaces the hashes of one send: used when a never-handed-over message is sent with a fresh password. */
+  replaceTempPasswordHash(guestId: number, sendNumber: number, hash: string, at: string): void {
+    this.stmt(`DELETE FROM temp_passwords WHERE guest_id = ? AND send_number = ?`).run(guestId, sendNumber);
+    this.addTempPasswordHash(guestId, sendNumber, hash, at);
+  }
+
+  tempPasswordHashes(guestId: number): { sendNumber: number; hash: string }[] {
+    return this.stmt(
+      `SELECT send_number AS sendNumber, hash FROM temp_passwords WHERE guest_id = ? ORDER BY send_number DESC, id DESC`,
+    ).all(guestId) as { sendNumber: number; hash: string }[];
+  }
+
+  // ── outbox ───────────────────────────────────────────────────────────────
+
+  insertOutboxMessage(message: NewOutboxMessage): number {
+    const result = this.stmt(
+      `INSERT INTO outbox (guest_id, send_number, message_id, recipient, inviter, custom_message, expires_at, next_attempt_at, created_at)
+       VALUES (@guestId, @sendNumber, @messageId, @recipient, @inviter, @customMessage, @expiresAt, @createdAt, @createdAt)`,
+    ).run(message);
+    return Number(result.lastInsertRowid);
+  }
+
+  getOutboxMessage(id: number): OutboxMessage | undefined {
+    return this.stmt(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = ?`).get(id) as OutboxMessage | undefined;
+  }
+
+  /**
+   * Takes a lease on a message: it must be queued and due (or `unknown`, when the admin asked to
+   * retry those). Must run inside `write()`. Returns the message as it was before the claim, or
+   * undefined if it is not claimable (someone else has it, it is done, or not due yet).
+   */
+  claimOutboxMessage(
+    id: number,
+    owner: string,
+    now: string,
+    leaseUntil: string,
+    retryUnknown = false,
+  ): OutboxMessage | undefined {
+    const message = this.getOutboxMessage(id);
+    if (!message) return undefined;
+    const due = message.state === 'queued' && message.nextAttemptAt <= now;
+    if (!due && !(retryUnknown && message.state === 'unknown')) return undefined;
+    this.stmt(
+      `UPDATE outbox SET state = 'sending', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1 WHERE id = ?`,
+    ).run(owner, leaseUntil, id);
+    return message;
+  }
+
+  /**
+   * A `sending` message whose lease ran out belongs to a sender that died mid-send: whether the
+   * server got it is unknown, so it becomes `unknown` rather than being sent again silently.
+   */
+  expireAbandonedLeases(now: string): number {
+    return this.stmt(
+      `UPDATE outbox SET state = 'unknown', lease_owner = NULL, lease_expires_at = NULL,
+              last_error = 'the sender stopped during the send (lease expired); it may or may not have been delivered'
+        WHERE state = 'sending' AND lease_expires_at <= ?`,
+    ).run(now).changes;
+  }
+
+  dueOutboxMessageIds(now: string, limit: number, retryUnknown = false): number[] {
+    return (
+      this.stmt(
+        `SELECT id FROM outbox
+          WHERE (state = 'queued' AND next_attempt_at <= @now) OR (@retryUnknown AND state = 'unknown')
+          ORDER BY next_attempt_at, id LIMIT @limit`,
+      ).all({ now, limit, retryUnknown: retryUnknown ? 1 : 0 }) as { id: number }[]
+    ).map((r) => r.id);
+  }
+
+  /** Records an outcome, but only if this sender still holds the lease. */
+  finishOutboxMessage(
+    id: number,
+    owner: string,
+    outcome: {
+      state: Exclude<OutboxState, 'sending'>;
+      at: string;
+      nextAttemptAt?: string;
+      error?: string | null;
+      smtpResponse?: string | null;
+      filePath?: string | null;
+    },
+  ): boolean {
+    const result = this.stmt(
+      `UPDATE outbox
+          SET state = @state, lease_owner = NULL, lease_expires_at = NULL,
+              next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at),
+              last_error = @error, smtp_response = coalesce(@smtpResponse, smtp_response),
+              file_path = coalesce(@filePath, file_path),
+              sent_at = CASE WHEN @state = 'sent' THEN @at ELSE sent_at END
+        WHERE id = @id AND state = 'sending' AND lease_owner = @owner`,
+    ).run({
+      id,
+      owner,
+      state: outcome.state,
+      at: outcome.at,
+      nextAttemptAt: outcome.nextAttemptAt ?? null,
+      error: outcome.error ?? null,
+      smtpResponse: outcome.smtpResponse ?? null,
+      filePath: outcome.filePath ?? null,
+    });
+    return result.changes === 1;
+  }
+
+  /** Stops queued messages of a guest from going out (e.g. after revoke). */
+  cancelQueuedMessages(guestId: number, reason: string): number {
+    return this.stmt(
+      `UPDATE outbox SET state = 'failed', last_error = ? WHERE guest_id = ? AND state = 'queued'`,
+    ).run(reason, guestId).changes;
+  }
+
+  listOutbox(state?: OutboxState): OutboxMessage[] {
+    return this.stmt(
+      `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE @state IS NULL OR state = @state ORDER BY id`,
+    ).all({ state: state ?? null }) as OutboxMessage[];
+  }
+
+  outboxCounts(): Record<OutboxState, number> {
+    const counts: Record<OutboxState, number> = { queued: 0, sending: 0, sent: 0, failed: 0, unknown: 0 };
+    for (const row of this.stmt(`SELECT state, count(*) AS n FROM outbox GROUP BY state`).all() as {
+      state: OutboxState;
+      n: number;
+    }[]) {
+      counts[row.state] = row.n;
+    }
+    return counts;
+  }
+
+  guestMessages(guestId: number): OutboxMessage[] {
+    return this.stmt(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE guest_id = ? ORDER BY id`).all(guestId) as OutboxMessage[];
+  }
+
+  // ── audit trail ──────────────────────────────────────────────────────────
+
+  audit(entry: AuditEntry): void {
+    this.stmt(`INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)`).run(
+      entry.at,
+      entry.actor,
+      entry.action,
+      entry.target,
+      entry.detail ? JSON.stringify(entry.detail) : null,
+    );
+  }
+
+  auditFor(target: string): AuditEntry[] {
+    return (
+      this.stmt(`SELECT at, actor, action, target, detail FROM audit WHERE target = ? ORDER BY id`).all(target) as {
+        at: string;
+        actor: string;
+        action: string;
+        target: string | null;
+        detail: string | null;
+      }[]
+    ).map((row) => ({ ...row, detail: row.detail ? (JSON.parse(row.detail) as Record<string, unknown>) : null }));
+  }
+}

@@ -1,0 +1,95 @@
+export const MEMBER_ROLES = ['owner', 'super_admin', 'admin', 'user'] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+
+/** What is stored; `expired` is derived from `expires_at` when listing. */
+export type StoredGuestStatus = 'pending' | 'joined' | 'revoked';
+export const GUEST_STATUSES = ['pending', 'joined', 'expired', 'revoked'] as const;
+export type GuestStatus = (typeof GUEST_STATUSES)[number];
+
+export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'unknown';
+/** What `list` shows: a message being sent still counts as queued. */
+export type DeliveryState = 'queued' | 'sent' | 'failed' | 'unknown';
+
+export type InvitedVia = 'members' | 'importer' | 'partner';
+
+export interface Workspace {
+  name: string;
+  signInUrl: string;
+  sender: string;
+  inviteTtlSeconds: number;
+  hmacKey: Buffer;
+  instanceId: string;
+  createdAt: string;
+}
+
+export interface Member {
+  id: number;
+  email: string;
+  role: MemberRole;
+  addedBy: string | null;
+  createdAt: string;
+}
+
+export interface Guest {
+  id: number;
+  email: string;
+  name: string | null;
+  familyName: string | null;
+  status: StoredGuestStatus;
+  invitedBy: string;
+  invitedVia: InvitedVia;
+  message: string | null;
+  invitedAt: string;
+  lastSentAt: string | null;
+  sendCount: number;
+  expiresAt: string;
+  joinedAt: string | null;
+  revokedAt: string | null;
+  lastMessageId: number | null;
+}
+
+/** One row of `list`: the SPEC §5 field set. */
+export interface GuestListRow {
+  email: string;
+  name: string | null;
+  familyName: string | null;
+  status: GuestStatus;
+  partner: string | null;
+  partnerRole: string | null;
+  invitedBy: string;
+  invitedAt: string;
+  lastSentAt: string | null;
+  sendCount: number;
+  expiresAt: string;
+  joinedAt: string | null;
+  delivery: DeliveryState;
+}
+
+export interface OutboxMessage {
+  id: number;
+  guestId: number;
+  sendNumber: number;
+  messageId: string;
+  recipient: string;
+  inviter: string;
+  customMessage: string | null;
+  expiresAt: string;
+  state: OutboxState;
+  attempts: number;
+  nextAttemptAt: string;
+  leaseOwner: string | null;
+  leaseExpiresAt: string | null;
+  lastError: string | null;
+  smtpResponse: string | null;
+  filePath: string | null;
+  createdAt: string;
+  sentAt: string | null;
+}
+
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  detail: Record<string, unknown> | null;
+}

@@ -1,0 +1,89 @@
+import isEmail from 'validator/lib/isEmail.js';
+import { UsageError } from './errors.js';
+
+/** RFC 5321: 254 octets for a whole forward path, 64 for the local part. */
+export const MAX_EMAIL_LENGTH = 254;
+const MAX_NAME_LENGTH = 200;
+export const MAX_MESSAGE_LENGTH = 2000;
+
+// C0 controls, DEL and C1 controls; also the Unicode line/paragraph separators and
+// bidi overrides, which can disguise text in a terminal or a mail client.
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+const CONTROL_CHARS_EXCEPT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+/** Lower-cased form used to compare addresses: every major invite system treats them case-insensitively. */
+export function emailKey(email: string): string {
+  return email.toLowerCase();
+}
+
+/** Returns a reason when `email` is not an address we can invite, else undefined. */
+export function emailProblem(email: string): string | undefined {
+  if (email.length === 0) return 'the email address is empty';
+  if (CONTROL_CHARS.test(email)) return 'the email address contains control characters';
+  if (email.length > MAX_EMAIL_LENGTH) return `the email address is longer than ${MAX_EMAIL_LENGTH} characters`;
+  const at = email.lastIndexOf('@');
+  if (at > 64) return 'the part before @ is longer than 64 characters';
+  // validator is CommonJS: its function is module.exports and, for typed ESM callers, .default too.
+  if (!isEmail.default(email, { allow_display_name: false, require_tld: true, allow_ip_domain: false })) {
+    return 'it is not a valid email address';
+  }
+  return undefined;
+}
+
+export function requireEmail(email: string, what = 'email address'): string {
+  const problem = emailProblem(email);
+  if (problem) throw new UsageError(`invalid ${what} ${JSON.stringify(truncate(email))}: ${problem}`);
+  return email;
+}
+
+export function nameProblem(value: string, field: string): string | undefined {
+  if (CONTROL_CHARS.test(value)) return `the ${field} contains control characters`;
+  if (value.length > MAX_NAME_LENGTH) return `the ${field} is longer than ${MAX_NAME_LENGTH} characters`;
+  return undefined;
+}
+
+/** Custom messages may span lines (LF only); every other control character is refused. */
+export function messageProblem(value: string): string | undefined {
+  if (CONTROL_CHARS_EXCEPT_NEWLINE.test(value)) return 'the message contains control characters';
+  if (value.length > MAX_MESSAGE_LENGTH) return `the message is longer than ${MAX_MESSAGE_LENGTH} characters`;
+  return undefined;
+}
+
+export function requireName(value: string | undefined, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  const problem = nameProblem(value, field);
+  if (problem) throw new UsageError(`invalid ${field}: ${problem}`);
+  return value.trim() || undefined;
+}
+
+export function requireMessage(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const problem = messageProblem(value);
+  if (problem) throw new UsageError(`invalid --message: ${problem}`);
+  return value.trim() || undefined;
+}
+
+const DURATION = /^(\d{1,6})\s*(s|m|h|d|w)$/;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** Parses "90s", "15m", "12h", "7d", "2w" into seconds. */
+export function parseDuration(text: string, flag: string): number {
+  const match = DURATION.exec(text.trim());
+  if (!match) throw new UsageError(`invalid ${flag} ${JSON.stringify(truncate(text))}: use a number and a unit, e.g. 12h, 7d or 2w`);
+  const seconds = Number(match[1]) * UNIT_SECONDS[match[2]!]!;
+  if (seconds <= 0) throw new UsageError(`invalid ${flag}: must be more than zero`);
+  return seconds;
+}
+
+export function formatDuration(seconds: number): string {
+  for (const unit of ['w', 'd', 'h', 'm'] as const) {
+    const size = UNIT_SECONDS[unit]!;
+    if (seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
+
+/** Keeps error messages one short line even for a 1 MB argument. */
+export function truncate(text: string, max = 80): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
