@@ -81,7 +81,11 @@ export async function deliverMessages(
       if (fatal) return;
       const now = deps.now();
       const claim = store.write(() => {
-        const message = store.claimOutboxMessage(job.outboxId, owner, iso(now), iso(addMs(now, LEASE_MS)), options.retryUnknown);
+        // A retry within this run was scheduled by this run, after its own backoff sleep.
+        const message = store.claimOutboxMessage(job.outboxId, owner, iso(now), iso(addMs(now, LEASE_MS)), {
+          retryUnknown: options.retryUnknown,
+          ignoreSchedule: attempt > 1,
+        });
         if (!message) return undefined;
         const guest = store.getGuest(message.guestId)!;
         if (guest.status !== 'pending' || guest.sendCount !== message.sendNumber) {

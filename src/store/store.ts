@@ -377,11 +377,12 @@ export class Store {
     owner: string,
     now: string,
     leaseUntil: string,
-    retryUnknown = false,
+    options: { retryUnknown?: boolean; ignoreSchedule?: boolean } = {},
   ): OutboxMessage | undefined {
+    const { retryUnknown = false, ignoreSchedule = false } = options;
     const message = this.getOutboxMessage(id);
     if (!message) return undefined;
-    const due = message.state === 'queued' && message.nextAttemptAt <= now;
+    const due = message.state === 'queued' && (ignoreSchedule || message.nextAttemptAt <= now);
     if (!due && !(retryUnknown && message.state === 'unknown')) return undefined;
     this.stmt(
       `UPDATE outbox SET state = 'sending', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1 WHERE id = ?`,

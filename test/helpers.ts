@@ -1,0 +1,156 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { runCli } from '../src/cli.js';
+import type { Deps } from '../src/deps.js';
+import { createPrompter, type Prompter } from '../src/prompter.js';
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'cerby-guests-test-'));
+}
+
+/** A clock tests can move. */
+export class Clock {
+  constructor(public current = new Date('2026-11-23T10:00:00.000Z')) {}
+  now = (): Date => new Date(this.current.getTime());
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+export const DAY = 86_400_000;
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+  stdoutIsTTY?: boolean;
+  stdinIsTTY?: boolean;
+  stdin?: PassThrough;
+  prompter?: Prompter;
+  cwd?: string;
+}
+
+function collect(stream: PassThrough): () => string {
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(Buffer.from(c)));
+  return () => Buffer.concat(chunks).toString('utf8');
+}
+
+/** Runs the real CLI in-process with fake terminals and clock, real SQLite and SMTP. */
+export async function run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const stdin = options.stdin ?? new PassThrough();
+  const out = collect(stdout);
+  const err = collect(stderr);
+  const interactive = (options.stdinIsTTY ?? false) && (options.stdoutIsTTY ?? false);
+  const deps: Deps = {
+    io: {
+      stdin,
+      stdout,
+      stderr,
+      stdinIsTTY: options.stdinIsTTY ?? false,
+      stdoutIsTTY: options.stdoutIsTTY ?? false,
+      stderrIsTTY: false,
+    },
+    prompter: options.prompter ?? createPrompter({ stdin, stderr, interactive }),
+    now: (options.clock ?? new Clock()).now,
+    env: { CERBY_GUESTS_RETRY_BASE_MS: '5', ...options.env },
+    cwd: options.cwd ?? process.cwd(),
+    version: '0.0.0-test',
+  };
+  const code = await runCli(argv, deps);
+  return { code, stdout: out(), stderr: err() };
+}
+
+export interface ReceivedMail {
+  from: string;
+  to: string[];
+  raw: string;
+  parsed: ParsedMail;
+}
+
+export interface TestSmtp {
+  port: number;
+  url: string;
+  messages: ReceivedMail[];
+  close(): Promise<void>;
+}
+
+/** A real SMTP server on 127.0.0.1, port 0. `onRcpt` may reject a recipient with an SMTP code. */
+export async function startSmtp(
+  options: { onRcpt?: (address: string) => { code: number; message: string } | undefined } & Partial<SMTPServerOptions> = {},
+): Promise<TestSmtp> {
+  const messages: ReceivedMail[] = [];
+  const { onRcpt, ...serverOptions } = options;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    ...serverOptions,
+    onRcptTo(address, _session, callback) {
+      const rejection = onRcpt?.(address.address);
+      if (rejection) {
+        const error = new Error(rejection.message) as Error & { responseCode: number };
+        error.responseCode = rejection.code;
+        return callback(error);
+      }
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        simpleParser(raw).then(
+          (parsed) => {
+            messages.push({
+              from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              to: session.envelope.rcptTo.map((r) => r.address),
+              raw,
+              parsed,
+            });
+            callback();
+          },
+          (error: Error) => callback(error),
+        );
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as { port: number }).port;
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    messages,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The temporary password as the guest reads it in the email. */
+export function tempPasswordFrom(text: string): string {
+  const match = /Temporary password:\s+(\S+)/.exec(text);
+  if (!match) throw new Error('no temporary password in the email');
+  return match[1]!;
+}
+
+/** A workspace in a fresh temp folder: returns the db path and a runner bound to it. */
+export async function workspace(options: RunOptions & { smtp?: string } = {}) {
+  const dir = tempDir();
+  const db = path.join(dir, 'guests.db');
+  const clock = options.clock ?? new Clock();
+  const base = options.smtp ? ['--db', db, '--smtp', options.smtp] : ['--db', db];
+  const cli = (argv: string[], extra: RunOptions = {}) => run([...base, ...argv], { clock, ...options, ...extra });
+  const init = await cli(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example']);
+  if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
+  return { dir, db, clock, cli };
+}

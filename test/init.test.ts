@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { run, tempDir, workspace } from './helpers.js';
+
+describe('init', () => {
+  test('creates the store 0600 with the workspace and its owner', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'w.db');
+    const result = await run(['--db', db, 'init', '--workspace', 'Acme', '--owner', 'Owner@Acme.example', '--invite-ttl', '48h', '--json']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ workspace: 'Acme', owner: 'Owner@Acme.example', inviteTtl: '2d', sender: 'no-reply@Acme.example' });
+    expect(result.stderr).toContain('Created workspace Acme');
+    expect(fs.statSync(db).mode & 0o777).toBe(0o600);
+    const members = await run(['--db', db, 'members', 'list', '--json']);
+    expect(JSON.parse(members.stdout)).toEqual([expect.objectContaining({ email: 'Owner@Acme.example', role: 'owner' })]);
+  });
+
+  test('refuses to run twice on one store and changes nothing', async () => {
+    const { cli } = await workspace();
+    const again = await cli(['init', '--workspace', 'Other', '--owner', 'x@other.example']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already holds the workspace "Acme"/);
+    const members = await cli(['members', 'list', '--json']);
+    expect(JSON.parse(members.stdout)).toHaveLength(1);
+  });
+
+  test.each([
+    [['--owner', 'not-an-email'], /invalid --owner address/],
+    [['--owner', 'o@acme.example', '--invite-ttl', 'soon'], /invalid --invite-ttl/],
+    [['--owner', 'o@acme.example', '--sign-in-url', 'ftp://x'], /https:\/\//],
+  ])('bad input %j exits 2 and creates nothing', async (args, message) => {
+    const dir = tempDir();
+    const db = path.join(dir, 'w.db');
+    const result = await run(['--db', db, 'init', '--workspace', 'Acme', ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(fs.existsSync(db)).toBe(false);
+  });
+
+  test('a missing flag is a usage error naming it when not on a terminal', async () => {
+    const result = await run(['--db', path.join(tempDir(), 'w.db'), 'init', '--owner', 'o@acme.example']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('missing --workspace');
+  });
+
+  test('a command on a store without init says exactly which init to run', async () => {
+    const db = path.join(tempDir(), 'none.db');
+    const result = await run(['--db', db, 'invite', 'guest@partner.example']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`run \`cerby-guests --db ${db} init --workspace NAME --owner EMAIL\``);
+    expect(fs.existsSync(db)).toBe(false);
+  });
+});
+
+describe('store files', () => {
+  test('a file that is not SQLite is refused with exit 2 and left untouched', async () => {
+    const db = path.join(tempDir(), 'text.db');
+    fs.writeFileSync(db, 'hello, this is not a database\n'.repeat(10), { mode: 0o600 });
+    const before = fs.readFileSync(db);
+    const result = await run(['--db', db, 'list']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/not a cerby-guests database/);
+    expect(fs.readFileSync(db)).toEqual(before);
+  });
+
+  test('a store written by a newer version is refused', async () => {
+    const { db, cli } = await workspace();
+    const raw = new Database(db);
+    raw.pragma('user_version = 99');
+    raw.close();
+    const result = await cli(['list']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/newer cerby-guests \(schema 99/);
+  });
+
+  test('an SQLite file of something else is refused', async () => {
+    const db = path.join(tempDir(), 'other.db');
+    const raw = new Database(db);
+    raw.exec('CREATE TABLE t (x)');
+    raw.close();
+    const result = await run(['--db', db, 'list']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/not a cerby-guests database/);
+  });
+
+  test('loose permissions on an existing store are fixed to 0600, and said so', async () => {
+    const { db, cli } = await workspace();
+    fs.chmodSync(db, 0o644);
+    const result = await cli(['list']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/fixed permissions of .*0644 → 0600/);
+    expect(fs.statSync(db).mode & 0o777).toBe(0o600);
+  });
+});
