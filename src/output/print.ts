@@ -6,6 +6,7 @@ export interface Column<T> {
   header: string;
   /** Shown on a terminal table; all columns go to TSV/CSV/JSON. */
   terminal?: boolean;
+  /** For the terminal table only: scripts get the raw value. */
   format?: (value: unknown, row: T) => string;
 }
 
@@ -56,7 +57,7 @@ export function printRows<T extends object>(ctx: Ctx, rows: readonly T[], column
       // Like `gh`: no header when piped; tabs and newlines inside values become spaces.
       let chunk = '';
       for (const row of rows) {
-        chunk += `${columns.map((c) => value(row, c).replace(/[\t\r\n]/g, ' ')).join('\t')}\n`;
+        chunk += `${columns.map((c) => cell((row as Record<string, unknown>)[c.key]).replace(/[\t\r\n]/g, ' ')).join('\t')}\n`;
         if (chunk.length > 65536) {
           out.write(chunk);
           chunk = '';
@@ -69,8 +70,12 @@ export function printRows<T extends object>(ctx: Ctx, rows: readonly T[], column
       const shown = columns.filter((c) => c.terminal !== false);
       const table = new Table({
         head: shown.map((c) => ctx.color.bold(c.header)),
-        style: { head: [], border: [] },
-        chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+        // Borderless, like `gh`: columns separated by two spaces.
+        style: { head: [], border: [], 'padding-left': 0, 'padding-right': 2 },
+        chars: {
+          top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
+          'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
+        },
       });
       for (const row of rows) table.push(shown.map((c) => safeForTerminal(value(row, c))));
       out.write(`${table.toString()}\n`);

@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from './helpers.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'cerby-guests');
+
+/** The real executable, as a user runs it: piped, no terminal. */
+function cerby(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    timeout: 20_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the executable', () => {
+  test('--version and --help exit 0', () => {
+    const version = cerby(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(path.dirname(BIN), '..', 'package.json'), 'utf8')).version);
+    const help = cerby(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Exit codes: 0 done, 1 failure, 2 bad usage or input, 3 partly done, 4 not permitted, 130 cancelled.');
+  });
+
+  test.each([
+    [['--bogus'], 2, /unknown option '--bogus'/],
+    [['frobnicate'], 2, /unknown command 'frobnicate'/],
+    [['list', '--status'], 2, /argument missing/],
+    [['invite', 'not-an-address'], 2, /invalid email address "not-an-address"/],
+    [['members', 'add', 'x@acme.example'], 2, /required option '--role <role>' not specified/],
+  ])('%j exits %i with one clear line and no stack trace', (args, code, message) => {
+    const dir = tempDir();
+    const db = path.join(dir, 'g.db');
+    expect(cerby(['--db', db, 'init', '--workspace', 'Acme', '--owner', 'owner@acme.example']).code).toBe(0);
+    const result = cerby(['--db', db, ...args]);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
+    expect(result.stderr).not.toMatch(/Error:/);
+  });
+
+  test('a full run from the command line: init, invite, list', () => {
+    const dir = tempDir();
+    const env = { CERBY_GUESTS_DB: path.join(dir, 'g.db') };
+    expect(cerby(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example'], env).code).toBe(0);
+    const invite = cerby(['invite', 'guest@partner.example', '--message', 'Welcome aboard'], env);
+    expect(invite.code).toBe(0);
+    expect(invite.stderr).toContain(`Invite for guest@partner.example written to ${path.join(dir, 'g.outbox', 'guest@partner.example-1.eml')}`);
+    const list = cerby(['list'], env);
+    expect(list.code).toBe(0);
+    expect(list.stdout.split('\t').slice(0, 4)).toEqual(['guest@partner.example', '', '', 'pending']);
+    expect(fs.statSync(path.join(dir, 'g.db')).mode & 0o777).toBe(0o600);
+  });
+});
