@@ -3,8 +3,8 @@ import { renderInviteEmail } from '../email/render.js';
 import { FailureError } from '../errors.js';
 import { fileStemFor, type Mailer } from '../mail/mailer.js';
 import { generateTempPassword, hashTempPassword } from '../secrets.js';
-import type { Store } from '../store/store.js';
-import type { OutboxMessage, Workspace } from '../store/types.js';
+import type { OutcomeUpdate, Store } from '../store/store.js';
+import type { Workspace } from '../store/types.js';
 import { addMs, iso } from '../time.js';
 import { classifySendError, describeSendError } from './classify.js';
 
@@ -15,10 +15,23 @@ export interface DeliveryDeps {
   workspace: Workspace;
 }
 
-/** One message to send. The plaintext password is present only in the process that created it. */
-export interface SendJob {
-  outboxId: number;
-  tempPassword?: string;
+/** What rendering one email needs; read from the outbox row, or handed over by the recorder. */
+export interface MessageToSend {
+  id: number;
+  guestId: number;
+  sendNumber: number;
+  messageId: string;
+  recipient: string;
+  inviter: string;
+  customMessage: string | null;
+  expiresAt: string;
+  guestName: string | null;
+}
+
+/** A leased message ready to go. The plaintext password exists only in this process's memory. */
+export interface LeasedJob {
+  message: MessageToSend;
+  tempPassword: string;
 }
 
 export type DeliveryOutcome = 'sent' | 'queued' | 'failed' | 'unknown' | 'skipped';
@@ -43,150 +56,237 @@ export interface DeliveryOptions {
   onResult?: (result: DeliveryResult) => void;
 }
 
-const LEASE_MS = 3 * 60_000;
+/** Long enough for the in-run retries; a sender that dies leaves it to expire into `unknown`. */
+export const LEASE_MS = 3 * 60_000;
+/** Outcomes are written in groups: one fsync for many messages. */
+const OUTCOME_BATCH = 200;
+const OUTCOME_FLUSH_MS = 50;
 
 export function backoffDelay(baseMs: number, attempt: number): number {
   const ceiling = baseMs * 2 ** Math.max(0, attempt - 1);
-  // "Equal jitter": half fixed, half random, so concurrent senders spread out but never retry at once.
+  // "Equal jitter": half fixed, half random, so concurrent senders spread out.
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Sends outbox messages with a lease each. The lease is taken in an IMMEDIATE
- * transaction; the network call runs outside any transaction; the outcome is
- * recorded only if the lease is still ours.
+ * Sends leased outbox messages through a pool of workers. Leases are taken in IMMEDIATE
+ * transactions before any SMTP traffic; the network call runs outside any transaction;
+ * outcomes are recorded afterwards, in batches, only where the lease is still ours.
  */
-export async function deliverMessages(
-  deps: DeliveryDeps,
-  jobs: readonly SendJob[],
-  options: DeliveryOptions,
-): Promise<DeliveryResult[]> {
-  const owner = randomBytes(8).toString('hex');
-  const sleep = options.sleep ?? defaultSleep;
-  const results: DeliveryResult[] = [];
-  let fatal: FailureError | undefined;
-  let next = 0;
+export class Deliverer {
+  readonly owner = randomBytes(8).toString('hex');
+  private readonly queue: LeasedJob[] = [];
+  private readonly pendingOutcomes: { update: OutcomeUpdate; result: DeliveryResult }[] = [];
+  private readonly results: DeliveryResult[] = [];
+  private flushTimer?: NodeJS.Timeout;
+  private workers = 0;
+  private idleWaiters: (() => void)[] = [];
+  private fatal?: FailureError;
+  private readonly sleep: (ms: number) => Promise<void>;
 
-  const record = (result: DeliveryResult) => {
-    results.push(result);
-    options.onResult?.(result);
-  };
+  constructor(
+    private readonly deps: DeliveryDeps,
+    private readonly options: DeliveryOptions,
+  ) {
+    this.sleep = options.sleep ?? defaultSleep;
+  }
 
-  async function sendOne(job: SendJob): Promise<void> {
-    const { store } = deps;
-    let password = job.tempPassword;
-    for (let attempt = 1; ; attempt++) {
-      if (fatal) return;
-      const now = deps.now();
-      const claim = store.write(() => {
-        // A retry within this run was scheduled by this run, after its own backoff sleep.
-        const message = store.claimOutboxMessage(job.outboxId, owner, iso(now), iso(addMs(now, LEASE_MS)), {
-          retryUnknown: options.retryUnknown,
-          ignoreSchedule: attempt > 1,
-        });
-        if (!message) return undefined;
+  leaseUntil(now: Date): string {
+    return iso(addMs(now, LEASE_MS));
+  }
+
+  /** Messages queued here and not yet finished. */
+  get backlog(): number {
+    return this.queue.length + this.workers;
+  }
+
+  get stopped(): boolean {
+    return this.fatal !== undefined;
+  }
+
+  /** Jobs whose lease this deliverer already holds (recorded with it, or claimed by `claim`). */
+  submit(jobs: readonly LeasedJob[]): void {
+    this.queue.push(...jobs);
+    while (this.workers < this.options.concurrency && this.queue.length > 0 && !this.fatal) {
+      this.workers++;
+      void this.work();
+    }
+  }
+
+  /**
+   * Leases outbox rows by id (e.g. for `outbox flush`) in one transaction. A message whose
+   * plaintext password left with the process that created it gets a fresh one here.
+   */
+  claim(ids: readonly number[]): LeasedJob[] {
+    const { store, workspace } = this.deps;
+    const now = this.deps.now();
+    const at = iso(now);
+    const leaseUntil = this.leaseUntil(now);
+    return store.write(() => {
+      const jobs: LeasedJob[] = [];
+      for (const id of ids) {
+        const message = store.claimOutboxMessage(id, this.owner, at, leaseUntil, { retryUnknown: this.options.retryUnknown });
+        if (!message) continue;
         const guest = store.getGuest(message.guestId)!;
         if (guest.status !== 'pending' || guest.sendCount !== message.sendNumber) {
-          const reason =
-            guest.status !== 'pending' ? `not sent: the guest is ${guest.status}` : 'not sent: superseded by a newer invite';
-          store.finishOutboxMessage(message.id, owner, { state: 'failed', at: iso(now), error: reason });
-          return { message, guestName: guest.name, skip: reason };
+          const reason = guest.status !== 'pending' ? `not sent: the guest is ${guest.status}` : 'not sent: superseded by a newer invite';
+          store.finishOutboxMessage(message.id, this.owner, { state: 'failed', at, error: reason });
+          this.results.push({ outboxId: id, recipient: message.recipient, outcome: 'skipped', detail: reason });
+          this.options.onResult?.(this.results[this.results.length - 1]!);
+          continue;
         }
-        if (password === undefined) {
-          // The plaintext of this send left with the process that created it. A message that is
-          // still queued was never handed over, so its password can be replaced; after an
-          // `unknown` send the old one may be in the guest's inbox and stays valid too.
-          password = generateTempPassword();
-          const hash = hashTempPassword(deps.workspace.hmacKey, password);
-          if (message.state === 'unknown') store.addTempPasswordHash(guest.id, message.sendNumber, hash, iso(now));
-          else store.replaceTempPasswordHash(guest.id, message.sendNumber, hash, iso(now));
-        }
-        return { message, guestName: guest.name, skip: undefined };
-      });
-      if (!claim) {
-        const current = store.getOutboxMessage(job.outboxId);
-        record({
-          outboxId: job.outboxId,
-          recipient: current?.recipient ?? '?',
-          outcome: 'skipped',
-          detail: current ? `not sent: it is ${current.state}` : 'not sent: no such message',
-        });
-        return;
+        // A queued message was never handed over, so its password can be replaced. After an
+        // `unknown` send the old one may be in the guest's inbox, so it stays valid too.
+        const tempPassword = generateTempPassword();
+        const hash = hashTempPassword(workspace.hmacKey, tempPassword);
+        if (message.state === 'unknown') store.addTempPasswordHash(guest.id, message.sendNumber, hash, at);
+        else store.replaceTempPasswordHash(guest.id, message.sendNumber, hash, at);
+        jobs.push({ message: { ...message, guestName: guest.name }, tempPassword });
       }
-      const { message } = claim;
-      if (claim.skip) {
-        record({ outboxId: message.id, recipient: message.recipient, outcome: 'skipped', detail: claim.skip });
-        return;
+      return jobs;
+    });
+  }
+
+  /** Resolves when the backlog is at or below `limit`: lets a producer pace itself. */
+  async waitForBacklog(limit: number): Promise<void> {
+    while (this.backlog > limit && !this.fatal) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  /** Waits for every submitted job, records the last outcomes, releases unsent leases. */
+  async finish(): Promise<DeliveryResult[]> {
+    while (this.workers > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.flushOutcomes();
+    if (this.queue.length > 0) {
+      // Stopped early (fatal error): what was never tried goes back to the queue.
+      const unsent = this.queue.splice(0);
+      this.deps.store.releaseLeases(
+        unsent.map((j) => j.message.id),
+        this.owner,
+      );
+      for (const job of unsent) {
+        this.report({ outboxId: job.message.id, recipient: job.message.recipient, outcome: 'queued', detail: 'not sent: the run stopped' });
       }
-      const email = renderFor(deps.workspace, message, claim.guestName, password!);
+    }
+    if (this.fatal) throw this.fatal;
+    return this.results;
+  }
+
+  private report(result: DeliveryResult): void {
+    this.results.push(result);
+    this.options.onResult?.(result);
+  }
+
+  private wake(): void {
+    const waiters = this.idleWaiters.splice(0);
+    for (const resolve of waiters) resolve();
+  }
+
+  private async work(): Promise<void> {
+    try {
+      for (let job = this.queue.shift(); job && !this.fatal; job = this.fatal ? undefined : this.queue.shift()) {
+        await this.sendOne(job);
+        this.wake();
+      }
+    } finally {
+      this.workers--;
+      this.wake();
+    }
+  }
+
+  private record(update: OutcomeUpdate, result: DeliveryResult): void {
+    this.pendingOutcomes.push({ update, result });
+    if (this.pendingOutcomes.length >= OUTCOME_BATCH) this.flushOutcomes();
+    else this.flushTimer ??= setTimeout(() => this.flushOutcomes(), OUTCOME_FLUSH_MS);
+  }
+
+  private flushOutcomes(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pendingOutcomes.length === 0) return;
+    const batch = this.pendingOutcomes.splice(0);
+    const { store } = this.deps;
+    store.write(() => {
+      for (const { update } of batch) store.finishOutboxMessage(update.id, this.owner, update);
+    });
+    // Reported only once stored: a result on screen is a result on disk.
+    for (const { result } of batch) this.report(result);
+  }
+
+  private async sendOne(job: LeasedJob): Promise<void> {
+    const { message } = job;
+    const email = renderFor(this.deps.workspace, message, job.tempPassword);
+    const base = { outboxId: message.id, recipient: message.recipient };
+    for (let attempt = 1; ; attempt++) {
       try {
-        const receipt = await deps.mailer.send(email, fileStemFor(message.recipient, message.sendNumber));
-        store.finishOutboxMessage(message.id, owner, {
-          state: 'sent',
-          at: iso(deps.now()),
-          smtpResponse: receipt.response,
-          filePath: receipt.filePath ?? null,
-        });
-        record({ outboxId: message.id, recipient: message.recipient, outcome: 'sent', detail: receipt.response, filePath: receipt.filePath });
+        const receipt = await this.deps.mailer.send(email, fileStemFor(message.recipient, message.sendNumber));
+        this.record(
+          {
+            id: message.id,
+            state: 'sent',
+            at: iso(this.deps.now()),
+            smtpResponse: receipt.response,
+            filePath: receipt.filePath ?? null,
+            extraAttempts: attempt - 1,
+          },
+          { ...base, outcome: 'sent', detail: receipt.response, filePath: receipt.filePath },
+        );
         return;
       } catch (error) {
         const kind = classifySendError(error);
         const text = describeSendError(error);
-        const at = deps.now();
-        if (kind === 'permanent') {
-          store.finishOutboxMessage(message.id, owner, { state: 'failed', at: iso(at), error: text, smtpResponse: text });
-          record({ outboxId: message.id, recipient: message.recipient, outcome: 'failed', detail: text });
+        const at = this.deps.now();
+        const extraAttempts = attempt - 1;
+        if (kind === 'permanent' || kind === 'unknown') {
+          const state = kind === 'permanent' ? 'failed' : 'unknown';
+          this.record({ id: message.id, state, at: iso(at), error: text, smtpResponse: kind === 'permanent' ? text : null, extraAttempts }, { ...base, outcome: state, detail: text });
           return;
         }
-        if (kind === 'unknown') {
-          store.finishOutboxMessage(message.id, owner, { state: 'unknown', at: iso(at), error: text });
-          record({ outboxId: message.id, recipient: message.recipient, outcome: 'unknown', detail: text });
-          return;
-        }
-        // Transient or fatal: nothing was handed over, so it goes back to the queue.
-        const delay = backoffDelay(options.backoffMs, attempt);
-        store.finishOutboxMessage(message.id, owner, {
-          state: 'queued',
-          at: iso(at),
-          error: text,
-          nextAttemptAt: iso(kind === 'fatal' ? at : addMs(at, delay)),
-        });
+        // Transient or fatal: nothing was handed over, so it can go back to the queue.
         if (kind === 'fatal') {
-          fatal ??= new FailureError(`SMTP ${deps.mailer.description}: ${text}`);
-          record({ outboxId: message.id, recipient: message.recipient, outcome: 'queued', detail: text });
+          this.fatal ??= new FailureError(`SMTP ${this.deps.mailer.description}: ${text}`);
+          this.record({ id: message.id, state: 'queued', at: iso(at), error: text, nextAttemptAt: iso(at), extraAttempts }, { ...base, outcome: 'queued', detail: text });
           return;
         }
-        if (attempt >= options.maxAttempts) {
-          record({ outboxId: message.id, recipient: message.recipient, outcome: 'queued', detail: text });
+        const delay = backoffDelay(this.options.backoffMs, attempt);
+        if (attempt >= this.options.maxAttempts) {
+          this.record(
+            { id: message.id, state: 'queued', at: iso(at), error: text, nextAttemptAt: iso(addMs(at, delay)), extraAttempts },
+            { ...base, outcome: 'queued', detail: text },
+          );
           return;
         }
-        await sleep(delay);
+        await this.sleep(delay);
+        if (this.fatal) {
+          this.record({ id: message.id, state: 'queued', at: iso(this.deps.now()), error: text, nextAttemptAt: iso(this.deps.now()), extraAttempts }, { ...base, outcome: 'queued', detail: text });
+          return;
+        }
       }
     }
   }
-
-  async function worker(): Promise<void> {
-    while (!fatal && next < jobs.length) {
-      const job = jobs[next++]!;
-      await sendOne(job);
-    }
-  }
-
-  const workers = Array.from({ length: Math.max(1, Math.min(options.concurrency, jobs.length)) }, worker);
-  await Promise.all(workers);
-  if (fatal) throw fatal;
-  return results;
 }
 
-export function renderFor(workspace: Workspace, message: OutboxMessage, guestName: string | null, tempPassword: string) {
+/** Claims the given outbox rows and sends them: `outbox flush`. */
+export async function deliverOutbox(deps: DeliveryDeps, ids: readonly number[], options: DeliveryOptions): Promise<DeliveryResult[]> {
+  const deliverer = new Deliverer(deps, options);
+  const CHUNK = 200;
+  for (let i = 0; i < ids.length && !deliverer.stopped; i += CHUNK) {
+    deliverer.submit(deliverer.claim(ids.slice(i, i + CHUNK)));
+    await deliverer.waitForBacklog(CHUNK);
+  }
+  return deliverer.finish();
+}
+
+export function renderFor(workspace: Workspace, message: MessageToSend, tempPassword: string) {
   return renderInviteEmail({
     workspaceName: workspace.name,
     signInUrl: workspace.signInUrl,
     sender: workspace.sender,
     recipient: message.recipient,
-    guestName,
+    guestName: message.guestName,
     tempPassword,
     inviter: message.inviter,
     customMessage: message.customMessage,

@@ -1,7 +1,8 @@
 import type { App } from '../app.js';
-import { deliverMessages, type DeliveryResult, type SendJob } from '../delivery/deliver.js';
+import { Deliverer, type LeasedJob } from '../delivery/deliver.js';
 import { FailureError } from '../errors.js';
 import type { Workspace } from '../store/types.js';
+import type { RecordedSend } from './record.js';
 
 /** What happened to one address in an invite, resend or revoke run. */
 export interface AddressResult {
@@ -26,44 +27,77 @@ export function countOutcomes(results: readonly AddressResult[]): Record<string,
   return counts;
 }
 
-/** Sends recorded messages and folds each delivery into its address's result. */
-export async function deliverAndReport(
-  app: App,
-  workspace: Workspace,
-  jobs: { job: SendJob; result: AddressResult }[],
-  concurrency = 1,
-): Promise<void> {
-  if (jobs.length === 0) return;
-  const byId = new Map(jobs.map(({ job, result }) => [job.outboxId, result]));
-  const apply = (d: DeliveryResult) => {
-    const result = byId.get(d.outboxId);
-    if (!result) return;
-    if (d.outcome === 'skipped') {
-      result.delivery = 'queued';
-      result.reason = d.detail;
-      return;
-    }
-    result.delivery = d.outcome;
-    if (d.filePath) result.file = d.filePath;
-    if (d.outcome !== 'sent') result.reason = d.detail;
-  };
-  try {
-    await deliverMessages(
+/**
+ * Delivery for a run of invites or resends: hands out the lease that recorded emails carry,
+ * sends them as they are committed, and folds each delivery into its address's result.
+ */
+export class RunDelivery {
+  private readonly deliverer: Deliverer;
+  private readonly byId = new Map<number, AddressResult>();
+  private pending: LeasedJob[] = [];
+
+  constructor(
+    private readonly app: App,
+    workspace: Workspace,
+    concurrency: number,
+    onDelivered?: (result: AddressResult) => void,
+  ) {
+    this.deliverer = new Deliverer(
       { store: app.store(), mailer: app.mailer(concurrency), now: app.now, workspace },
-      jobs.map((j) => j.job),
-      { ...app.deliveryOptions(concurrency), onResult: apply },
+      {
+        ...app.deliveryOptions(concurrency),
+        onResult: (d) => {
+          const result = this.byId.get(d.outboxId);
+          if (!result) return;
+          this.byId.delete(d.outboxId);
+          result.delivery = d.outcome === 'skipped' ? 'queued' : d.outcome;
+          if (d.filePath) result.file = d.filePath;
+          if (d.outcome !== 'sent') result.reason = d.detail;
+          onDelivered?.(result);
+        },
+      },
     );
-  } catch (error) {
-    if (error instanceof FailureError) {
-      for (const { result } of jobs) {
-        if (!result.delivery) {
-          result.delivery = 'queued';
-          result.reason = 'not sent: the run stopped';
-        }
+  }
+
+  /** The lease to record emails with: they belong to this run's sender from the start. */
+  lease(): { owner: string; until: string } {
+    return { owner: this.deliverer.owner, until: this.deliverer.leaseUntil(this.app.now()) };
+  }
+
+  /** Remembers a recorded email; it is sent after `submit()`, i.e. once its transaction committed. */
+  track(recorded: RecordedSend, result: AddressResult): void {
+    this.byId.set(recorded.outboxId, result);
+    this.pending.push(recorded);
+  }
+
+  submit(): void {
+    const jobs = this.pending;
+    this.pending = [];
+    this.deliverer.submit(jobs);
+  }
+
+  get backlog(): number {
+    return this.deliverer.backlog;
+  }
+
+  get stopped(): boolean {
+    return this.deliverer.stopped;
+  }
+
+  waitForBacklog(limit: number): Promise<void> {
+    return this.deliverer.waitForBacklog(limit);
+  }
+
+  async finish(): Promise<void> {
+    this.submit();
+    try {
+      await this.deliverer.finish();
+    } catch (error) {
+      if (error instanceof FailureError) {
+        throw new FailureError(`${error.message}; the invites are saved and queued: fix the SMTP settings, then run \`cerby-guests outbox flush\``);
       }
-      throw new FailureError(`${error.message}; the invites are saved and queued: fix the SMTP settings, then run \`cerby-guests outbox flush\``);
+      throw error;
     }
-    throw error;
   }
 }
 

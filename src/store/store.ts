@@ -158,6 +158,22 @@ export interface NewOutboxMessage {
   customMessage: string | null;
   expiresAt: string;
   createdAt: string;
+  /** Recorded already leased to a sender in this process: no second transaction to claim it. */
+  leaseOwner: string | null;
+  leaseExpiresAt: string | null;
+}
+
+/** The result of one send attempt, as the delivery layer records it. */
+export interface OutcomeUpdate {
+  id: number;
+  state: Exclude<OutboxState, 'sending'>;
+  at: string;
+  /** Attempts made in this run beyond the one the claim counted. */
+  extraAttempts?: number;
+  nextAttemptAt?: string;
+  error?: string | null;
+  smtpResponse?: string | null;
+  filePath?: string | null;
 }
 
 export interface GuestFilter {
@@ -357,8 +373,11 @@ export class Store {
 
   insertOutboxMessage(message: NewOutboxMessage): number {
     const result = this.stmt(
-      `INSERT INTO outbox (guest_id, send_number, message_id, recipient, inviter, custom_message, expires_at, next_attempt_at, created_at)
-       VALUES (@guestId, @sendNumber, @messageId, @recipient, @inviter, @customMessage, @expiresAt, @createdAt, @createdAt)`,
+      `INSERT INTO outbox (guest_id, send_number, message_id, recipient, inviter, custom_message, expires_at,
+                           next_attempt_at, created_at, state, attempts, lease_owner, lease_expires_at)
+       VALUES (@guestId, @sendNumber, @messageId, @recipient, @inviter, @customMessage, @expiresAt, @createdAt, @createdAt,
+               CASE WHEN @leaseOwner IS NULL THEN 'queued' ELSE 'sending' END,
+               CASE WHEN @leaseOwner IS NULL THEN 0 ELSE 1 END, @leaseOwner, @leaseExpiresAt)`,
     ).run(message);
     return Number(result.lastInsertRowid);
   }
@@ -413,21 +432,11 @@ export class Store {
   }
 
   /** Records an outcome, but only if this sender still holds the lease. */
-  finishOutboxMessage(
-    id: number,
-    owner: string,
-    outcome: {
-      state: Exclude<OutboxState, 'sending'>;
-      at: string;
-      nextAttemptAt?: string;
-      error?: string | null;
-      smtpResponse?: string | null;
-      filePath?: string | null;
-    },
-  ): boolean {
+  finishOutboxMessage(id: number, owner: string, outcome: Omit<OutcomeUpdate, 'id'>): boolean {
     const result = this.stmt(
       `UPDATE outbox
           SET state = @state, lease_owner = NULL, lease_expires_at = NULL,
+              attempts = attempts + @extraAttempts,
               next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at),
               last_error = @error, smtp_response = coalesce(@smtpResponse, smtp_response),
               file_path = coalesce(@filePath, file_path),
@@ -438,12 +447,25 @@ export class Store {
       owner,
       state: outcome.state,
       at: outcome.at,
+      extraAttempts: outcome.extraAttempts ?? 0,
       nextAttemptAt: outcome.nextAttemptAt ?? null,
       error: outcome.error ?? null,
       smtpResponse: outcome.smtpResponse ?? null,
       filePath: outcome.filePath ?? null,
     });
     return result.changes === 1;
+  }
+
+  /** Gives leases back without an attempt having been made (a run that stopped early). */
+  releaseLeases(ids: readonly number[], owner: string): void {
+    this.write(() => {
+      for (const id of ids) {
+        this.stmt(
+          `UPDATE outbox SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, attempts = max(attempts - 1, 0)
+            WHERE id = ? AND state = 'sending' AND lease_owner = ?`,
+        ).run(id, owner);
+      }
+    });
   }
 
   /** Stops queued messages of a guest from going out (e.g. after revoke). */

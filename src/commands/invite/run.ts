@@ -1,7 +1,6 @@
 import type { App } from '../../app.js';
-import type { SendJob } from '../../delivery/deliver.js';
 import { UsageError } from '../../errors.js';
-import { countOutcomes, deliverAndReport, type AddressResult, type RunReport } from '../../invites/outcome.js';
+import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
 import { recordInviteSend } from '../../invites/record.js';
 import { requirePermission } from '../../permissions.js';
 import type { Store } from '../../store/store.js';
@@ -68,7 +67,7 @@ export async function runInvite(options: InviteOptions, app: App): Promise<RunRe
 
   const now = app.now();
   const results: AddressResult[] = [];
-  const jobs: { job: SendJob; result: AddressResult }[] = [];
+  const delivery = options.dryRun ? undefined : new RunDelivery(app, workspace, 1);
 
   const record = () => {
     for (const email of emails) {
@@ -89,10 +88,11 @@ export async function runInvite(options: InviteOptions, app: App): Promise<RunRe
           invitedVia: 'members',
           existing: plan.kind === 'again' ? plan.guest : undefined,
           action: 'invite',
+          lease: delivery!.lease(),
         });
         const result: AddressResult = { email: plan.email, outcome: 'invited', expiresAt: sent.expiresAt };
         results.push(result);
-        jobs.push({ job: { outboxId: sent.outboxId, tempPassword: sent.tempPassword }, result });
+        delivery!.track(sent, result);
       }
     }
   };
@@ -100,6 +100,6 @@ export async function runInvite(options: InviteOptions, app: App): Promise<RunRe
   if (options.dryRun) record();
   else store.write(record);
 
-  await deliverAndReport(app, workspace, jobs);
+  await delivery?.finish();
   return { dryRun: options.dryRun === true, results, counts: countOutcomes(results) };
 }

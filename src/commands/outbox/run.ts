@@ -1,5 +1,5 @@
 import type { App } from '../../app.js';
-import { deliverMessages, type DeliveryResult } from '../../delivery/deliver.js';
+import { deliverOutbox, type DeliveryResult } from '../../delivery/deliver.js';
 import { UsageError } from '../../errors.js';
 import { requirePermission } from '../../permissions.js';
 import type { OutboxMessage, OutboxState } from '../../store/types.js';
@@ -41,9 +41,9 @@ export async function runOutboxFlush(options: { retryUnknown?: boolean; concurre
   const ids = store.dueOutboxMessageIds(now, 1_000_000, options.retryUnknown);
   const concurrency = options.concurrency ?? 4;
   const results = ids.length
-    ? await deliverMessages(
+    ? await deliverOutbox(
         { store, mailer: app.mailer(concurrency), now: app.now, workspace },
-        ids.map((outboxId) => ({ outboxId })),
+        ids,
         { ...app.deliveryOptions(concurrency), retryUnknown: options.retryUnknown },
       )
     : [];

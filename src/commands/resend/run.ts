@@ -1,7 +1,6 @@
 import type { App } from '../../app.js';
-import type { SendJob } from '../../delivery/deliver.js';
 import { UsageError } from '../../errors.js';
-import { countOutcomes, deliverAndReport, type AddressResult, type RunReport } from '../../invites/outcome.js';
+import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
 import { recordInviteSend } from '../../invites/record.js';
 import { requirePermission } from '../../permissions.js';
 import type { Guest } from '../../store/types.js';
@@ -41,7 +40,7 @@ export async function runResend(options: ResendOptions, app: App): Promise<RunRe
   requirePermission(actor, 'resend');
   const now = app.now();
   const results: AddressResult[] = [];
-  const jobs: { job: SendJob; result: AddressResult }[] = [];
+  const delivery = options.dryRun ? undefined : new RunDelivery(app, workspace, options.allPending ? 4 : 1);
 
   const record = () => {
     const targets: { email: string; guest: Guest | undefined }[] = options.allPending
@@ -65,16 +64,17 @@ export async function runResend(options: ResendOptions, app: App): Promise<RunRe
           invitedVia: guest.invitedVia,
           existing: guest,
           action: 'resend',
+          lease: delivery!.lease(),
         });
         const result: AddressResult = { email: guest.email, outcome: 'resent', expiresAt: sent.expiresAt };
         results.push(result);
-        jobs.push({ job: { outboxId: sent.outboxId, tempPassword: sent.tempPassword }, result });
+        delivery!.track(sent, result);
       }
     }
   };
   if (options.dryRun) record();
   else store.write(record);
 
-  await deliverAndReport(app, workspace, jobs, options.allPending ? 4 : 1);
+  await delivery?.finish();
   return { dryRun: options.dryRun === true, results, counts: countOutcomes(results) };
 }
