@@ -198,7 +198,8 @@ export class Store {
     if (this.db.open) this.db.close();
   }
 
-  private stmt(sql: string): Database.Statement {
+  /** A cached prepared statement. For store modules only: other code calls store functions, not SQL. */
+  stmt(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
     if (!statement) {
       statement = this.db.prepare(sql);
