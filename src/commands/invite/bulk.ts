@@ -1,0 +1,211 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { App } from '../../app.js';
+import { UsageError } from '../../errors.js';
+import { RunDelivery, type AddressResult } from '../../invites/outcome.js';
+import { recordInviteSend } from '../../invites/record.js';
+import { createProgress } from '../../output/progress.js';
+import { requirePermission } from '../../permissions.js';
+import { iso } from '../../time.js';
+import { emailKey, emailProblem, messageProblem, nameProblem } from '../../validate.js';
+import { checkCsvFile, readCsvRows, spoolToFile, type CsvRow } from './csv-source.js';
+import { planInvite } from './run.js';
+
+export interface BulkInviteOptions {
+  /** A path, or `-` for standard input. */
+  file: string;
+  /** Used for rows without a message of their own. */
+  message?: string;
+  dryRun?: boolean;
+  concurrency: number;
+}
+
+export interface RowResult extends AddressResult {
+  line: number;
+}
+
+export interface BulkReport {
+  dryRun: boolean;
+  rows: number;
+  counts: { invited: number; skipped: number; failed: number; duplicates: number };
+  /** Addresses listed more than once: reported once each, with every line they are on. */
+  duplicates: { email: string; lines: number[] }[];
+  results: RowResult[];
+  seconds: number;
+}
+
+const BATCH_ROWS = 100;
+/** Rows recorded but not yet sent: bounds memory while the SMTP pool catches up. */
+const MAX_BACKLOG = 1000;
+const PARTNER_ROLES = ['guest_user', 'guest_admin'];
+
+/** Per-row checks that need no store: a reason when the row cannot be invited. */
+function rowProblem(row: CsvRow): string | undefined {
+  const email = row.fields.email?.trim() ?? '';
+  if (!email) return 'no email address';
+  const emailIssue = emailProblem(email);
+  if (emailIssue) return `invalid email address: ${emailIssue}`;
+  for (const [field, label] of [
+    ['name', 'name'],
+    ['familyName', 'family name'],
+    ['partner', 'partner'],
+  ] as const) {
+    const value = row.fields[field];
+    if (value) {
+      const problem = nameProblem(value, label);
+      if (problem) return problem;
+    }
+  }
+  if (row.fields.message) {
+    const problem = messageProblem(row.fields.message.replace(/\r\n/g, '\n'));
+    if (problem) return problem;
+  }
+  const role = row.fields.role?.trim();
+  if (role && !PARTNER_ROLES.includes(role)) return `unknown role ${JSON.stringify(role.slice(0, 40))}: use guest_user or guest_admin`;
+  if (role && !row.fields.partner?.trim()) return 'a role needs a partner';
+  if (row.fields.partner?.trim()) return `unknown partner ${JSON.stringify(row.fields.partner.trim().slice(0, 80))}`;
+  return undefined;
+}
+
+function sendEmailIsFalse(row: CsvRow): boolean {
+  return row.fields.sendEmail?.trim().toLowerCase() === 'false';
+}
+
+/**
+ * `invite --csv`: every row on its own. A bad row is reported with its line and does not stop
+ * the others; a file that cannot be read as CSV stops everything before anything is stored.
+ */
+export async function runBulkInvite(options: BulkInviteOptions, app: App): Promise<BulkReport> {
+  const defaultMessage = options.message?.trim() || null;
+  if (defaultMessage) {
+    const problem = messageProblem(defaultMessage);
+    if (problem) throw new UsageError(`invalid --message: ${problem}`);
+  }
+  const store = app.store();
+  const workspace = app.workspace();
+  const actor = app.actor();
+  requirePermission(actor, 'invite');
+
+  const started = app.now().getTime();
+  let file = options.file;
+  let spooled: string | undefined;
+  if (file === '-') {
+    spooled = await spoolToFile(app.io.stdin, path.dirname(app.dbPath));
+    file = spooled;
+  } else if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    throw new UsageError(`cannot read the CSV file ${file}: no such file`);
+  }
+
+  try {
+    // Checked whole before anything is stored: a broken file (encoding, quotes, header) changes nothing.
+    if (!options.dryRun) await checkCsvFile(file);
+    const size = fs.statSync(file).size;
+
+    const results: RowResult[] = [];
+    const firstSeen = new Map<string, { line: number; email: string }>();
+    const duplicateLines = new Map<string, { email: string; lines: number[] }>();
+    const counts = { invited: 0, skipped: 0, failed: 0, duplicates: 0 };
+    const progress = createProgress(app, () => app.now().getTime());
+    const delivery = options.dryRun ? undefined : new RunDelivery(app, workspace, options.concurrency);
+    let batch: { row: CsvRow; result: RowResult }[] = [];
+    let rows = 0;
+
+    const recordBatch = () => {
+      if (!delivery || batch.length === 0) return;
+      const now = app.now();
+      const items = batch;
+      batch = [];
+      store.write(() => {
+        for (const { row, result } of items) {
+          const plan = planInvite(store, result.email, iso(now));
+          if (plan.kind === 'skip' || plan.kind === 'refuse') {
+            result.outcome = plan.kind === 'skip' ? 'skipped' : 'failed';
+            result.reason = plan.reason;
+            continue;
+          }
+          const sent = recordInviteSend(store, workspace, now, {
+            email: plan.email,
+            name: row.fields.name?.trim() || (plan.kind === 'again' ? plan.guest.name : null),
+            familyName: row.fields.familyName?.trim() || (plan.kind === 'again' ? plan.guest.familyName : null),
+            message: row.fields.message?.replace(/\r\n/g, '\n').trim() || defaultMessage,
+            actor: actor.email,
+            invitedVia: 'members',
+            existing: plan.kind === 'again' ? plan.guest : undefined,
+            action: 'invite',
+            lease: delivery.lease(),
+          });
+          result.outcome = 'invited';
+          result.expiresAt = sent.expiresAt;
+          delivery.track(sent, result);
+        }
+      });
+      delivery.submit();
+    };
+
+    for await (const row of readCsvRows(file, (layout) => {
+      if (layout.ignored.length) app.warn(`ignoring column(s) ${layout.ignored.map((c) => JSON.stringify(c)).join(', ')}`);
+    })) {
+      rows++;
+      const email = row.fields.email?.trim() ?? '';
+      const result: RowResult = { line: row.line, email, outcome: 'failed' };
+      results.push(result);
+      const problem = rowProblem(row);
+      if (problem) {
+        result.reason = problem;
+      } else {
+        const key = emailKey(email);
+        const first = firstSeen.get(key);
+        if (first !== undefined) {
+          result.outcome = 'skipped';
+          result.reason = `duplicate of line ${first.line}`;
+          const entry = duplicateLines.get(key) ?? { email: first.email, lines: [first.line] };
+          entry.lines.push(row.line);
+          duplicateLines.set(key, entry);
+        } else {
+          firstSeen.set(key, { line: row.line, email });
+          if (sendEmailIsFalse(row)) {
+            result.outcome = 'skipped';
+            result.reason = '"Send invitation message" is false: no invite sent';
+          } else if (options.dryRun) {
+            const plan = planInvite(store, email, iso(app.now()));
+            result.outcome = plan.kind === 'skip' ? 'skipped' : plan.kind === 'refuse' ? 'failed' : 'would-invite';
+            if (plan.kind === 'skip' || plan.kind === 'refuse') result.reason = plan.reason;
+          } else {
+            batch.push({ row, result });
+            if (batch.length >= BATCH_ROWS) {
+              recordBatch();
+              await delivery!.waitForBacklog(MAX_BACKLOG);
+              if (delivery!.stopped) break;
+            }
+          }
+        }
+      }
+      progress.update(rows, `${rows.toLocaleString('en-US')} rows`, size ? row.bytes / size : undefined);
+    }
+    recordBatch();
+    try {
+      await delivery?.finish();
+    } finally {
+      progress.finish();
+    }
+
+    for (const r of results) {
+      if (r.outcome === 'invited' && r.delivery !== 'sent') r.outcome = 'failed';
+      if (r.outcome === 'invited' || r.outcome === 'would-invite') counts.invited++;
+      else if (r.outcome === 'skipped') counts.skipped++;
+      else counts.failed++;
+    }
+    const duplicates = [...duplicateLines.values()];
+    counts.duplicates = duplicates.length;
+    return {
+      dryRun: options.dryRun === true,
+      rows,
+      counts,
+      duplicates,
+      results,
+      seconds: (app.now().getTime() - started) / 1000,
+    };
+  } finally {
+    if (spooled) fs.rmSync(spooled, { force: true });
+  }
+}

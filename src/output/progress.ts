@@ -1,0 +1,39 @@
+import type { Ctx } from '../deps.js';
+
+export interface Progress {
+  update(done: number, text: string, fraction?: number): void;
+  finish(): void;
+}
+
+const FRAME_MS = 100;
+const BAR_WIDTH = 24;
+
+/**
+ * A one-line progress bar on stderr when it is a terminal; nothing at all when piped,
+ * so logs and CI output never fill with carriage returns.
+ */
+export function createProgress(ctx: Ctx, clock: () => number): Progress {
+  if (!ctx.io.stderrIsTTY) return { update() {}, finish() {} };
+  const started = clock();
+  let last = 0;
+  let drawn = false;
+  return {
+    update(done, text, fraction) {
+      const now = clock();
+      if (now - last < FRAME_MS) return;
+      last = now;
+      const seconds = Math.max((now - started) / 1000, 0.001);
+      const rate = Math.round(done / seconds);
+      let bar = '';
+      if (fraction !== undefined) {
+        const filled = Math.round(Math.min(Math.max(fraction, 0), 1) * BAR_WIDTH);
+        bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${Math.floor(fraction * 100)}% `;
+      }
+      ctx.io.stderr.write(`\r\u001b[K${bar}${text} · ${rate.toLocaleString('en-US')}/s`);
+      drawn = true;
+    },
+    finish() {
+      if (drawn) ctx.io.stderr.write('\r\u001b[K');
+    },
+  };
+}
