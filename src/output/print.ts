@@ -1,4 +1,5 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type TableType from 'cli-table3';
 import type { Ctx } from '../deps.js';
 
 export interface Column<T> {
@@ -68,6 +69,8 @@ export function printRows<T extends object>(ctx: Ctx, rows: readonly T[], column
     }
     case 'table': {
       const shown = columns.filter((c) => c.terminal !== false);
+      // Loaded only when a table is drawn.
+      const Table = createRequire(import.meta.url)('cli-table3') as typeof TableType;
       const table = new Table({
         head: shown.map((c) => ctx.color.bold(c.header)),
         // Borderless, like `gh`: columns separated by two spaces.

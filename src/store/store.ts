@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import { FailureError, UsageError } from '../errors.js';
 import { migrations, SCHEMA_VERSION } from './migrations.js';
 import type {
@@ -79,7 +80,7 @@ export function openStore(path: string, options: OpenStoreOptions): Store {
   }
   let db: Database.Database;
   try {
-    db = new Database(path);
+    db = new (loadSqlite())(path);
     db.pragma('busy_timeout = 10000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
@@ -95,6 +96,13 @@ export function openStore(path: string, options: OpenStoreOptions): Store {
   }
   tightenModes(path, options.notice);
   return new Store(db, path);
+}
+
+// The native module is loaded when a store is opened, not when the CLI starts: --help stays fast.
+let sqlite: typeof Database | undefined;
+function loadSqlite(): typeof Database {
+  sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  return sqlite;
 }
 
 function storeError(path: string, error: unknown): Error {

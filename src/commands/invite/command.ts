@@ -5,7 +5,7 @@ import { reportResults } from '../../invites/outcome.js';
 import { valueOrPrompt } from '../../prompter.js';
 import { parsePositiveInt } from '../outbox/command.js';
 import type { AppFactory } from '../types.js';
-import { runBulkInvite, type BulkReport } from './bulk.js';
+import type { BulkReport } from './bulk.js';
 import { runInvite } from './run.js';
 
 const SHOWN_FAILURES = 50;
@@ -54,6 +54,7 @@ Examples:
       if (opts.csv !== undefined) {
         if (emails.length > 0) throw new UsageError('give email addresses or --csv, not both');
         if (opts.name || opts.familyName) throw new UsageError('--name and --family-name do not go with --csv: use the name columns');
+        const { runBulkInvite } = await import('./bulk.js'); // csv-parse only for bulk runs
         app.exitCode = reportBulk(app, await runBulkInvite({ file: opts.csv, message: opts.message, dryRun: opts.dryRun, concurrency: opts.concurrency }, app));
         return;
       }

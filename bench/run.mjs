@@ -1,0 +1,198 @@
+// npm run bench: each figure next to a floor measured in the same run on this machine.
+// Only 127.0.0.1 is used. Writes into bench/.work/ (git-ignored) and removes it at the end.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const bin = path.join(root, 'bin', 'cerby-guests');
+const work = path.join(here, '.work');
+const SEND_ROWS = Number(process.env.BENCH_SEND_ROWS ?? 10_000);
+const PARSE_ROWS = Number(process.env.BENCH_PARSE_ROWS ?? 100_000);
+const LIST_ROWS = Number(process.env.BENCH_LIST_ROWS ?? 100_000);
+const CONNECTIONS = 4;
+
+fs.rmSync(work, { recursive: true, force: true });
+fs.mkdirSync(work, { recursive: true });
+
+function writeCsv(file, rows) {
+  const fd = fs.openSync(file, 'w');
+  let chunk = 'email,name,family_name\n';
+  for (let i = 0; i < rows; i++) {
+    chunk += `guest${i}@partner.example,Guest ${i},"Family, ${i}"\n`;
+    if (chunk.length > 1 << 20) {
+      fs.writeSync(fd, chunk);
+      chunk = '';
+    }
+  }
+  fs.writeSync(fd, chunk);
+  fs.closeSync(fd);
+}
+
+/** Wall time of a command, ms; with GNU time, also its peak RSS in KB. */
+function timed(command, args, env = {}) {
+  const useTime = fs.existsSync('/usr/bin/time');
+  const started = process.hrtime.bigint();
+  const result = useTime
+    ? spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 30 })
+    : spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 30 });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const rssKb = useTime ? Number(result.stderr.trim().split('\n').pop()) : NaN;
+  return { ms, rssKb, status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function must(result, what) {
+  if (result.status !== 0) {
+    console.error(`${what} failed (exit ${result.status}):\n${result.stderr.slice(-2000)}`);
+    process.exit(1);
+  }
+  return result;
+}
+
+function init(db) {
+  must(timed(process.execPath, [bin, '--db', db, 'init', '--workspace', 'Bench', '--owner', 'owner@bench.example']), 'init');
+}
+
+async function startSink() {
+  const child = spawn(process.execPath, [path.join(here, 'sink.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: child.stdout });
+  const queue = [];
+  let waiting;
+  lines.on('line', (line) => (waiting ? (waiting(line), (waiting = undefined)) : queue.push(line)));
+  const nextLine = () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((resolve) => (waiting = resolve)));
+  const port = Number(await nextLine());
+  return {
+    port,
+    async count(command = 'count') {
+      child.stdin.write(`${command}\n`);
+      return Number(await nextLine());
+    },
+    stop: () => child.stdin.end('quit\n'),
+  };
+}
+
+const figures = [];
+function report(name, value, floor, target, unit = 'ms', note = '') {
+  const ratio = floor ? value / floor : NaN;
+  figures.push({ name, value, floor, ratio, target, unit, note });
+}
+
+// 1. 10,000-row CSV → SMTP sink in another process, vs a bare nodemailer pool.
+{
+  const csv = path.join(work, 'send.csv');
+  writeCsv(csv, SEND_ROWS);
+  const sink = await startSink();
+  const floors = [];
+  const tools = [];
+  for (let round = 0; round < 2; round++) {
+    await sink.count('reset');
+    const bare = must(timed(process.execPath, [path.join(here, 'bare-send.mjs'), String(sink.port), String(SEND_ROWS), String(CONNECTIONS)]), 'bare send');
+    if ((await sink.count()) !== SEND_ROWS) throw new Error('the sink did not get every bare message');
+    floors.push(bare.ms);
+    await sink.count('reset');
+    const db = path.join(work, `send-${round}.db`);
+    init(db);
+    const tool = must(
+      timed(process.execPath, [bin, '--db', db, '--smtp', `smtp://127.0.0.1:${sink.port}`, 'invite', '--csv', csv, '--concurrency', String(CONNECTIONS)]),
+      'invite --csv',
+    );
+    const received = await sink.count();
+    if (received !== SEND_ROWS) throw new Error(`the sink got ${received} of ${SEND_ROWS} invites`);
+    tools.push(tool.ms);
+  }
+  sink.stop();
+  report(`invite --csv, ${SEND_ROWS.toLocaleString('en-US')} rows → SMTP (${CONNECTIONS} connections)`, Math.min(...tools), Math.min(...floors), 1.3);
+}
+
+// 2 and 5. 100,000-row CSV --dry-run vs bare csv-parse; peak RSS of that run.
+{
+  const csv = path.join(work, 'parse.csv');
+  writeCsv(csv, PARSE_ROWS);
+  const db = path.join(work, 'parse.db');
+  init(db);
+  const floors = [];
+  const tools = [];
+  let rss = 0;
+  for (let round = 0; round < 3; round++) {
+    floors.push(must(timed(process.execPath, [path.join(here, 'bare-parse.mjs'), csv]), 'bare parse').ms);
+    const run = must(timed(process.execPath, [bin, '--db', db, 'invite', '--csv', csv, '--dry-run']), 'invite --csv --dry-run');
+    tools.push(run.ms);
+    rss = Math.max(rss, run.rssKb);
+  }
+  report(`invite --csv --dry-run, ${PARSE_ROWS.toLocaleString('en-US')} rows`, median(tools), median(floors), 3);
+  figures.push({ name: `peak RSS of that run`, value: rss / 1024, floor: NaN, ratio: NaN, target: 200, unit: 'MB', note: '' });
+}
+
+// 3. list --json over 100,000 guests vs sqlite3 -json selecting the same columns.
+{
+  const db = path.join(work, 'list.db');
+  init(db);
+  // Fill through the tool's own store module (same schema), in one transaction.
+  const { openStore } = await import(path.join(root, 'dist', 'store', 'store.js'));
+  const store = openStore(db, { create: false });
+  const at = new Date().toISOString();
+  const expires = new Date(Date.now() + 7 * 86400_000).toISOString();
+  store.write(() => {
+    for (let i = 0; i < LIST_ROWS; i++) {
+      const guestId = store.insertGuest({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@bench.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: expires });
+      store.renewGuestInvite(guestId, { invitedBy: 'owner@bench.example', message: null, expiresAt: expires, sentAt: at, reinvite: false });
+      const outboxId = store.insertOutboxMessage({ guestId, sendNumber: 1, messageId: `<b.${i}@bench.example>`, recipient: `guest${i}@partner.example`, inviter: 'owner@bench.example', customMessage: null, expiresAt: expires, createdAt: at, leaseOwner: null, leaseExpiresAt: null });
+      store.setLastMessage(guestId, outboxId);
+    }
+  });
+  store.close();
+  const sql = `SELECT g.email, g.name, g.family_name AS familyName,
+      CASE WHEN g.status = 'pending' AND g.expires_at <= '${at}' THEN 'expired' ELSE g.status END AS status,
+      NULL AS partner, NULL AS partnerRole, g.invited_by AS invitedBy, g.invited_at AS invitedAt, g.last_sent_at AS lastSentAt,
+      g.send_count AS sendCount, g.expires_at AS expiresAt, g.joined_at AS joinedAt,
+      CASE WHEN o.state IS NULL OR o.state = 'sending' THEN 'queued' ELSE o.state END AS delivery
+    FROM guests g LEFT JOIN outbox o ON o.id = g.last_message_id ORDER BY g.invited_at, g.email;`;
+  const hasSqlite = spawnSync('sqlite3', ['-version']).status === 0;
+  const tools = [];
+  const floors = [];
+  for (let round = 0; round < 3; round++) {
+    const run = must(timed(process.execPath, [bin, '--db', db, 'list', '--json']), 'list --json');
+    if (JSON.parse(run.stdout).length !== LIST_ROWS) throw new Error('list --json returned the wrong count');
+    tools.push(run.ms);
+    if (hasSqlite) floors.push(must(timed('sqlite3', ['-json', db, sql]), 'sqlite3 -json').ms);
+  }
+  if (hasSqlite) report(`list --json, ${LIST_ROWS.toLocaleString('en-US')} guests`, median(tools), median(floors), 3);
+  else report(`list --json, ${LIST_ROWS.toLocaleString('en-US')} guests`, median(tools), NaN, 3, 'ms', 'skipped the floor: no sqlite3 CLI');
+}
+
+// 4. --version vs node -e 0.
+{
+  const tools = [];
+  const floors = [];
+  for (let round = 0; round < 15; round++) {
+    floors.push(must(timed(process.execPath, ['-e', '0']), 'node -e 0').ms);
+    tools.push(must(timed(process.execPath, [bin, '--version']), '--version').ms);
+  }
+  report('cerby-guests --version', median(tools), median(floors), 1.5);
+}
+
+fs.rmSync(work, { recursive: true, force: true });
+
+console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+console.log('| figure | value | floor | ratio | target | result |');
+console.log('|---|---|---|---|---|---|');
+let failures = 0;
+for (const f of figures) {
+  const isRatio = Number.isFinite(f.ratio);
+  const ok = isRatio ? f.ratio <= f.target : f.unit === 'MB' ? f.value <= f.target : true;
+  if (!ok) failures++;
+  const fmt = (v) => (Number.isFinite(v) ? `${v.toFixed(f.unit === 'MB' ? 1 : 0)} ${f.unit}` : '—');
+  console.log(
+    `| ${f.name} | ${fmt(f.value)} | ${fmt(f.floor)} | ${isRatio ? `${f.ratio.toFixed(2)}×` : '—'} | ${f.unit === 'MB' ? `≤ ${f.target} MB` : `≤ ${f.target}×`} | ${ok ? 'met' : 'NOT met'}${f.note ? ` (${f.note})` : ''} |`,
+  );
+}
+process.exitCode = failures ? 1 : 0;
