@@ -16,6 +16,14 @@ export function emailKey(email: string): string {
   return email.toLowerCase();
 }
 
+/**
+ * The common shape of an address (dot-atoms of letters, digits and _%+- before @, hostname labels
+ * and a letter TLD after): anything it matches, validator accepts too, at a tenth of the cost.
+ * Everything else is decided by validator. A bulk run checks 100,000 of these.
+ */
+export const PLAIN_ADDRESS =
+  /^[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+
 /** Returns a reason when `email` is not an address we can invite, else undefined. */
 export function emailProblem(email: string): string | undefined {
   if (email.length === 0) return 'the email address is empty';
@@ -23,6 +31,7 @@ export function emailProblem(email: string): string | undefined {
   if (email.length > MAX_EMAIL_LENGTH) return `the email address is longer than ${MAX_EMAIL_LENGTH} characters`;
   const at = email.lastIndexOf('@');
   if (at > 64) return 'the part before @ is longer than 64 characters';
+  if (PLAIN_ADDRESS.test(email)) return undefined;
   // validator is CommonJS: its function is module.exports and, for typed ESM callers, .default too.
   if (!isEmail.default(email, { allow_display_name: false, require_tld: true, allow_ip_domain: false })) {
     return 'it is not a valid email address';

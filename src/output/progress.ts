@@ -1,7 +1,8 @@
 import type { Ctx } from '../deps.js';
 
 export interface Progress {
-  update(done: number, text: string, fraction?: number): void;
+  /** `text` is called only when a frame is drawn: formatting numbers per row would cost more than the row. */
+  update(done: number, text: () => string, fraction?: () => number | undefined): void;
   finish(): void;
 }
 
@@ -16,20 +17,25 @@ export function createProgress(ctx: Ctx, clock: () => number): Progress {
   if (!ctx.io.stderrIsTTY) return { update() {}, finish() {} };
   const started = clock();
   let last = 0;
+  let calls = 0;
   let drawn = false;
   return {
     update(done, text, fraction) {
+      // Look at the clock every 64 calls only: a bulk run calls this once per row.
+      if ((++calls & 63) !== 0) return;
       const now = clock();
       if (now - last < FRAME_MS) return;
       last = now;
       const seconds = Math.max((now - started) / 1000, 0.001);
       const rate = Math.round(done / seconds);
       let bar = '';
-      if (fraction !== undefined) {
-        const filled = Math.round(Math.min(Math.max(fraction, 0), 1) * BAR_WIDTH);
-        bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${Math.floor(fraction * 100)}% `;
+      const part = fraction?.();
+      if (part !== undefined) {
+        const clamped = Math.min(Math.max(part, 0), 1);
+        const filled = Math.round(clamped * BAR_WIDTH);
+        bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${Math.floor(clamped * 100)}% `;
       }
-      ctx.io.stderr.write(`\r\u001b[K${bar}${text} · ${rate.toLocaleString('en-US')}/s`);
+      ctx.io.stderr.write(`\r\u001b[K${bar}${text()} · ${rate.toLocaleString('en-US')}/s`);
       drawn = true;
     },
     finish() {

@@ -34,7 +34,8 @@ export interface BulkReport {
   seconds: number;
 }
 
-const BATCH_ROWS = 100;
+/** Rows planned and recorded per transaction. */
+const BATCH_ROWS = 200;
 /** Rows recorded but not yet sent: bounds memory while the SMTP pool catches up. */
 const MAX_BACKLOG = 1000;
 const PARTNER_ROLES = ['guest_user', 'guest_admin'];
@@ -110,17 +111,23 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
     let batch: { row: CsvRow; result: RowResult }[] = [];
     let rows = 0;
 
-    const recordBatch = () => {
-      if (!delivery || batch.length === 0) return;
+    /** Plans (and unless dry-run, records) a batch of rows in one transaction. */
+    const flushBatch = () => {
+      if (batch.length === 0) return;
       const now = app.now();
+      const nowIso = iso(now);
       const items = batch;
       batch = [];
-      store.write(() => {
+      const handle = () => {
         for (const { row, result } of items) {
-          const plan = planInvite(store, result.email, iso(now));
+          const plan = planInvite(store, result.email, nowIso);
           if (plan.kind === 'skip' || plan.kind === 'refuse') {
             result.outcome = plan.kind === 'skip' ? 'skipped' : 'failed';
             result.reason = plan.reason;
+            continue;
+          }
+          if (!delivery) {
+            result.outcome = 'would-invite';
             continue;
           }
           const sent = recordInviteSend(store, workspace, now, {
@@ -138,8 +145,13 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
           result.expiresAt = sent.expiresAt;
           delivery.track(sent, result);
         }
-      });
-      delivery.submit();
+      };
+      if (delivery) {
+        store.write(handle);
+        delivery.submit();
+      } else {
+        store.read(handle);
+      }
     };
 
     for await (const row of readCsvRows(file, (layout) => {
@@ -166,23 +178,25 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
           if (sendEmailIsFalse(row)) {
             result.outcome = 'skipped';
             result.reason = '"Send invitation message" is false: no invite sent';
-          } else if (options.dryRun) {
-            const plan = planInvite(store, email, iso(app.now()));
-            result.outcome = plan.kind === 'skip' ? 'skipped' : plan.kind === 'refuse' ? 'failed' : 'would-invite';
-            if (plan.kind === 'skip' || plan.kind === 'refuse') result.reason = plan.reason;
           } else {
             batch.push({ row, result });
             if (batch.length >= BATCH_ROWS) {
-              recordBatch();
-              await delivery!.waitForBacklog(MAX_BACKLOG);
-              if (delivery!.stopped) break;
+              flushBatch();
+              if (delivery) {
+                await delivery.waitForBacklog(MAX_BACKLOG);
+                if (delivery.stopped) break;
+              }
             }
           }
         }
       }
-      progress.update(rows, `${rows.toLocaleString('en-US')} rows`, size ? row.bytes / size : undefined);
+      progress.update(
+        rows,
+        () => `${rows.toLocaleString('en-US')} rows`,
+        () => (size ? row.bytes / size : undefined),
+      );
     }
-    recordBatch();
+    flushBatch();
     try {
       await delivery?.finish();
     } finally {
