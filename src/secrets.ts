@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 // No look-alikes (0/O, 1/l/I): the guest may have to type it from the email.
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
@@ -6,10 +6,21 @@ export const TEMP_PASSWORD_LENGTH = 24;
 /** log2(57) × 24 ≈ 140 bits, above SPEC §3's 112. */
 export const TEMP_PASSWORD_BITS = Math.floor(Math.log2(ALPHABET.length) * TEMP_PASSWORD_LENGTH);
 
-/** A temporary password from the CSPRNG, uniform over the alphabet (randomInt rejects biased draws). */
+/** Bytes below this map evenly onto the alphabet (4 × 57 = 228); the rest are drawn again. */
+const UNBIASED_LIMIT = Math.floor(256 / ALPHABET.length) * ALPHABET.length;
+
+/**
+ * A temporary password from the CSPRNG, uniform over the alphabet: rejection sampling over
+ * random bytes, one `randomBytes` call per password (a bulk run makes tens of thousands).
+ */
 export function generateTempPassword(): string {
   let out = '';
-  for (let i = 0; i < TEMP_PASSWORD_LENGTH; i++) out += ALPHABET[randomInt(ALPHABET.length)];
+  while (out.length < TEMP_PASSWORD_LENGTH) {
+    for (const byte of randomBytes(TEMP_PASSWORD_LENGTH * 2)) {
+      if (byte < UNBIASED_LIMIT) out += ALPHABET[byte % ALPHABET.length];
+      if (out.length === TEMP_PASSWORD_LENGTH) break;
+    }
+  }
   return out;
 }
 
