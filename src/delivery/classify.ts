@@ -15,47 +15,35 @@ interface SmtpishError {
   command?: string;
   response?: string;
   message?: string;
+  /** Set by SmtpMailer: the message's last byte had left when the error came. */
+  dataHandedOver?: boolean;
+  /** Set by the deliverer: no answer within the overall send deadline. */
+  deadline?: boolean;
 }
 
+const FATAL_CODES = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2', 'ETLS', 'ECONFIG', 'EREQUIRETLS']);
+
+/**
+ * nodemailer reports a connection lost before the greeting and one lost after the data the
+ * same way (ECONNECTION / ETIMEDOUT, command CONN), so the hand-over flag decides between them.
+ */
 export function classifySendError(error: unknown): FailureClass {
   const e = (error ?? {}) as SmtpishError;
+  if (e.deadline) return 'unknown';
+  if (e.code && FATAL_CODES.has(e.code)) return 'fatal';
   if (typeof e.responseCode === 'number') {
-    if (e.code === 'EAUTH') return 'fatal';
-    if (e.responseCode >= 500) return e.command === 'AUTH PLAIN' || e.command === 'AUTH LOGIN' ? 'fatal' : 'permanent';
+    // An explicit reply means the server decided: nothing is in doubt.
+    if (e.responseCode >= 500) return 'permanent';
     if (e.responseCode >= 400) return 'transient';
   }
-  switch (e.code) {
-    case 'EAUTH':
-    case 'ETLS':
-    case 'ENOAUTH':
-    case 'EOAUTH2':
-    case 'ECONFIG':
-    case 'EENVELOPE':
-      return 'fatal';
-    case 'ECONNECTION':
-    case 'EDNS':
-    case 'ECONNREFUSED':
-    case 'EPROTOCOL':
-      // Before DATA was accepted nothing was handed over.
-      return afterData(e) ? 'unknown' : 'transient';
-    case 'ETIMEDOUT':
-    case 'ESOCKET':
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return afterData(e) ? 'unknown' : 'transient';
-    default:
-      return afterData(e) ? 'unknown' : 'transient';
-  }
-}
-
-/** nodemailer tags errors with the SMTP command in progress; DATA or its end means the body was under way. */
-function afterData(e: SmtpishError): boolean {
-  return e.command === 'DATA' || e.command === '.' || e.command === 'data';
+  if (e.code === 'ESOCKET' && /certificate|TLS|SSL|wrong version number/i.test(e.message ?? '')) return 'fatal';
+  return e.dataHandedOver ? 'unknown' : 'transient';
 }
 
 /** One line, safe to store and print: the server's code and text, or the error's message. */
 export function describeSendError(error: unknown): string {
   const e = (error ?? {}) as SmtpishError;
   const text = (e.response ?? e.message ?? String(error)).replace(/\s+/g, ' ').trim();
-  return text.slice(0, 500);
+  const suffix = e.deadline ? '' : e.dataHandedOver && !e.responseCode ? ' (after the message was handed over)' : '';
+  return `${text}${suffix}`.slice(0, 500);
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { renderInviteEmail } from '../email/render.js';
 import { FailureError } from '../errors.js';
 import { fileStemFor, type Mailer } from '../mail/mailer.js';
-import { generateTempPassword, hashTempPassword } from '../secrets.js';
+import { generateTempPassword, hashTempPassword, tempPasswordMatches } from '../secrets.js';
 import type { OutcomeUpdate, Store } from '../store/store.js';
 import type { Workspace } from '../store/types.js';
 import { addMs, iso } from '../time.js';
@@ -28,8 +28,14 @@ export interface MessageToSend {
   guestName: string | null;
 }
 
-/** A leased message ready to go. The plaintext password exists only in this process's memory. */
-export interface LeasedJob {
+/** A message to send. The plaintext password, when known, exists only in this process's memory. */
+export interface SendJob {
+  outboxId: number;
+  tempPassword?: string;
+}
+
+/** A leased message ready to go. */
+interface LeasedJob {
   message: MessageToSend;
   tempPassword: string;
 }
@@ -52,12 +58,19 @@ export interface DeliveryOptions {
   /** First backoff; doubles each attempt, with jitter. */
   backoffMs: number;
   retryUnknown?: boolean;
+  /** Overall limit for one send; past it the hand-over is in doubt (`unknown`). */
+  deadlineMs?: number;
   sleep?: (ms: number) => Promise<void>;
   onResult?: (result: DeliveryResult) => void;
 }
 
 /** Long enough for the in-run retries; a sender that dies leaves it to expire into `unknown`. */
 export const LEASE_MS = 3 * 60_000;
+/**
+ * Messages are leased a few at a time, just before they are sent: a killed process leaves at
+ * most this many leased (they expire into `unknown`); the rest stay queued for the next flush.
+ */
+const CLAIM_AHEAD_PER_WORKER = 4;
 /** Outcomes are written in groups: one fsync for many messages. */
 const OUTCOME_BATCH = 200;
 const OUTCOME_FLUSH_MS = 50;
@@ -77,7 +90,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  */
 export class Deliverer {
   readonly owner = randomBytes(8).toString('hex');
-  private readonly queue: LeasedJob[] = [];
+  private readonly waiting: SendJob[] = [];
+  private readonly ready: LeasedJob[] = [];
   private readonly pendingOutcomes: { update: OutcomeUpdate; result: DeliveryResult }[] = [];
   private readonly results: DeliveryResult[] = [];
   private flushTimer?: NodeJS.Timeout;
@@ -97,56 +111,71 @@ export class Deliverer {
     return iso(addMs(now, LEASE_MS));
   }
 
-  /** Messages queued here and not yet finished. */
+  /** Messages handed to this deliverer and not yet finished. */
   get backlog(): number {
-    return this.queue.length + this.workers;
+    return this.waiting.length + this.ready.length + this.workers;
   }
 
   get stopped(): boolean {
     return this.fatal !== undefined;
   }
 
-  /** Jobs whose lease this deliverer already holds (recorded with it, or claimed by `claim`). */
-  submit(jobs: readonly LeasedJob[]): void {
-    this.queue.push(...jobs);
-    while (this.workers < this.options.concurrency && this.queue.length > 0 && !this.fatal) {
+  /** Queues messages (recorded and committed already); they are leased only just before sending. */
+  submit(jobs: readonly SendJob[]): void {
+    for (const job of jobs) this.waiting.push(job);
+    while (this.workers < this.options.concurrency && this.workers < this.backlog && !this.fatal) {
       this.workers++;
       void this.work();
     }
   }
 
   /**
-   * Leases outbox rows by id (e.g. for `outbox flush`) in one transaction. A message whose
-   * plaintext password left with the process that created it gets a fresh one here.
+   * Leases the next few waiting messages in one IMMEDIATE transaction. A message whose plaintext
+   * is not in this process's memory, or whose password was replaced meanwhile (another sender
+   * retried it), gets a fresh one here.
    */
-  claim(ids: readonly number[]): LeasedJob[] {
+  private claimNext(): void {
+    const batch = this.waiting.splice(0, this.options.concurrency * CLAIM_AHEAD_PER_WORKER);
+    if (batch.length === 0) return;
     const { store, workspace } = this.deps;
     const now = this.deps.now();
     const at = iso(now);
     const leaseUntil = this.leaseUntil(now);
-    return store.write(() => {
-      const jobs: LeasedJob[] = [];
-      for (const id of ids) {
-        const message = store.claimOutboxMessage(id, this.owner, at, leaseUntil, { retryUnknown: this.options.retryUnknown });
-        if (!message) continue;
+    const skipped: DeliveryResult[] = [];
+    store.write(() => {
+      for (const job of batch) {
+        const message = store.claimOutboxMessage(job.outboxId, this.owner, at, leaseUntil, { retryUnknown: this.options.retryUnknown });
+        if (!message) {
+          const current = store.getOutboxMessage(job.outboxId);
+          skipped.push({
+            outboxId: job.outboxId,
+            recipient: current?.recipient ?? '?',
+            outcome: 'skipped',
+            detail: current ? `not sent here: it is ${current.state}${current.state === 'queued' ? ' (not due yet)' : ''}` : 'no such message',
+          });
+          continue;
+        }
         const guest = store.getGuest(message.guestId)!;
         if (guest.status !== 'pending' || guest.sendCount !== message.sendNumber) {
           const reason = guest.status !== 'pending' ? `not sent: the guest is ${guest.status}` : 'not sent: superseded by a newer invite';
           store.finishOutboxMessage(message.id, this.owner, { state: 'failed', at, error: reason });
-          this.results.push({ outboxId: id, recipient: message.recipient, outcome: 'skipped', detail: reason });
-          this.options.onResult?.(this.results[this.results.length - 1]!);
+          skipped.push({ outboxId: message.id, recipient: message.recipient, outcome: 'skipped', detail: reason });
           continue;
         }
-        // A queued message was never handed over, so its password can be replaced. After an
-        // `unknown` send the old one may be in the guest's inbox, so it stays valid too.
-        const tempPassword = generateTempPassword();
-        const hash = hashTempPassword(workspace.hmacKey, tempPassword);
-        if (message.state === 'unknown') store.addTempPasswordHash(guest.id, message.sendNumber, hash, at);
-        else store.replaceTempPasswordHash(guest.id, message.sendNumber, hash, at);
-        jobs.push({ message: { ...message, guestName: guest.name }, tempPassword });
+        let tempPassword = job.tempPassword;
+        const hashes = store.tempPasswordHashes(guest.id).filter((h) => h.sendNumber === message.sendNumber);
+        if (tempPassword === undefined || !hashes.some((h) => tempPasswordMatches(workspace.hmacKey, tempPassword!, h.hash))) {
+          // A queued message was never handed over, so its password can be replaced. After an
+          // `unknown` send the old one may be in the guest's inbox, so it stays valid too.
+          tempPassword = generateTempPassword();
+          const hash = hashTempPassword(workspace.hmacKey, tempPassword);
+          if (message.state === 'unknown') store.addTempPasswordHash(guest.id, message.sendNumber, hash, at);
+          else store.replaceTempPasswordHash(guest.id, message.sendNumber, hash, at);
+        }
+        this.ready.push({ message: { ...message, guestName: guest.name }, tempPassword });
       }
-      return jobs;
     });
+    for (const result of skipped) this.report(result);
   }
 
   /** Resolves when the backlog is at or below `limit`: lets a producer pace itself. */
@@ -160,16 +189,14 @@ export class Deliverer {
   async finish(): Promise<DeliveryResult[]> {
     while (this.workers > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.flushOutcomes();
-    if (this.queue.length > 0) {
-      // Stopped early (fatal error): what was never tried goes back to the queue.
-      const unsent = this.queue.splice(0);
-      this.deps.store.releaseLeases(
-        unsent.map((j) => j.message.id),
-        this.owner,
-      );
-      for (const job of unsent) {
-        this.report({ outboxId: job.message.id, recipient: job.message.recipient, outcome: 'queued', detail: 'not sent: the run stopped' });
-      }
+    // Stopped early (fatal error): leased but untried messages go back to the queue; waiting ones never left it.
+    const unsent = this.ready.splice(0);
+    if (unsent.length) this.deps.store.releaseLeases(unsent.map((j) => j.message.id), this.owner);
+    for (const job of unsent) {
+      this.report({ outboxId: job.message.id, recipient: job.message.recipient, outcome: 'queued', detail: 'not sent: the run stopped' });
+    }
+    for (const job of this.waiting.splice(0)) {
+      this.report({ outboxId: job.outboxId, recipient: '?', outcome: 'queued', detail: 'not sent: the run stopped' });
     }
     if (this.fatal) throw this.fatal;
     return this.results;
@@ -185,9 +212,16 @@ export class Deliverer {
     for (const resolve of waiters) resolve();
   }
 
+  private nextJob(): LeasedJob | undefined {
+    if (this.fatal) return undefined;
+    if (this.ready.length === 0) this.claimNext();
+    while (this.ready.length === 0 && this.waiting.length > 0) this.claimNext();
+    return this.ready.shift();
+  }
+
   private async work(): Promise<void> {
     try {
-      for (let job = this.queue.shift(); job && !this.fatal; job = this.fatal ? undefined : this.queue.shift()) {
+      for (let job = this.nextJob(); job; job = this.nextJob()) {
         await this.sendOne(job);
         this.wake();
       }
@@ -209,11 +243,38 @@ export class Deliverer {
     if (this.pendingOutcomes.length === 0) return;
     const batch = this.pendingOutcomes.splice(0);
     const { store } = this.deps;
+    const lost: DeliveryResult[] = [];
     store.write(() => {
-      for (const { update } of batch) store.finishOutboxMessage(update.id, this.owner, update);
+      for (const { update, result } of batch) {
+        if (!store.finishOutboxMessage(update.id, this.owner, update)) {
+          // Our lease ran out and another process recorded the message as unknown: say so.
+          lost.push({ ...result, outcome: 'unknown', detail: `${result.detail} (the lease expired before the outcome was recorded)` });
+        }
+      }
     });
     // Reported only once stored: a result on screen is a result on disk.
-    for (const { result } of batch) this.report(result);
+    for (const { result } of batch) {
+      const replaced = lost.find((l) => l.outboxId === result.outboxId);
+      this.report(replaced ?? result);
+    }
+  }
+
+  /** The mailer's send, bounded by the overall deadline. */
+  private async sendWithDeadline(email: ReturnType<typeof renderFor>, stem: string) {
+    const deadlineMs = this.options.deadlineMs;
+    if (!deadlineMs) return this.deps.mailer.send(email, stem);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(Object.assign(new Error(`no answer from the SMTP server within ${Math.round(deadlineMs / 1000)} s`), { deadline: true })),
+        deadlineMs,
+      );
+    });
+    try {
+      return await Promise.race([this.deps.mailer.send(email, stem), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async sendOne(job: LeasedJob): Promise<void> {
@@ -222,7 +283,7 @@ export class Deliverer {
     const base = { outboxId: message.id, recipient: message.recipient };
     for (let attempt = 1; ; attempt++) {
       try {
-        const receipt = await this.deps.mailer.send(email, fileStemFor(message.recipient, message.sendNumber));
+        const receipt = await this.sendWithDeadline(email, fileStemFor(message.recipient, message.sendNumber));
         this.record(
           {
             id: message.id,
@@ -242,17 +303,20 @@ export class Deliverer {
         const extraAttempts = attempt - 1;
         if (kind === 'permanent' || kind === 'unknown') {
           const state = kind === 'permanent' ? 'failed' : 'unknown';
-          this.record({ id: message.id, state, at: iso(at), error: text, smtpResponse: kind === 'permanent' ? text : null, extraAttempts }, { ...base, outcome: state, detail: text });
+          this.record(
+            { id: message.id, state, at: iso(at), error: text, smtpResponse: kind === 'permanent' ? text : null, extraAttempts },
+            { ...base, outcome: state, detail: text },
+          );
           return;
         }
-        // Transient or fatal: nothing was handed over, so it can go back to the queue.
+        // Transient or fatal: nothing was handed over, so it goes back to the queue.
         if (kind === 'fatal') {
           this.fatal ??= new FailureError(`SMTP ${this.deps.mailer.description}: ${text}`);
           this.record({ id: message.id, state: 'queued', at: iso(at), error: text, nextAttemptAt: iso(at), extraAttempts }, { ...base, outcome: 'queued', detail: text });
           return;
         }
         const delay = backoffDelay(this.options.backoffMs, attempt);
-        if (attempt >= this.options.maxAttempts) {
+        if (attempt >= this.options.maxAttempts || this.fatal) {
           this.record(
             { id: message.id, state: 'queued', at: iso(at), error: text, nextAttemptAt: iso(addMs(at, delay)), extraAttempts },
             { ...base, outcome: 'queued', detail: text },
@@ -260,10 +324,6 @@ export class Deliverer {
           return;
         }
         await this.sleep(delay);
-        if (this.fatal) {
-          this.record({ id: message.id, state: 'queued', at: iso(this.deps.now()), error: text, nextAttemptAt: iso(this.deps.now()), extraAttempts }, { ...base, outcome: 'queued', detail: text });
-          return;
-        }
       }
     }
   }
@@ -272,11 +332,7 @@ export class Deliverer {
 /** Claims the given outbox rows and sends them: `outbox flush`. */
 export async function deliverOutbox(deps: DeliveryDeps, ids: readonly number[], options: DeliveryOptions): Promise<DeliveryResult[]> {
   const deliverer = new Deliverer(deps, options);
-  const CHUNK = 200;
-  for (let i = 0; i < ids.length && !deliverer.stopped; i += CHUNK) {
-    deliverer.submit(deliverer.claim(ids.slice(i, i + CHUNK)));
-    await deliverer.waitForBacklog(CHUNK);
-  }
+  deliverer.submit(ids.map((outboxId) => ({ outboxId })));
   return deliverer.finish();
 }
 

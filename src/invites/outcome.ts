@@ -1,5 +1,5 @@
 import type { App } from '../app.js';
-import { Deliverer, type LeasedJob } from '../delivery/deliver.js';
+import { Deliverer, type SendJob } from '../delivery/deliver.js';
 import { FailureError } from '../errors.js';
 import type { Workspace } from '../store/types.js';
 import type { RecordedSend } from './record.js';
@@ -28,16 +28,16 @@ export function countOutcomes(results: readonly AddressResult[]): Record<string,
 }
 
 /**
- * Delivery for a run of invites or resends: hands out the lease that recorded emails carry,
- * sends them as they are committed, and folds each delivery into its address's result.
+ * Delivery for a run of invites or resends: sends recorded emails once their transaction has
+ * committed, and folds each delivery into its address's result.
  */
 export class RunDelivery {
   private readonly deliverer: Deliverer;
   private readonly byId = new Map<number, AddressResult>();
-  private pending: LeasedJob[] = [];
+  private pending: SendJob[] = [];
 
   constructor(
-    private readonly app: App,
+    app: App,
     workspace: Workspace,
     concurrency: number,
     onDelivered?: (result: AddressResult) => void,
@@ -59,15 +59,10 @@ export class RunDelivery {
     );
   }
 
-  /** The lease to record emails with: they belong to this run's sender from the start. */
-  lease(): { owner: string; until: string } {
-    return { owner: this.deliverer.owner, until: this.deliverer.leaseUntil(this.app.now()) };
-  }
-
   /** Remembers a recorded email; it is sent after `submit()`, i.e. once its transaction committed. */
   track(recorded: RecordedSend, result: AddressResult): void {
     this.byId.set(recorded.outboxId, result);
-    this.pending.push(recorded);
+    this.pending.push({ outboxId: recorded.outboxId, tempPassword: recorded.tempPassword });
   }
 
   submit(): void {

@@ -1,4 +1,3 @@
-import type { LeasedJob } from '../delivery/deliver.js';
 import { generateTempPassword, hashTempPassword } from '../secrets.js';
 import type { Store } from '../store/store.js';
 import type { Guest, InvitedVia, Workspace } from '../store/types.js';
@@ -16,15 +15,15 @@ export interface InviteSendRequest {
   /** The guest's row when the address is known already (re-invite or resend). */
   existing?: Guest;
   action: 'invite' | 'resend';
-  /** Record the email already leased to this sender, so it needs no separate claim. */
-  lease?: { owner: string; until: string };
 }
 
-export interface RecordedSend extends LeasedJob {
+export interface RecordedSend {
   guestId: number;
   sendNumber: number;
   outboxId: number;
   expiresAt: string;
+  /** Plaintext: kept in memory only, for the email. Never stored, never printed. */
+  tempPassword: string;
 }
 
 /** `<instance.guest.send@domain>`: stable for a retry of the same send, new for every resend. */
@@ -81,8 +80,6 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
   const outboxId = store.insertOutboxMessage({
     ...message,
     createdAt: at,
-    leaseOwner: request.lease?.owner ?? null,
-    leaseExpiresAt: request.lease?.until ?? null,
   });
   store.setLastMessage(guestId, outboxId);
   store.audit({
@@ -92,6 +89,5 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
     target: key,
     detail: { sendNumber, expiresAt, via: request.invitedVia },
   });
-  const guestName = request.name ?? request.existing?.name ?? null;
-  return { guestId, sendNumber, outboxId, expiresAt, tempPassword, message: { id: outboxId, ...message, guestName } };
+  return { guestId, sendNumber, outboxId, expiresAt, tempPassword };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { RenderedEmail } from '../email/render.js';
 import { describeSmtp, type SmtpConfig } from './smtp-config.js';
 
@@ -26,6 +27,10 @@ type Transporter = import('nodemailer').Transporter;
 // nodemailer is loaded only when mail is sent: `--version` and `list` do not pay for it.
 async function nodemailer(): Promise<typeof import('nodemailer')> {
   return import('nodemailer');
+}
+
+async function composerClass(): Promise<typeof import('nodemailer/lib/mail-composer').default> {
+  return (await import('nodemailer/lib/mail-composer')).default;
 }
 
 function toMail(email: RenderedEmail) {
@@ -85,10 +90,29 @@ export class SmtpMailer implements Mailer {
     return this.transporter;
   }
 
+  /**
+   * The message is composed first and handed to the pool as a stream, so we know whether its
+   * last byte left before an error: a connection lost after that is a hand-over in doubt.
+   */
   async send(email: RenderedEmail): Promise<SendReceipt> {
-    const transporter = await this.transport();
-    const info = await transporter.sendMail(toMail(email));
-    return { response: String(info.response ?? 'accepted') };
+    const [transporter, MailComposer] = await Promise.all([this.transport(), composerClass()]);
+    const raw = await new MailComposer(toMail(email)).compile().build();
+    let handedOver = false;
+    const stream = new Readable({
+      read() {
+        this.push(raw);
+        this.push(null);
+      },
+    });
+    stream.on('end', () => {
+      handedOver = true;
+    });
+    try {
+      const info = await transporter.sendMail({ envelope: toMail(email).envelope, raw: stream });
+      return { response: String(info.response ?? 'accepted') };
+    } catch (error) {
+      throw Object.assign(error as Error, { dataHandedOver: handedOver });
+    }
   }
 
   async verify(): Promise<void> {
@@ -122,12 +146,17 @@ export class FolderMailer implements Mailer {
   async send(email: RenderedEmail, fileStem: string): Promise<SendReceipt> {
     const transporter = await this.compose();
     const info = (await transporter.sendMail(toMail(email))) as { message: Buffer };
-    fs.mkdirSync(this.folder, { recursive: true, mode: 0o700 });
     const target = path.join(this.folder, `${fileStem}.eml`);
-    // Write then rename: a reader never sees half a message.
-    const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    fs.writeFileSync(temp, info.message, { mode: 0o600, flag: 'wx' });
-    fs.renameSync(temp, target);
+    try {
+      fs.mkdirSync(this.folder, { recursive: true, mode: 0o700 });
+      // Write then rename: a reader never sees half a message.
+      const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+      fs.writeFileSync(temp, info.message, { mode: 0o600, flag: 'wx' });
+      fs.renameSync(temp, target);
+    } catch (error) {
+      // A folder we cannot write stops the run: every other message would fail the same way.
+      throw Object.assign(new Error(`cannot write to the outbox folder ${this.folder}: ${(error as NodeJS.ErrnoException).code ?? error}`), { code: 'ECONFIG' });
+    }
     return { response: `written to ${target}`, filePath: target };
   }
 

@@ -166,9 +166,6 @@ export interface NewOutboxMessage {
   customMessage: string | null;
   expiresAt: string;
   createdAt: string;
-  /** Recorded already leased to a sender in this process: no second transaction to claim it. */
-  leaseOwner: string | null;
-  leaseExpiresAt: string | null;
 }
 
 /** The result of one send attempt, as the delivery layer records it. */
@@ -404,11 +401,8 @@ export class Store {
 
   insertOutboxMessage(message: NewOutboxMessage): number {
     const result = this.stmt(
-      `INSERT INTO outbox (guest_id, send_number, message_id, recipient, inviter, custom_message, expires_at,
-                           next_attempt_at, created_at, state, attempts, lease_owner, lease_expires_at)
-       VALUES (@guestId, @sendNumber, @messageId, @recipient, @inviter, @customMessage, @expiresAt, @createdAt, @createdAt,
-               CASE WHEN @leaseOwner IS NULL THEN 'queued' ELSE 'sending' END,
-               CASE WHEN @leaseOwner IS NULL THEN 0 ELSE 1 END, @leaseOwner, @leaseExpiresAt)`,
+      `INSERT INTO outbox (guest_id, send_number, message_id, recipient, inviter, custom_message, expires_at, next_attempt_at, created_at)
+       VALUES (@guestId, @sendNumber, @messageId, @recipient, @inviter, @customMessage, @expiresAt, @createdAt, @createdAt)`,
     ).run(message);
     return Number(result.lastInsertRowid);
   }

@@ -139,7 +139,6 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
             invitedVia: 'members',
             existing: plan.kind === 'again' ? plan.guest : undefined,
             action: 'invite',
-            lease: delivery.lease(),
           });
           result.outcome = 'invited';
           result.expiresAt = sent.expiresAt;

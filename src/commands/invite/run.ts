@@ -88,7 +88,6 @@ export async function runInvite(options: InviteOptions, app: App): Promise<RunRe
           invitedVia: 'members',
           existing: plan.kind === 'again' ? plan.guest : undefined,
           action: 'invite',
-          lease: delivery!.lease(),
         });
         const result: AddressResult = { email: plan.email, outcome: 'invited', expiresAt: sent.expiresAt };
         results.push(result);

@@ -64,7 +64,6 @@ export async function runResend(options: ResendOptions, app: App): Promise<RunRe
           invitedVia: guest.invitedVia,
           existing: guest,
           action: 'resend',
-          lease: delivery!.lease(),
         });
         const result: AddressResult = { email: guest.email, outcome: 'resent', expiresAt: sent.expiresAt };
         results.push(result);
