@@ -88,14 +88,33 @@ export interface TestSmtp {
 
 /** A real SMTP server on 127.0.0.1, port 0. `onRcpt` may reject a recipient with an SMTP code. */
 export async function startSmtp(
-  options: { onRcpt?: (address: string) => { code: number; message: string } | undefined } & Partial<SMTPServerOptions> = {},
+  options: {
+    onRcpt?: (address: string) => { code: number; message: string } | undefined;
+    /** After the data arrived: 'drop' closes the connection without a reply. */
+    afterData?: (mail: ReceivedMail) => 'drop' | { code: number; message: string } | undefined;
+    /** Require AUTH with this user and password. */
+    login?: { user: string; pass: string };
+  } & Partial<SMTPServerOptions> = {},
 ): Promise<TestSmtp> {
   const messages: ReceivedMail[] = [];
-  const { onRcpt, ...serverOptions } = options;
-  const server = new SMTPServer({
+  const { onRcpt, afterData, login, ...serverOptions } = options;
+  const loginOptions: Partial<SMTPServerOptions> = login
+    ? {
+        authOptional: false,
+        authMethods: ['PLAIN', 'LOGIN'],
+        onAuth(auth, _session, callback) {
+          if (auth.username === login.user && auth.password === login.pass) return callback(null, { user: auth.username });
+          const error = new Error('Invalid username or password') as Error & { responseCode: number };
+          error.responseCode = 535;
+          callback(error);
+        },
+      }
+    : {};
+  const server: SMTPServer = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    ...loginOptions,
     ...serverOptions,
     onRcptTo(address, _session, callback) {
       const rejection = onRcpt?.(address.address);
@@ -113,12 +132,27 @@ export async function startSmtp(
         const raw = Buffer.concat(chunks).toString('utf8');
         simpleParser(raw).then(
           (parsed) => {
-            messages.push({
+            const mail = {
               from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
               to: session.envelope.rcptTo.map((r) => r.address),
               raw,
               parsed,
-            });
+            };
+            messages.push(mail);
+            const verdict = afterData?.(mail);
+            if (verdict === 'drop') {
+              // The data arrived, the reply never will: the sender cannot know it was delivered.
+              for (const connection of (server as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> }).connections) {
+                if (connection.id === session.id) connection._socket.destroy();
+              }
+              return;
+            }
+            if (verdict) {
+              const error = new Error(verdict.message) as Error & { responseCode: number };
+              error.responseCode = verdict.code;
+              messages.pop();
+              return callback(error);
+            }
             callback();
           },
           (error: Error) => callback(error),
