@@ -144,7 +144,6 @@ function report(name, value, floor, target, unit = 'ms', note = '') {
   store.write(() => {
     for (let i = 0; i < LIST_ROWS; i++) {
       const guestId = store.insertGuest({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@bench.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: expires });
-      store.renewGuestInvite(guestId, { invitedBy: 'owner@bench.example', message: null, expiresAt: expires, sentAt: at, reinvite: false });
       const outboxId = store.insertOutboxMessage({ guestId, sendNumber: 1, messageId: `<b.${i}@bench.example>`, recipient: `guest${i}@partner.example`, inviter: 'owner@bench.example', customMessage: null, expiresAt: expires, createdAt: at });
       store.setLastMessage(guestId, outboxId);
     }

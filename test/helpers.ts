@@ -94,10 +94,12 @@ export async function startSmtp(
     afterData?: (mail: ReceivedMail) => 'drop' | { code: number; message: string } | undefined;
     /** Require AUTH with this user and password. */
     login?: { user: string; pass: string };
+    /** Wait this long before answering each message: a slow server. */
+    onDataDelayMs?: number;
   } & Partial<SMTPServerOptions> = {},
 ): Promise<TestSmtp> {
   const messages: ReceivedMail[] = [];
-  const { onRcpt, afterData, login, ...serverOptions } = options;
+  const { onRcpt, afterData, login, onDataDelayMs, ...serverOptions } = options;
   const loginOptions: Partial<SMTPServerOptions> = login
     ? {
         authOptional: false,
@@ -153,7 +155,8 @@ export async function startSmtp(
               messages.pop();
               return callback(error);
             }
-            callback();
+            if (onDataDelayMs) setTimeout(callback, onDataDelayMs);
+            else callback();
           },
           (error: Error) => callback(error),
         );

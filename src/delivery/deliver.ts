@@ -32,6 +32,10 @@ export interface MessageToSend {
 export interface SendJob {
   outboxId: number;
   tempPassword?: string;
+  /** Asked for explicitly (a re-run): send even if its retry time has not come yet. */
+  ignoreSchedule?: boolean;
+  /** What the recorder knows of the email: spares a read when the message is claimed. */
+  message?: MessageToSend;
 }
 
 /** A leased message ready to go. */
@@ -71,9 +75,11 @@ export const LEASE_MS = 3 * 60_000;
  * most this many leased (they expire into `unknown`); the rest stay queued for the next flush.
  */
 const CLAIM_AHEAD_PER_WORKER = 4;
-/** Outcomes are written in groups: one fsync for many messages. */
+/**
+ * Outcomes are written as soon as the event loop is free: every reply that arrived in the same
+ * turn shares one commit, yet a kill finds at most the in-flight messages unrecorded.
+ */
 const OUTCOME_BATCH = 200;
-const OUTCOME_FLUSH_MS = 50;
 
 export function backoffDelay(baseMs: number, attempt: number): number {
   const ceiling = baseMs * 2 ** Math.max(0, attempt - 1);
@@ -94,7 +100,7 @@ export class Deliverer {
   private readonly ready: LeasedJob[] = [];
   private readonly pendingOutcomes: { update: OutcomeUpdate; result: DeliveryResult }[] = [];
   private readonly results: DeliveryResult[] = [];
-  private flushTimer?: NodeJS.Timeout;
+  private flushTimer?: NodeJS.Immediate;
   private workers = 0;
   private idleWaiters: (() => void)[] = [];
   private fatal?: FailureError;
@@ -144,14 +150,27 @@ export class Deliverer {
     const skipped: DeliveryResult[] = [];
     store.write(() => {
       for (const job of batch) {
-        const message = store.claimOutboxMessage(job.outboxId, this.owner, at, leaseUntil, { retryUnknown: this.options.retryUnknown });
+        if (job.message && job.tempPassword !== undefined && store.claimFreshOutboxMessage(job.outboxId, this.owner, leaseUntil)) {
+          this.ready.push({ message: job.message, tempPassword: job.tempPassword });
+          continue;
+        }
+        const message = store.claimOutboxMessage(job.outboxId, this.owner, at, leaseUntil, {
+          retryUnknown: this.options.retryUnknown,
+          ignoreSchedule: job.ignoreSchedule,
+        });
         if (!message) {
           const current = store.getOutboxMessage(job.outboxId);
           skipped.push({
             outboxId: job.outboxId,
             recipient: current?.recipient ?? '?',
             outcome: 'skipped',
-            detail: current ? `not sent here: it is ${current.state}${current.state === 'queued' ? ' (not due yet)' : ''}` : 'no such message',
+            detail: !current
+              ? 'no such message'
+              : current.state === 'queued'
+                ? 'not due yet'
+                : current.state === 'sending'
+                  ? 'another cerby-guests process is sending it'
+                  : `already ${current.state}`,
           });
           continue;
         }
@@ -234,17 +253,18 @@ export class Deliverer {
   private record(update: OutcomeUpdate, result: DeliveryResult): void {
     this.pendingOutcomes.push({ update, result });
     if (this.pendingOutcomes.length >= OUTCOME_BATCH) this.flushOutcomes();
-    else this.flushTimer ??= setTimeout(() => this.flushOutcomes(), OUTCOME_FLUSH_MS);
+    else this.flushTimer ??= setImmediate(() => this.flushOutcomes());
   }
 
   private flushOutcomes(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.flushTimer) clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
     if (this.pendingOutcomes.length === 0) return;
     const batch = this.pendingOutcomes.splice(0);
     const { store } = this.deps;
     const lost: DeliveryResult[] = [];
-    store.write(() => {
+    // Not fsynced: a lost outcome reads as `unknown` after the lease, never as unsent.
+    store.writeRelaxed(() => {
       for (const { update, result } of batch) {
         if (!store.finishOutboxMessage(update.id, this.owner, update)) {
           // Our lease ran out and another process recorded the message as unknown: say so.

@@ -50,9 +50,15 @@ export class RunDelivery {
           const result = this.byId.get(d.outboxId);
           if (!result) return;
           this.byId.delete(d.outboxId);
-          result.delivery = d.outcome === 'skipped' ? 'queued' : d.outcome;
-          if (d.filePath) result.file = d.filePath;
-          if (d.outcome !== 'sent') result.reason = d.detail;
+          if (d.outcome === 'skipped') {
+            // Another process sends it, or the guest changed meanwhile: not this run's failure.
+            result.outcome = 'skipped';
+            result.reason = d.detail;
+          } else {
+            result.delivery = d.outcome;
+            if (d.filePath) result.file = d.filePath;
+            if (d.outcome !== 'sent') result.reason = d.detail;
+          }
           onDelivered?.(result);
         },
       },
@@ -62,7 +68,13 @@ export class RunDelivery {
   /** Remembers a recorded email; it is sent after `submit()`, i.e. once its transaction committed. */
   track(recorded: RecordedSend, result: AddressResult): void {
     this.byId.set(recorded.outboxId, result);
-    this.pending.push({ outboxId: recorded.outboxId, tempPassword: recorded.tempPassword });
+    this.pending.push({ outboxId: recorded.outboxId, tempPassword: recorded.tempPassword, message: recorded.message });
+  }
+
+  /** An email recorded by an earlier run and never sent: its password is made anew when it is leased. */
+  trackQueued(outboxId: number, result: AddressResult): void {
+    this.byId.set(outboxId, result);
+    this.pending.push({ outboxId, ignoreSchedule: true });
   }
 
   submit(): void {

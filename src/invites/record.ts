@@ -1,3 +1,4 @@
+import type { MessageToSend } from '../delivery/deliver.js';
 import { generateTempPassword, hashTempPassword } from '../secrets.js';
 import type { Store } from '../store/store.js';
 import type { Guest, InvitedVia, Workspace } from '../store/types.js';
@@ -24,6 +25,7 @@ export interface RecordedSend {
   expiresAt: string;
   /** Plaintext: kept in memory only, for the email. Never stored, never printed. */
   tempPassword: string;
+  message: MessageToSend;
 }
 
 /** `<instance.guest.send@domain>`: stable for a retry of the same send, new for every resend. */
@@ -45,8 +47,9 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
   // A resend keeps the original inviter and message; an invite (new or again) is the actor's.
   const invitedBy = request.action === 'resend' && request.existing ? request.existing.invitedBy : request.actor;
   const customMessage = request.action === 'resend' && request.existing ? request.existing.message : request.message;
-  let guestId = request.existing?.id;
-  if (guestId === undefined) {
+  let guestId: number;
+  let sendNumber: number;
+  if (request.existing === undefined) {
     guestId = store.insertGuest({
       email: request.email,
       emailKey: key,
@@ -58,14 +61,17 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
       invitedAt: at,
       expiresAt,
     });
+    sendNumber = 1;
+  } else {
+    guestId = request.existing.id;
+    sendNumber = store.renewGuestInvite(guestId, {
+      invitedBy,
+      message: customMessage,
+      expiresAt,
+      sentAt: at,
+      reinvite,
+    });
   }
-  const sendNumber = store.renewGuestInvite(guestId, {
-    invitedBy,
-    message: customMessage,
-    expiresAt,
-    sentAt: at,
-    reinvite,
-  });
   const tempPassword = generateTempPassword();
   store.addTempPasswordHash(guestId, sendNumber, hashTempPassword(workspace.hmacKey, tempPassword), at);
   const message = {
@@ -89,5 +95,6 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
     target: key,
     detail: { sendNumber, expiresAt, via: request.invitedVia },
   });
-  return { guestId, sendNumber, outboxId, expiresAt, tempPassword };
+  const guestName = request.name ?? request.existing?.name ?? null;
+  return { guestId, sendNumber, outboxId, expiresAt, tempPassword, message: { id: outboxId, ...message, guestName } };
 }

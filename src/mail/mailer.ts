@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
 import type { RenderedEmail } from '../email/render.js';
 import { describeSmtp, type SmtpConfig } from './smtp-config.js';
 
@@ -29,8 +29,27 @@ async function nodemailer(): Promise<typeof import('nodemailer')> {
   return import('nodemailer');
 }
 
-async function composerClass(): Promise<typeof import('nodemailer/lib/mail-composer').default> {
-  return (await import('nodemailer/lib/mail-composer')).default;
+/** Marks `mail.data.handover.done` once the whole message has streamed out. */
+function trackHandover(transporter: Transporter): Transporter {
+  transporter.use('stream', (mail, callback) => {
+    const handover = (mail.data as { handover?: { done: boolean } }).handover;
+    if (handover) {
+      mail.message.transform(
+        () =>
+          new Transform({
+            transform(chunk, _encoding, done) {
+              done(null, chunk);
+            },
+            flush(done) {
+              handover.done = true;
+              done();
+            },
+          }),
+      );
+    }
+    callback();
+  });
+  return transporter;
 }
 
 function toMail(email: RenderedEmail) {
@@ -67,7 +86,7 @@ export class SmtpMailer implements Mailer {
 
   private transport(): Promise<Transporter> {
     this.transporter ??= nodemailer().then((nm) =>
-      nm.createTransport({
+      trackHandover(nm.createTransport({
         pool: true,
         host: this.config.host,
         port: this.config.port,
@@ -85,33 +104,23 @@ export class SmtpMailer implements Mailer {
         socketTimeout: this.options.socketTimeout ?? 30_000,
         disableFileAccess: true,
         disableUrlAccess: true,
-      }),
+      })),
     );
     return this.transporter;
   }
 
   /**
-   * The message is composed first and handed to the pool as a stream, so we know whether its
-   * last byte left before an error: a connection lost after that is a hand-over in doubt.
+   * Each message notes when its last byte has gone to the server (a pass-through on its stream):
+   * a connection lost after that is a hand-over in doubt, before it nothing was delivered.
    */
   async send(email: RenderedEmail): Promise<SendReceipt> {
-    const [transporter, MailComposer] = await Promise.all([this.transport(), composerClass()]);
-    const raw = await new MailComposer(toMail(email)).compile().build();
-    let handedOver = false;
-    const stream = new Readable({
-      read() {
-        this.push(raw);
-        this.push(null);
-      },
-    });
-    stream.on('end', () => {
-      handedOver = true;
-    });
+    const transporter = await this.transport();
+    const handover = { done: false };
     try {
-      const info = await transporter.sendMail({ envelope: toMail(email).envelope, raw: stream });
+      const info = await transporter.sendMail({ ...toMail(email), handover } as Parameters<Transporter['sendMail']>[0]);
       return { response: String(info.response ?? 'accepted') };
     } catch (error) {
-      throw Object.assign(error as Error, { dataHandedOver: handedOver });
+      throw Object.assign(error as Error, { dataHandedOver: handover.done });
     }
   }
 

@@ -218,6 +218,21 @@ export class Store {
     return this.db.transaction(fn).immediate();
   }
 
+  /**
+   * A write transaction whose commit is not fsynced (synchronous=NORMAL for this one commit).
+   * In WAL mode it still survives a killed process; only a power cut can lose it. Use it only
+   * for records whose loss is safe: a delivery outcome that is lost reads as `unknown`
+   * (the lease expires), never as unsent, so nothing is resent silently.
+   */
+  writeRelaxed<T>(fn: () => T): T {
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.write(fn);
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+  }
+
   /** Runs `fn` in one read transaction: many lookups share one snapshot and one WAL lock. */
   read<T>(fn: () => T): T {
     return this.db.transaction(fn).deferred();
@@ -293,10 +308,13 @@ export class Store {
     return this.stmt(`SELECT ${GUEST_COLUMNS} FROM guests WHERE id = ?`).get(id) as Guest | undefined;
   }
 
+  /** A new guest with their first send already counted (send number 1). */
   insertGuest(guest: NewGuest): number {
     const result = this.stmt(
-      `INSERT INTO guests (email, email_key, name, family_name, status, invited_by, invited_via, message, invited_at, expires_at)
-       VALUES (@email, @emailKey, @name, @familyName, 'pending', @invitedBy, @invitedVia, @message, @invitedAt, @expiresAt)`,
+      `INSERT INTO guests (email, email_key, name, family_name, status, invited_by, invited_via, message, invited_at, expires_at,
+                          last_sent_at, send_count)
+       VALUES (@email, @emailKey, @name, @familyName, 'pending', @invitedBy, @invitedVia, @message, @invitedAt, @expiresAt,
+               @invitedAt, 1)`,
     ).run(guest);
     return Number(result.lastInsertRowid);
   }
@@ -432,6 +450,21 @@ export class Store {
       `UPDATE outbox SET state = 'sending', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1 WHERE id = ?`,
     ).run(owner, leaseUntil, id);
     return message;
+  }
+
+  /**
+   * The common case in one statement: a message that nobody has tried yet (so its password is
+   * still the one its recorder holds) and whose guest is still waiting for exactly this send.
+   * Returns false when the full check of `claimOutboxMessage` is needed.
+   */
+  claimFreshOutboxMessage(id: number, owner: string, leaseUntil: string): boolean {
+    return (
+      this.stmt(
+        `UPDATE outbox SET state = 'sending', lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = 1
+          WHERE id = @id AND state = 'queued' AND attempts = 0
+            AND EXISTS (SELECT 1 FROM guests g WHERE g.id = outbox.guest_id AND g.status = 'pending' AND g.send_count = outbox.send_number)`,
+      ).run({ id, owner, leaseUntil }).changes === 1
+    );
   }
 
   /**

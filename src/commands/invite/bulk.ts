@@ -9,7 +9,7 @@ import { requirePermission } from '../../permissions.js';
 import { iso } from '../../time.js';
 import { emailKey, emailProblem, messageProblem, nameProblem } from '../../validate.js';
 import { checkCsvFile, readCsvRows, spoolToFile, type CsvRow } from './csv-source.js';
-import { planInvite } from './run.js';
+import { planInvite, RESUME_REASON } from './run.js';
 
 export interface BulkInviteOptions {
   /** A path, or `-` for standard input. */
@@ -128,6 +128,12 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
           }
           if (!delivery) {
             result.outcome = 'would-invite';
+            continue;
+          }
+          if (plan.kind === 'resume') {
+            result.outcome = 'invited';
+            result.reason = RESUME_REASON;
+            delivery.trackQueued(plan.outboxId, result);
             continue;
           }
           const sent = recordInviteSend(store, workspace, now, {

@@ -19,7 +19,11 @@ export interface InviteOptions {
 type Plan =
   | { kind: 'new'; email: string }
   | { kind: 'again'; email: string; guest: Guest; why: string }
+  /** Pending, but its email never left (an earlier run was stopped): send that one. */
+  | { kind: 'resume'; email: string; outboxId: number }
   | { kind: 'skip' | 'refuse'; email: string; reason: string };
+
+export const RESUME_REASON = 'its invite was recorded earlier but never sent: sending it now';
 
 /** Decides what inviting one address means, from what the store knows of it (SPEC §2). */
 export function planInvite(store: Store, email: string, now: string): Plan {
@@ -31,6 +35,8 @@ export function planInvite(store: Store, email: string, now: string): Plan {
   if (guest.status === 'joined') return { kind: 'refuse', email: guest.email, reason: 'already joined the workspace as a guest' };
   if (guest.status === 'revoked') return { kind: 'again', email: guest.email, guest, why: 'the previous invite was revoked' };
   if (guest.expiresAt <= now) return { kind: 'again', email: guest.email, guest, why: 'the previous invite expired' };
+  const last = guest.lastMessageId === null ? undefined : store.getOutboxMessage(guest.lastMessageId);
+  if (last?.state === 'queued') return { kind: 'resume', email: guest.email, outboxId: last.id };
   return {
     kind: 'skip',
     email: guest.email,
@@ -77,7 +83,11 @@ export async function runInvite(options: InviteOptions, app: App): Promise<RunRe
       } else if (plan.kind === 'refuse') {
         results.push({ email: plan.email, outcome: 'failed', reason: plan.reason });
       } else if (options.dryRun) {
-        results.push({ email: plan.email, outcome: 'would-invite', reason: plan.kind === 'again' ? plan.why : undefined });
+        results.push({ email: plan.email, outcome: 'would-invite', reason: plan.kind === 'again' ? plan.why : plan.kind === 'resume' ? RESUME_REASON : undefined });
+      } else if (plan.kind === 'resume') {
+        const result: AddressResult = { email: plan.email, outcome: 'invited', reason: RESUME_REASON };
+        results.push(result);
+        delivery!.trackQueued(plan.outboxId, result);
       } else {
         const sent = recordInviteSend(store, workspace, now, {
           email: plan.email,

@@ -56,10 +56,12 @@ export function outboxCommand(makeApp: AppFactory): Command {
       }
       for (const r of report.results) {
         if (r.outcome === 'sent') app.success(`Invite sent to ${r.recipient}${r.filePath ? ` (${r.filePath})` : ''}`);
+        else if (r.outcome === 'skipped') app.info(`${app.colorErr.yellow('-')} ${r.recipient}: ${r.detail}`);
         else app.io.stderr.write(`${app.colorErr.red('✗')} ${r.recipient}: ${r.outcome}: ${r.detail}\n`);
       }
       if (report.results.length === 0) app.info('nothing is due');
-      app.exitCode = report.results.every((r) => r.outcome === 'sent') ? 0 : 1;
+      // Skipped (another process has it, or the guest changed) is not a failure of this run.
+      app.exitCode = report.results.every((r) => r.outcome === 'sent' || r.outcome === 'skipped') ? 0 : 1;
     });
   return outbox;
 }
