@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { App, type GlobalOptions } from './app.js';
+import { doctorCommand } from './commands/doctor/command.js';
 import { initCommand } from './commands/init/command.js';
 import { inviteCommand } from './commands/invite/command.js';
 import { listCommand } from './commands/list/command.js';
@@ -43,6 +44,7 @@ Get started:
     listCommand(makeApp),
     showCommand(makeApp),
     outboxCommand(makeApp),
+    doctorCommand(makeApp),
   ]) {
     program.addCommand(command);
   }

@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import type { App } from '../../app.js';
+import { outboxFolderFor } from '../../mail/mailer.js';
+import { SCHEMA_VERSION } from '../../store/migrations.js';
+import { storeFilePaths } from '../../store/store.js';
+
+export interface Check {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+function modeOf(file: string): number | undefined {
+  try {
+    return fs.statSync(file).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+}
+
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+
+/** File modes are read before the store is opened: opening tightens them, and doctor must see what was there. */
+function fileModeCheck(app: App): Check {
+  const loose: string[] = [];
+  for (const file of storeFilePaths(app.dbPath)) {
+    const mode = modeOf(file);
+    if (mode !== undefined && mode & 0o077) loose.push(`${file} is ${octal(mode)}`);
+  }
+  const folder = outboxFolderFor(app.dbPath);
+  if (fs.existsSync(folder)) {
+    const mode = modeOf(folder)!;
+    if (mode & 0o077) loose.push(`${folder} is ${octal(mode)}`);
+    for (const name of fs.readdirSync(folder)) {
+      const mode = modeOf(`${folder}/${name}`);
+      if (mode !== undefined && mode & 0o077) loose.push(`${folder}/${name} is ${octal(mode)}`);
+    }
+  }
+  return loose.length
+    ? { check: 'file modes', ok: false, detail: `${loose.join('; ')} (store files are set to 0600 when opened; check the outbox files)` }
+    : { check: 'file modes', ok: true, detail: 'store files 0600, outbox folder private' };
+}
+
+/** One line per check, for CI: the store (opens, schema, integrity, modes) and the mail path (connect, TLS, auth). */
+export async function runDoctor(app: App): Promise<Check[]> {
+  const checks: Check[] = [];
+  if (!fs.existsSync(app.dbPath)) {
+    checks.push({ check: 'store opens', ok: false, detail: `no store at ${app.dbPath}: run \`${app.initHint()}\`` });
+    return checks;
+  }
+  checks.push(fileModeCheck(app));
+  try {
+    const store = app.store();
+    checks.push({ check: 'store opens', ok: true, detail: app.dbPath });
+    const version = store.schemaVersion();
+    checks.push({
+      check: 'schema version',
+      ok: version === SCHEMA_VERSION,
+      detail: version === SCHEMA_VERSION ? `${version} (current)` : `${version}, this version expects ${SCHEMA_VERSION}`,
+    });
+    const integrity = store.integrityCheck();
+    checks.push({ check: 'integrity', ok: integrity === 'ok', detail: integrity });
+    const workspace = store.getWorkspace();
+    checks.push(
+      workspace
+        ? { check: 'workspace', ok: true, detail: `${workspace.name}, ${store.listMembers().length} member(s)` }
+        : { check: 'workspace', ok: false, detail: `none: run \`${app.initHint()}\`` },
+    );
+    const counts = store.outboxCounts();
+    checks.push({
+      check: 'outbox',
+      ok: true,
+      detail: Object.entries(counts)
+        .map(([state, n]) => `${state} ${n}`)
+        .join(', '),
+    });
+  } catch (error) {
+    checks.push({ check: 'store opens', ok: false, detail: (error as Error).message });
+    return checks;
+  }
+  const mailer = app.mailer();
+  try {
+    await mailer.verify();
+    checks.push({
+      check: mailer.kind === 'smtp' ? 'smtp' : 'outbox folder',
+      ok: true,
+      detail: mailer.kind === 'smtp' ? `${mailer.description}: connected, TLS and authentication as configured` : `${mailer.description} is writable`,
+    });
+  } catch (error) {
+    const e = error as { code?: string; response?: string; message?: string };
+    checks.push({
+      check: mailer.kind === 'smtp' ? 'smtp' : 'outbox folder',
+      ok: false,
+      detail: `${mailer.description}: ${(e.response ?? e.message ?? String(error)).replace(/\s+/g, ' ').slice(0, 300)}`,
+    });
+  }
+  return checks;
+}
