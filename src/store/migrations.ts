@@ -91,6 +91,88 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX audit_target ON audit (target);
   `,
+  // 2: local partners, accounts and sharing, the Password Manager Importer, workspace domains.
+  `
+  CREATE TABLE workspace_domains (domain TEXT PRIMARY KEY);
+  INSERT OR IGNORE INTO workspace_domains (domain)
+    SELECT lower(substr(email, instr(email, '@') + 1)) FROM members WHERE role = 'owner';
+
+  CREATE TABLE partners (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    name_key   TEXT NOT NULL UNIQUE,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+
+  -- Workspace members who manage a partner and share accounts with it.
+  CREATE TABLE partner_hosts (
+    partner_id INTEGER NOT NULL REFERENCES partners (id) ON DELETE CASCADE,
+    email_key  TEXT NOT NULL,
+    email      TEXT NOT NULL,
+    added_by   TEXT NOT NULL,
+    added_at   TEXT NOT NULL,
+    PRIMARY KEY (partner_id, email_key)
+  );
+
+  ALTER TABLE guests ADD COLUMN partner_id INTEGER REFERENCES partners (id);
+  ALTER TABLE guests ADD COLUMN partner_role TEXT CHECK (partner_role IN ('guest_user', 'guest_admin'));
+
+  -- Shared items. No secret values: this tool manages who has access, not the credentials.
+  CREATE TABLE accounts (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    name_key   TEXT NOT NULL UNIQUE,
+    url        TEXT,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+
+  CREATE TABLE account_shares (
+    id         INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    partner_id INTEGER REFERENCES partners (id) ON DELETE CASCADE,
+    guest_id   INTEGER REFERENCES guests (id) ON DELETE CASCADE,
+    role       TEXT NOT NULL CHECK (role IN ('manager', 'user')),
+    shared_by  TEXT NOT NULL,
+    shared_at  TEXT NOT NULL,
+    CHECK ((partner_id IS NULL) <> (guest_id IS NULL))
+  );
+  CREATE UNIQUE INDEX account_shares_partner ON account_shares (account_id, partner_id) WHERE partner_id IS NOT NULL;
+  CREATE UNIQUE INDEX account_shares_guest ON account_shares (account_id, guest_id) WHERE guest_id IS NOT NULL;
+
+  -- Password Manager Importer migrations. The export's password, totp and extra columns are never stored.
+  CREATE TABLE imports (
+    id               INTEGER PRIMARY KEY,
+    source           TEXT NOT NULL,
+    file             TEXT NOT NULL,
+    permissions_file TEXT,
+    status           TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
+    items            INTEGER NOT NULL,
+    permissions      INTEGER NOT NULL,
+    errors           TEXT,
+    created_by       TEXT NOT NULL,
+    created_at       TEXT NOT NULL
+  );
+  CREATE TABLE import_items (
+    id         INTEGER PRIMARY KEY,
+    import_id  INTEGER NOT NULL REFERENCES imports (id) ON DELETE CASCADE,
+    line       INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    url        TEXT,
+    folder     TEXT NOT NULL,
+    account_id INTEGER REFERENCES accounts (id)
+  );
+  CREATE TABLE import_permissions (
+    id         INTEGER PRIMARY KEY,
+    import_id  INTEGER NOT NULL REFERENCES imports (id) ON DELETE CASCADE,
+    line       INTEGER NOT NULL,
+    folder     TEXT NOT NULL,
+    email      TEXT NOT NULL,
+    email_key  TEXT NOT NULL,
+    permission TEXT NOT NULL CHECK (permission IN ('read_only', 'hide_passwords', 'admin'))
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;
