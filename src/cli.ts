@@ -1,6 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { App, type GlobalOptions } from './app.js';
+import { accountsCommand } from './commands/accounts/command.js';
 import { doctorCommand } from './commands/doctor/command.js';
+import { importCommand } from './commands/import/command.js';
+import { partnersCommand } from './commands/partners/command.js';
+import { shareCommand, unshareCommand } from './commands/share/command.js';
+import { workspaceCommand } from './commands/workspace/command.js';
 import { initCommand } from './commands/init/command.js';
 import { inviteCommand } from './commands/invite/command.js';
 import { listCommand } from './commands/list/command.js';
@@ -44,6 +49,12 @@ Get started:
     listCommand(makeApp),
     showCommand(makeApp),
     outboxCommand(makeApp),
+    partnersCommand(makeApp),
+    accountsCommand(makeApp),
+    shareCommand(makeApp),
+    unshareCommand(makeApp),
+    importCommand(makeApp),
+    workspaceCommand(makeApp),
     doctorCommand(makeApp),
   ]) {
     program.addCommand(command);

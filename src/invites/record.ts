@@ -1,7 +1,7 @@
 import type { MessageToSend } from '../delivery/deliver.js';
 import { generateTempPassword, hashTempPassword } from '../secrets.js';
 import type { Store } from '../store/store.js';
-import type { Guest, InvitedVia, Workspace } from '../store/types.js';
+import type { Guest, InvitedVia, PartnerRole, Workspace } from '../store/types.js';
 import { addSeconds, iso } from '../time.js';
 import { emailKey } from '../validate.js';
 
@@ -13,6 +13,8 @@ export interface InviteSendRequest {
   /** Who does this: recorded in the audit trail; for a new invite also the inviter. */
   actor: string;
   invitedVia: InvitedVia;
+  partnerId?: number | null;
+  partnerRole?: PartnerRole | null;
   /** The guest's row when the address is known already (re-invite or resend). */
   existing?: Guest;
   action: 'invite' | 'resend';
@@ -60,6 +62,8 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
       message: request.message,
       invitedAt: at,
       expiresAt,
+      partnerId: request.partnerId ?? null,
+      partnerRole: request.partnerRole ?? null,
     });
     sendNumber = 1;
   } else {
@@ -70,6 +74,9 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
       expiresAt,
       sentAt: at,
       reinvite,
+      partnerId: request.partnerId ?? null,
+      partnerRole: request.partnerRole ?? null,
+      invitedVia: request.invitedVia,
     });
   }
   const tempPassword = generateTempPassword();
@@ -93,7 +100,7 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
     actor: request.actor,
     action: request.action === 'resend' ? 'resend' : reinvite ? 'reinvite' : 'invite',
     target: key,
-    detail: { sendNumber, expiresAt, via: request.invitedVia },
+    detail: { sendNumber, expiresAt, via: request.invitedVia, ...(request.partnerId ? { partnerId: request.partnerId, partnerRole: request.partnerRole } : {}) },
   });
   const guestName = request.name ?? request.existing?.name ?? null;
   return { guestId, sendNumber, outboxId, expiresAt, tempPassword, message: { id: outboxId, ...message, guestName } };

@@ -11,6 +11,7 @@ import type {
   InvitedVia,
   Member,
   MemberRole,
+  PartnerRole,
   OutboxMessage,
   OutboxState,
   Workspace,
@@ -137,7 +138,8 @@ function migrate(db: Database.Database, path: string): void {
 const GUEST_COLUMNS = `
   id, email, name, family_name AS familyName, status, invited_by AS invitedBy, invited_via AS invitedVia,
   message, invited_at AS invitedAt, last_sent_at AS lastSentAt, send_count AS sendCount,
-  expires_at AS expiresAt, joined_at AS joinedAt, revoked_at AS revokedAt, last_message_id AS lastMessageId`;
+  expires_at AS expiresAt, joined_at AS joinedAt, revoked_at AS revokedAt, last_message_id AS lastMessageId,
+  partner_id AS partnerId, partner_role AS partnerRole`;
 
 const OUTBOX_COLUMNS = `
   id, guest_id AS guestId, send_number AS sendNumber, message_id AS messageId, recipient, inviter,
@@ -146,6 +148,8 @@ const OUTBOX_COLUMNS = `
   smtp_response AS smtpResponse, file_path AS filePath, created_at AS createdAt, sent_at AS sentAt`;
 
 export interface NewGuest {
+  partnerId?: number | null;
+  partnerRole?: PartnerRole | null;
   email: string;
   emailKey: string;
   name: string | null;
@@ -184,6 +188,8 @@ export interface OutcomeUpdate {
 export interface GuestFilter {
   status?: GuestStatus;
   search?: string;
+  /** Only guests of this partner. */
+  partnerId?: number;
   now: string;
 }
 
@@ -312,17 +318,27 @@ export class Store {
   insertGuest(guest: NewGuest): number {
     const result = this.stmt(
       `INSERT INTO guests (email, email_key, name, family_name, status, invited_by, invited_via, message, invited_at, expires_at,
-                          last_sent_at, send_count)
+                          last_sent_at, send_count, partner_id, partner_role)
        VALUES (@email, @emailKey, @name, @familyName, 'pending', @invitedBy, @invitedVia, @message, @invitedAt, @expiresAt,
-               @invitedAt, 1)`,
-    ).run(guest);
+               @invitedAt, 1, @partnerId, @partnerRole)`,
+    ).run({ ...guest, partnerId: guest.partnerId ?? null, partnerRole: guest.partnerRole ?? null });
     return Number(result.lastInsertRowid);
   }
 
   /** Starts a new send of the guest's invite: pending again, a fresh lifetime, send number + 1. */
   renewGuestInvite(
     guestId: number,
-    fields: { invitedBy: string; message: string | null; expiresAt: string; sentAt: string; reinvite: boolean },
+    fields: {
+      invitedBy: string;
+      message: string | null;
+      expiresAt: string;
+      sentAt: string;
+      reinvite: boolean;
+      /** On a re-invite: the partner (and role) of the new invite. */
+      partnerId?: number | null;
+      partnerRole?: PartnerRole | null;
+      invitedVia?: InvitedVia;
+    },
   ): number {
     const row = this.stmt(
       `UPDATE guests
@@ -330,10 +346,23 @@ export class Store {
               send_count = send_count + 1,
               message = CASE WHEN @reinvite THEN @message ELSE message END,
               invited_by = CASE WHEN @reinvite THEN @invitedBy ELSE invited_by END,
-              invited_at = CASE WHEN @reinvite THEN @sentAt ELSE invited_at END
+              invited_at = CASE WHEN @reinvite THEN @sentAt ELSE invited_at END,
+              invited_via = CASE WHEN @reinvite THEN @invitedVia ELSE invited_via END,
+              partner_id = CASE WHEN @reinvite THEN @partnerId ELSE partner_id END,
+              partner_role = CASE WHEN @reinvite THEN @partnerRole ELSE partner_role END
         WHERE id = @guestId
         RETURNING send_count AS sendCount`,
-    ).get({ guestId, ...fields, reinvite: fields.reinvite ? 1 : 0 }) as { sendCount: number };
+    ).get({
+      guestId,
+      invitedBy: fields.invitedBy,
+      message: fields.message,
+      expiresAt: fields.expiresAt,
+      sentAt: fields.sentAt,
+      reinvite: fields.reinvite ? 1 : 0,
+      partnerId: fields.partnerId ?? null,
+      partnerRole: fields.partnerRole ?? null,
+      invitedVia: fields.invitedVia ?? 'members',
+    }) as { sendCount: number };
     return row.sendCount;
   }
 
@@ -351,12 +380,13 @@ export class Store {
       `SELECT * FROM (
          SELECT g.email, g.name, g.family_name AS familyName,
                 CASE WHEN g.status = 'pending' AND g.expires_at <= @now THEN 'expired' ELSE g.status END AS status,
-                NULL AS partner, NULL AS partnerRole,
+                p.name AS partner, g.partner_role AS partnerRole,
                 g.invited_by AS invitedBy, g.invited_at AS invitedAt, g.last_sent_at AS lastSentAt,
                 g.send_count AS sendCount, g.expires_at AS expiresAt, g.joined_at AS joinedAt,
                 CASE WHEN o.state IS NULL OR o.state = 'sending' THEN 'queued' ELSE o.state END AS delivery
-           FROM guests g LEFT JOIN outbox o ON o.id = g.last_message_id
-          WHERE (@search IS NULL
+           FROM guests g LEFT JOIN outbox o ON o.id = g.last_message_id LEFT JOIN partners p ON p.id = g.partner_id
+          WHERE (@partnerId IS NULL OR g.partner_id = @partnerId)
+            AND (@search IS NULL
                  OR g.email LIKE @search ESCAPE '\\'
                  OR g.name LIKE @search ESCAPE '\\'
                  OR g.family_name LIKE @search ESCAPE '\\')
@@ -365,7 +395,12 @@ export class Store {
        ORDER BY invitedAt, email`,
     );
     // Arrays, then objects built here: better-sqlite3's per-row objects cost twice the query (100,000 rows).
-    const rows = statement.raw(true).all({ now: filter.now, search, status: filter.status ?? null }) as unknown[][];
+    const rows = statement.raw(true).all({
+      now: filter.now,
+      search,
+      status: filter.status ?? null,
+      partnerId: filter.partnerId ?? null,
+    }) as unknown[][];
     return rows.map((r) => ({
       email: r[0] as string,
       name: r[1] as string | null,

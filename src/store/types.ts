@@ -11,6 +11,25 @@ export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'unknown';
 export type DeliveryState = 'queued' | 'sent' | 'failed' | 'unknown';
 
 export type InvitedVia = 'members' | 'importer' | 'partner';
+export const PARTNER_ROLES = ['guest_user', 'guest_admin'] as const;
+export type PartnerRole = (typeof PARTNER_ROLES)[number];
+export const ACCOUNT_ROLES = ['manager', 'user'] as const;
+export type AccountRole = (typeof ACCOUNT_ROLES)[number];
+
+export interface Partner {
+  id: number;
+  name: string;
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface Account {
+  id: number;
+  name: string;
+  url: string | null;
+  createdBy: string;
+  createdAt: string;
+}
 
 export interface Workspace {
   name: string;
@@ -46,6 +65,8 @@ export interface Guest {
   joinedAt: string | null;
   revokedAt: string | null;
   lastMessageId: number | null;
+  partnerId: number | null;
+  partnerRole: PartnerRole | null;
 }
 
 /** One row of `list`: the SPEC §5 field set. */

@@ -11,6 +11,7 @@ export function initCommand(makeApp: AppFactory): Command {
     .option('--sign-in-url <url>', 'where guests sign in (the "Join as a guest" link points here)', 'https://app.cerby.com')
     .option('--from <address>', 'sender address of invite emails (default: no-reply@ the owner\'s domain)')
     .option('--invite-ttl <duration>', 'how long an invite stays valid, e.g. 7d, 48h', '7d')
+    .option('--domains <list>', "the workspace's email domains, comma-separated (default: the owner's)", (v: string) => v.split(',').filter(Boolean))
     .addHelpText('after', '\nExample:\n  $ cerby-guests init --workspace Acme --owner owner@acme.example')
     .action(async (opts, command: Command) => {
       const app = makeApp(command);

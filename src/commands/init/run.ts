@@ -1,5 +1,6 @@
 import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
+import { addWorkspaceDomain } from '../../store/partners.js';
 import { newHmacKey, newInstanceId } from '../../secrets.js';
 import { iso } from '../../time.js';
 import { emailKey, formatDuration, nameProblem, parseDuration, requireEmail } from '../../validate.js';
@@ -10,6 +11,8 @@ export interface InitOptions {
   signInUrl?: string;
   from?: string;
   inviteTtl?: string;
+  /** The workspace's own email domains; addresses elsewhere are external (guest candidates). */
+  domains?: string[];
 }
 
 export interface InitResult {
@@ -18,7 +21,16 @@ export interface InitResult {
   signInUrl: string;
   sender: string;
   inviteTtl: string;
+  domains: string[];
   db: string;
+}
+
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+export function validateDomain(text: string): string {
+  const domain = text.trim().toLowerCase();
+  if (!DOMAIN.test(domain)) throw new UsageError(`invalid domain ${JSON.stringify(text.slice(0, 80))}: expected e.g. acme.example`);
+  return domain;
 }
 
 export const DEFAULT_SIGN_IN_URL = 'https://app.cerby.com';
@@ -53,6 +65,7 @@ export function runInit(options: InitOptions, app: App): InitResult {
   const signInUrl = validateSignInUrl(options.signInUrl ?? DEFAULT_SIGN_IN_URL);
   const sender = requireEmail((options.from ?? `no-reply@${owner.slice(owner.lastIndexOf('@') + 1)}`).trim(), '--from address');
   const ttlSeconds = parseDuration(options.inviteTtl ?? DEFAULT_TTL, '--invite-ttl');
+  const domains = [...new Set((options.domains?.length ? options.domains : [owner.slice(owner.lastIndexOf('@') + 1)]).map(validateDomain))];
 
   const store = app.createStore();
   const existing = store.getWorkspace();
@@ -71,7 +84,8 @@ export function runInit(options: InitOptions, app: App): InitResult {
       createdAt: at,
     });
     store.addMember(owner, emailKey(owner), 'owner', null, at);
+    for (const domain of domains) addWorkspaceDomain(store, domain);
     store.audit({ at, actor: owner, action: 'init', target: emailKey(owner), detail: { workspace } });
   });
-  return { workspace, owner, signInUrl, sender, inviteTtl: formatDuration(ttlSeconds), db: app.dbPath };
+  return { workspace, owner, signInUrl, sender, inviteTtl: formatDuration(ttlSeconds), domains, db: app.dbPath };
 }

@@ -1,15 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { App } from '../../app.js';
-import { UsageError } from '../../errors.js';
+import { NotPermittedError, UsageError } from '../../errors.js';
 import { RunDelivery, type AddressResult } from '../../invites/outcome.js';
 import { recordInviteSend } from '../../invites/record.js';
 import { createProgress } from '../../output/progress.js';
-import { requirePermission } from '../../permissions.js';
+import { authorize } from '../../permissions.js';
+import type { Partner, PartnerRole } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailKey, emailProblem, messageProblem, nameProblem } from '../../validate.js';
 import { checkCsvFile, readCsvRows, spoolToFile, type CsvRow } from './csv-source.js';
-import { planInvite, RESUME_REASON } from './run.js';
+import { planInvite, resolvePartnerTarget, RESUME_REASON } from './run.js';
 
 export interface BulkInviteOptions {
   /** A path, or `-` for standard input. */
@@ -64,7 +65,6 @@ function rowProblem(row: CsvRow): string | undefined {
   const role = row.fields.role?.trim();
   if (role && !PARTNER_ROLES.includes(role)) return `unknown role ${JSON.stringify(role.slice(0, 40))}: use guest_user or guest_admin`;
   if (role && !row.fields.partner?.trim()) return 'a role needs a partner';
-  if (row.fields.partner?.trim()) return `unknown partner ${JSON.stringify(row.fields.partner.trim().slice(0, 80))}`;
   return undefined;
 }
 
@@ -85,7 +85,28 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
   const store = app.store();
   const workspace = app.workspace();
   const actor = app.actor();
-  requirePermission(actor, 'invite');
+  // Members, or a Guest Admin for their own partner's rows; each row is checked below.
+  authorize(actor, { action: 'list' });
+  const partners = new Map<string, { partner?: Partner; partnerRole?: PartnerRole } | string>();
+  /** The row's partner and role, or why it cannot be used (unknown partner, not permitted). */
+  const rowTarget = (row: CsvRow) => {
+    const name = row.fields.partner?.trim() || undefined;
+    const role = row.fields.role?.trim() || undefined;
+    const cacheKey = `${name ?? ''}\u0000${role ?? ''}`;
+    let target = partners.get(cacheKey);
+    if (target === undefined) {
+      try {
+        const resolved = resolvePartnerTarget(store, name, role);
+        authorize(actor, { action: 'invite', ...resolved });
+        target = resolved;
+      } catch (error) {
+        if (!(error instanceof UsageError || error instanceof NotPermittedError)) throw error;
+        target = error.message;
+      }
+      partners.set(cacheKey, target);
+    }
+    return target;
+  };
 
   const started = app.now().getTime();
   let file = options.file;
@@ -108,7 +129,7 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
     const counts = { invited: 0, skipped: 0, failed: 0, duplicates: 0 };
     const progress = createProgress(app, () => app.now().getTime());
     const delivery = options.dryRun ? undefined : new RunDelivery(app, workspace, options.concurrency);
-    let batch: { row: CsvRow; result: RowResult }[] = [];
+    let batch: { row: CsvRow; result: RowResult; target: { partner?: Partner; partnerRole?: PartnerRole } }[] = [];
     let rows = 0;
 
     /** Plans (and unless dry-run, records) a batch of rows in one transaction. */
@@ -119,7 +140,7 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
       const items = batch;
       batch = [];
       const handle = () => {
-        for (const { row, result } of items) {
+        for (const { row, result, target } of items) {
           const plan = planInvite(store, result.email, nowIso);
           if (plan.kind === 'skip' || plan.kind === 'refuse') {
             result.outcome = plan.kind === 'skip' ? 'skipped' : 'failed';
@@ -142,7 +163,9 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
             familyName: row.fields.familyName?.trim() || (plan.kind === 'again' ? plan.guest.familyName : null),
             message: row.fields.message?.replace(/\r\n/g, '\n').trim() || defaultMessage,
             actor: actor.email,
-            invitedVia: 'members',
+            invitedVia: target.partner ? 'partner' : 'members',
+            partnerId: target.partner?.id ?? null,
+            partnerRole: target.partnerRole ?? null,
             existing: plan.kind === 'again' ? plan.guest : undefined,
             action: 'invite',
           });
@@ -167,8 +190,9 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
       const result: RowResult = { line: row.line, email, outcome: 'failed' };
       results.push(result);
       const problem = rowProblem(row);
-      if (problem) {
-        result.reason = problem;
+      const target = problem ? undefined : rowTarget(row);
+      if (problem || typeof target === 'string') {
+        result.reason = problem ?? (target as string);
       } else {
         const key = emailKey(email);
         const first = firstSeen.get(key);
@@ -184,7 +208,7 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
             result.outcome = 'skipped';
             result.reason = '"Send invitation message" is false: no invite sent';
           } else {
-            batch.push({ row, result });
+            batch.push({ row, result, target: target! });
             if (batch.length >= BATCH_ROWS) {
               flushBatch();
               if (delivery) {

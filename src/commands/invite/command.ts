@@ -36,8 +36,11 @@ export function inviteCommand(makeApp: AppFactory): Command {
     .option('--name <name>', "the guest's name (one address only)")
     .option('--family-name <name>', "the guest's family name (one address only)")
     .option('--message <text>', 'a custom message from you, included in the email')
+    .option('--partner <name>', 'invite into this local partner')
+    .option('--role <role>', 'with --partner: guest_user (default) or guest_admin')
     .option('--csv <file>', 'bulk: invite every row of a CSV file (- reads standard input)')
     .option('--concurrency <n>', 'with --csv: SMTP connections', parsePositiveInt, 4)
+    .option('--from-import <id>', 'invite the external users of a successful Password Manager Importer migration')
     .option('--dry-run', 'validate and report what would happen; store and send nothing')
     .addHelpText(
       'after',
@@ -46,11 +49,18 @@ Examples:
   $ cerby-guests invite guest@partner.example --message "Welcome aboard"
   $ cerby-guests invite a@partner.example b@partner.example --as admin@acme.example
   $ cerby-guests invite guest@partner.example --dry-run
+  $ cerby-guests invite lead@agency.example --partner "Agency" --role guest_admin
   $ cerby-guests invite --csv guests.csv --concurrency 8
   $ some-export | cerby-guests invite --csv - --json > results.json`,
     )
     .action(async (emails: string[], opts, command: Command) => {
       const app = makeApp(command);
+      if (opts.fromImport !== undefined) {
+        if (emails.length > 0 || opts.csv !== undefined) throw new UsageError('--from-import takes no addresses and no --csv');
+        const { runInviteFromImport } = await import('./from-import.js');
+        app.exitCode = reportResults(app, await runInviteFromImport({ importId: opts.fromImport, message: opts.message, dryRun: opts.dryRun }, app));
+        return;
+      }
       if (opts.csv !== undefined) {
         if (emails.length > 0) throw new UsageError('give email addresses or --csv, not both');
         if (opts.name || opts.familyName) throw new UsageError('--name and --family-name do not go with --csv: use the name columns');

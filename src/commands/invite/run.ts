@@ -2,14 +2,17 @@ import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
 import { recordInviteSend } from '../../invites/record.js';
-import { requirePermission } from '../../permissions.js';
+import { authorize } from '../../permissions.js';
+import { findPartner } from '../../store/partners.js';
 import type { Store } from '../../store/store.js';
-import type { Guest } from '../../store/types.js';
+import { PARTNER_ROLES, type Guest, type Partner, type PartnerRole } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailKey, requireEmail, requireMessage, requireName } from '../../validate.js';
 
 export interface InviteOptions {
   emails: string[];
+  partner?: string;
+  role?: string;
   name?: string;
   familyName?: string;
   message?: string;
@@ -44,6 +47,25 @@ export function planInvite(store: Store, email: string, now: string): Plan {
   };
 }
 
+/** `--partner NAME [--role guest_user|guest_admin]`: the partner must exist; the role defaults to guest_user. */
+export function resolvePartnerTarget(
+  store: Store,
+  partnerName: string | undefined,
+  roleText: string | undefined,
+): { partner?: Partner; partnerRole?: PartnerRole } {
+  const role = roleText?.trim();
+  if (role !== undefined && !(PARTNER_ROLES as readonly string[]).includes(role)) {
+    throw new UsageError(`unknown --role ${JSON.stringify(role.slice(0, 40))}: use guest_user or guest_admin`);
+  }
+  if (partnerName === undefined) {
+    if (role !== undefined) throw new UsageError('--role goes with --partner');
+    return {};
+  }
+  const partner = findPartner(store, partnerName);
+  if (!partner) throw new UsageError(`no partner ${JSON.stringify(partnerName.slice(0, 80))}: create it with \`cerby-guests partners create NAME\``);
+  return { partner, partnerRole: (role as PartnerRole | undefined) ?? 'guest_user' };
+}
+
 /** Validates every address first: a bad one stops the run before anything is stored. */
 export function validateAddresses(emails: readonly string[]): string[] {
   if (emails.length === 0) throw new UsageError('give at least one email address to invite');
@@ -69,7 +91,8 @@ export async function runInvite(options: InviteOptions, app: App): Promise<RunRe
   const store = app.store();
   const workspace = app.workspace();
   const actor = app.actor();
-  requirePermission(actor, 'invite');
+  const target = resolvePartnerTarget(store, options.partner, options.role);
+  authorize(actor, { action: 'invite', ...target });
 
   const now = app.now();
   const results: AddressResult[] = [];
@@ -95,7 +118,9 @@ export async function runInvite(options: InviteOptions, app: App): Promise<RunRe
           familyName: familyName ?? (plan.kind === 'again' ? plan.guest.familyName : null),
           message,
           actor: actor.email,
-          invitedVia: 'members',
+          invitedVia: target.partner ? 'partner' : 'members',
+          partnerId: target.partner?.id ?? null,
+          partnerRole: target.partnerRole ?? null,
           existing: plan.kind === 'again' ? plan.guest : undefined,
           action: 'invite',
         });

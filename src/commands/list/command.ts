@@ -28,6 +28,7 @@ export function listCommand(makeApp: AppFactory): Command {
     .description('list guests: a table on a terminal, tab-separated when piped, --json or --csv')
     .option('--status <status>', 'pending, joined, expired or revoked')
     .option('--search <text>', 'only guests whose email, name or family name contains this')
+    .option('--partner <name>', 'only guests of this local partner')
     .option('--csv', 'CSV that is safe to open in a spreadsheet')
     .addHelpText(
       'after',
@@ -37,7 +38,7 @@ Examples:
   $ cerby-guests list --json | jq '.[] | select(.delivery == "failed") | .email'
   $ cerby-guests list --csv > guests.csv`,
     )
-    .action((opts: { status?: string; search?: string; csv?: boolean }, command: Command) => {
+    .action((opts: { status?: string; search?: string; partner?: string; csv?: boolean }, command: Command) => {
       const app = makeApp(command);
       const rows = runList(opts, app);
       const format = outputFormat(app, opts.csv);

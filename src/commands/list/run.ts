@@ -1,12 +1,14 @@
 import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
-import { requirePermission } from '../../permissions.js';
+import { authorize } from '../../permissions.js';
+import { findPartner } from '../../store/partners.js';
 import { GUEST_STATUSES, type GuestListRow, type GuestStatus } from '../../store/types.js';
 import { iso } from '../../time.js';
 
 export interface ListOptions {
   status?: string;
   search?: string;
+  partner?: string;
 }
 
 export function parseStatus(text: string | undefined): GuestStatus | undefined {
@@ -19,6 +21,14 @@ export function runList(options: ListOptions, app: App): GuestListRow[] {
   const status = parseStatus(options.status);
   const store = app.store();
   app.workspace();
-  requirePermission(app.actor(), 'list');
-  return store.listGuests({ status, search: options.search, now: iso(app.now()) });
+  // A Guest Admin sees their partner's guests only.
+  const scope = authorize(app.actor(), { action: 'list' });
+  let partnerId = scope.partnerId;
+  if (options.partner !== undefined) {
+    const partner = findPartner(store, options.partner);
+    if (!partner) throw new UsageError(`no partner ${JSON.stringify(options.partner.slice(0, 80))}`);
+    if (partnerId !== undefined && partnerId !== partner.id) return [];
+    partnerId = partner.id;
+  }
+  return store.listGuests({ status, search: options.search, now: iso(app.now()), partnerId });
 }

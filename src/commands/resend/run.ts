@@ -2,7 +2,7 @@ import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
 import { recordInviteSend } from '../../invites/record.js';
-import { requirePermission } from '../../permissions.js';
+import { authorize } from '../../permissions.js';
 import type { Guest } from '../../store/types.js';
 import { addSeconds, iso } from '../../time.js';
 import { emailKey, parseDuration } from '../../validate.js';
@@ -37,7 +37,8 @@ export async function runResend(options: ResendOptions, app: App): Promise<RunRe
   const store = app.store();
   const workspace = app.workspace();
   const actor = app.actor();
-  requirePermission(actor, 'resend');
+  // Members may resend any invite; a Guest Admin only their partner's Guest Users'.
+  const scope = authorize(actor, { action: 'list' });
   const now = app.now();
   const results: AddressResult[] = [];
   const delivery = options.dryRun ? undefined : new RunDelivery(app, workspace, options.allPending ? 4 : 1);
@@ -46,8 +47,11 @@ export async function runResend(options: ResendOptions, app: App): Promise<RunRe
     const targets: { email: string; guest: Guest | undefined }[] = options.allPending
       ? store
           .resendableGuests(olderThan === undefined ? null : iso(addSeconds(now, -olderThan)))
+          .filter((guest) => scope.partnerId === undefined || (guest.partnerId === scope.partnerId && guest.partnerRole === 'guest_user'))
           .map((guest) => ({ email: guest.email, guest }))
       : emails.map((email) => ({ email, guest: store.findGuest(emailKey(email)) }));
+    // Every target is checked before anything is recorded: a refusal changes nothing.
+    for (const { guest } of targets) if (guest) authorize(actor, { action: 'manageGuest', verb: 'resend', target: guest });
     for (const { email, guest } of targets) {
       const refusal = resendRefusal(guest, email);
       if (refusal || !guest) {

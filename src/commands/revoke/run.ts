@@ -1,6 +1,6 @@
 import type { App } from '../../app.js';
 import { countOutcomes, type AddressResult, type RunReport } from '../../invites/outcome.js';
-import { requirePermission } from '../../permissions.js';
+import { authorize } from '../../permissions.js';
 import { iso } from '../../time.js';
 import { emailKey } from '../../validate.js';
 import { validateAddresses } from '../invite/run.js';
@@ -11,10 +11,15 @@ export function runRevoke(options: { emails: string[]; dryRun?: boolean }, app: 
   const store = app.store();
   app.workspace();
   const actor = app.actor();
-  requirePermission(actor, 'revoke');
+  authorize(actor, { action: 'list' });
   const at = iso(app.now());
   const results: AddressResult[] = [];
   const record = () => {
+    // Every target is checked before anything changes: a refusal changes nothing.
+    for (const email of emails) {
+      const guest = store.findGuest(emailKey(email));
+      if (guest) authorize(actor, { action: 'manageGuest', verb: 'revoke', target: guest });
+    }
     for (const email of emails) {
       const guest = store.findGuest(emailKey(email));
       if (!guest) {

@@ -1,6 +1,6 @@
 import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
-import { requirePermission } from '../../permissions.js';
+import { authorize } from '../../permissions.js';
 import type { AuditEntry, GuestListRow } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailKey, requireEmail } from '../../validate.js';
@@ -17,10 +17,12 @@ export function runShow(emailArg: string, app: App): GuestDetails {
   const email = requireEmail(emailArg.trim());
   const store = app.store();
   app.workspace();
-  requirePermission(app.actor(), 'show');
+  const actor = app.actor();
+  authorize(actor, { action: 'list' });
   const guest = store.findGuest(emailKey(email));
   if (!guest) throw new UsageError(`no guest ${email} in this workspace`);
-  const row = store.listGuests({ search: guest.email, now: iso(app.now()) }).find((r) => emailKey(r.email) === emailKey(guest.email))!;
+  authorize(actor, { action: 'manageGuest', verb: 'show', target: guest });
+  const row = store.listGuests({ search: guest.email, now: iso(app.now()), partnerId: guest.partnerId ?? undefined }).find((r) => emailKey(r.email) === emailKey(guest.email))!;
   return {
     ...row,
     invitedVia: guest.invitedVia,

@@ -1,0 +1,94 @@
+import type { App } from '../../app.js';
+import { UsageError } from '../../errors.js';
+import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
+import { recordInviteSend } from '../../invites/record.js';
+import { authorize } from '../../permissions.js';
+import { findAccount, insertAccount, upsertShare } from '../../store/accounts.js';
+import { getImport, importItems, importPermissions, setImportItemAccount } from '../../store/imports.js';
+import { workspaceDomains } from '../../store/partners.js';
+import { iso } from '../../time.js';
+import { emailKey } from '../../validate.js';
+import { guestCandidates, parseImportId } from '../import/run.js';
+import { planInvite, RESUME_REASON } from './run.js';
+
+/**
+ * Invites the external users of a migration and records their access to its items (effective
+ * once they join). The help article's rule: only after a successful migration of items and
+ * user access permissions.
+ */
+export async function runInviteFromImport(options: { importId: string; message?: string; dryRun?: boolean }, app: App): Promise<RunReport> {
+  const store = app.store();
+  const workspace = app.workspace();
+  const actor = app.actor();
+  authorize(actor, { action: 'invite.fromImport' });
+  const id = parseImportId(options.importId);
+  const record = getImport(store, id);
+  if (!record) throw new UsageError(`no import #${id}: see \`cerby-guests import list\``);
+  if (record.status !== 'succeeded') {
+    throw new UsageError(
+      `import #${id} failed: guest invites can only be sent after a successful migration of items and user access permissions (see \`cerby-guests import show ${id}\`)`,
+    );
+  }
+  const permissions = importPermissions(store, id);
+  const candidates = guestCandidates(workspaceDomains(store), permissions);
+  const now = app.now();
+  const at = iso(now);
+  const results: AddressResult[] = [];
+  const delivery = options.dryRun ? undefined : new RunDelivery(app, workspace, 2);
+
+  const record_ = () => {
+    // Items become accounts once (a later run reuses them).
+    const accountsByFolder = new Map<string, number[]>();
+    for (const item of importItems(store, id)) {
+      let accountId = item.accountId;
+      if (accountId === null && !options.dryRun) {
+        accountId = findAccount(store, item.name)?.id ?? insertAccount(store, item.name, item.url, actor.email, at);
+        setImportItemAccount(store, item.id, accountId);
+      }
+      if (accountId !== null) accountsByFolder.set(item.folder, [...(accountsByFolder.get(item.folder) ?? []), accountId]);
+    }
+    for (const email of candidates) {
+      const plan = planInvite(store, email, at);
+      if (plan.kind === 'refuse') {
+        results.push({ email: plan.email, outcome: 'failed', reason: plan.reason });
+        continue;
+      }
+      if (options.dryRun) {
+        results.push({ email: plan.email, outcome: plan.kind === 'skip' ? 'skipped' : 'would-invite', reason: plan.kind === 'skip' ? plan.reason : undefined });
+        continue;
+      }
+      if (plan.kind === 'skip') results.push({ email: plan.email, outcome: 'skipped', reason: plan.reason });
+      else if (plan.kind === 'resume') {
+        const result: AddressResult = { email: plan.email, outcome: 'invited', reason: RESUME_REASON };
+        results.push(result);
+        delivery!.trackQueued(plan.outboxId, result);
+      } else {
+        const sent = recordInviteSend(store, workspace, now, {
+          email: plan.email,
+          name: plan.kind === 'again' ? plan.guest.name : null,
+          familyName: plan.kind === 'again' ? plan.guest.familyName : null,
+          message: options.message?.trim() || null,
+          actor: actor.email,
+          invitedVia: 'importer',
+          existing: plan.kind === 'again' ? plan.guest : undefined,
+          action: 'invite',
+        });
+        const result: AddressResult = { email: plan.email, outcome: 'invited', expiresAt: sent.expiresAt };
+        results.push(result);
+        delivery!.track(sent, result);
+      }
+      // The imported access: admin → manager, read_only / hide_passwords → user.
+      const guest = store.findGuest(emailKey(email))!;
+      for (const p of permissions.filter((p) => p.emailKey === emailKey(email))) {
+        for (const accountId of accountsByFolder.get(p.folder) ?? []) {
+          upsertShare(store, { accountId, guestId: guest.id, role: p.permission === 'admin' ? 'manager' : 'user', sharedBy: actor.email, at });
+        }
+      }
+    }
+    if (!options.dryRun) store.audit({ at, actor: actor.email, action: 'invite.fromImport', target: `import:${id}`, detail: { candidates: candidates.length } });
+  };
+  if (options.dryRun) record_();
+  else store.write(record_);
+  await delivery?.finish();
+  return { dryRun: options.dryRun === true, results, counts: countOutcomes(results) };
+}
