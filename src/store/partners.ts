@@ -44,7 +44,7 @@ export function addPartnerHost(store: Store, partnerId: number, email: string, e
 
 export function partnerHosts(store: Store, partnerId: number): { email: string; addedBy: string; addedAt: string }[] {
   return store
-    .stmt(`SELECT email, added_by AS addedBy, added_at AS addedAt FROM partner_hosts WHERE partner_id = ? ORDER BY added_at, email_key`)
+    .stmt(`SELECT email, added_by AS addedBy, added_at AS addedAt FROM partner_hosts WHERE partner_id = ? ORDER BY rowid`)
     .all(partnerId) as { email: string; addedBy: string; addedAt: string }[];
 }
 
