@@ -92,6 +92,14 @@ export function formatDuration(seconds: number): string {
   return `${seconds}s`;
 }
 
+/** A value for a message line: control and bidi characters made visible, at most `max` characters. */
+export function displayText(text: string, max = 80): string {
+  const visible = text.replace(CONTROL_CHARS_GLOBAL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return truncate(visible, max);
+}
+
+const CONTROL_CHARS_GLOBAL = new RegExp(CONTROL_CHARS.source, 'gu');
+
 /** Keeps error messages one short line even for a 1 MB argument. */
 export function truncate(text: string, max = 80): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;

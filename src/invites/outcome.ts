@@ -2,6 +2,7 @@ import type { App } from '../app.js';
 import { Deliverer, type SendJob } from '../delivery/deliver.js';
 import { FailureError } from '../errors.js';
 import type { Workspace } from '../store/types.js';
+import { displayText } from '../validate.js';
 import type { RecordedSend } from './record.js';
 
 /** What happened to one address in an invite, resend or revoke run. */
@@ -141,7 +142,7 @@ export function reportResults(app: App, report: RunReport): number {
         app.info(`${c.yellow('-')} skipped ${r.email}: ${r.reason}`);
         break;
       case 'failed':
-        app.io.stderr.write(`${c.red('✗')} ${r.email}: ${r.reason}\n`);
+        app.io.stderr.write(`${c.red('✗')} ${displayText(r.email)}: ${r.reason}\n`);
         break;
     }
   }

@@ -3,6 +3,7 @@ import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { reportResults } from '../../invites/outcome.js';
 import { valueOrPrompt } from '../../prompter.js';
+import { displayText } from '../../validate.js';
 import { parsePositiveInt } from '../outbox/command.js';
 import type { AppFactory } from '../types.js';
 import type { BulkReport } from './bulk.js';
@@ -17,10 +18,10 @@ function reportBulk(app: App, report: BulkReport): number {
   if (app.json) app.io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   const failed = report.results.filter((r) => r.outcome === 'failed');
   for (const r of failed.slice(0, SHOWN_FAILURES)) {
-    app.io.stderr.write(`${c.red('✗')} line ${r.line}: ${r.email || '(no email)'}: ${r.reason ?? 'failed'}\n`);
+    app.io.stderr.write(`${c.red('✗')} line ${r.line}: ${r.email ? displayText(r.email) : '(no email)'}: ${r.reason ?? 'failed'}\n`);
   }
   if (failed.length > SHOWN_FAILURES) app.info(`… and ${n(failed.length - SHOWN_FAILURES)} more failed rows (see --json)`);
-  for (const d of report.duplicates) app.info(`${c.yellow('-')} ${d.email} is listed more than once (lines ${d.lines.join(', ')}): invited once`);
+  for (const d of report.duplicates) app.info(`${c.yellow('-')} ${displayText(d.email)} is listed more than once (lines ${d.lines.join(', ')}): invited once`);
   const verb = report.dryRun ? 'would invite' : 'invited';
   const line = `${verb} ${n(report.counts.invited)}, skipped ${n(report.counts.skipped)}, failed ${n(report.counts.failed)} of ${n(report.rows)} rows in ${report.seconds.toFixed(1)} s`;
   if (report.counts.failed > 0) app.io.stderr.write(`${c.red('✗')} ${line}\n`);

@@ -4,6 +4,7 @@ import { authorize } from '../../permissions.js';
 import { findPartner } from '../../store/partners.js';
 import { GUEST_STATUSES, type GuestListRow, type GuestStatus } from '../../store/types.js';
 import { iso } from '../../time.js';
+import { nameProblem } from '../../validate.js';
 
 export interface ListOptions {
   status?: string;
@@ -17,8 +18,14 @@ export function parseStatus(text: string | undefined): GuestStatus | undefined {
   throw new UsageError(`unknown --status ${JSON.stringify(text.slice(0, 40))}: use one of ${GUEST_STATUSES.join(', ')}`);
 }
 
+const MAX_SEARCH = 200;
+
 export function runList(options: ListOptions, app: App): GuestListRow[] {
   const status = parseStatus(options.status);
+  if (options.search !== undefined) {
+    const problem = nameProblem(options.search, 'search text') ?? (options.search.length > MAX_SEARCH ? `the search text is longer than ${MAX_SEARCH} characters` : undefined);
+    if (problem) throw new UsageError(`invalid --search: ${problem}`);
+  }
   const store = app.store();
   app.workspace();
   // A Guest Admin sees their partner's guests only.
