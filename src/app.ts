@@ -20,6 +20,7 @@ export interface GlobalOptions {
   as?: string;
   json?: boolean;
   color?: boolean;
+  verbose?: boolean;
 }
 
 /**
@@ -125,6 +126,7 @@ export class App implements Ctx {
       maxAttempts: positiveInt(this.env.CERBY_GUESTS_SEND_ATTEMPTS) ?? 3,
       backoffMs: positiveInt(this.env.CERBY_GUESTS_RETRY_BASE_MS) ?? 500,
       deadlineMs: positiveInt(this.env.CERBY_GUESTS_SEND_DEADLINE_MS) ?? 120_000,
+      log: this.globals.verbose ? (line) => this.info(`${this.colorErr.dim('·')} ${line}`) : undefined,
     };
   }
 

@@ -27,6 +27,7 @@ export function buildProgram(deps: Deps, makeApp: (command: Command) => App): Co
     .option('--smtp-password-file <file>', 'read the SMTP password from this 0600 file (env CERBY_GUESTS_SMTP_PASSWORD_FILE)')
     .option('--as <email>', 'act as this member (env CERBY_GUESTS_ACTOR; default the workspace owner)')
     .option('--json', 'print results as JSON')
+    .option('--verbose', 'one line per delivery attempt on stderr (never message bodies or credentials)')
     .addOption(new Option('--no-color', 'no color (also NO_COLOR=1)'))
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(

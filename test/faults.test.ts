@@ -147,6 +147,46 @@ describe('fault injection against a real SMTP server', () => {
     expect(server.messages).toHaveLength(30);
   });
 
+  test('secrets never leak: after a run with a failing SMTP and --verbose, no output or store file holds a temporary password or the SMTP password', async () => {
+    const tries = new Map<string, number>();
+    const server = await smtp({
+      login: { user: 'mailer', pass: 'Smtp-Secret-9f3a' },
+      onRcpt: (a) => {
+        const n = (tries.get(a) ?? 0) + 1;
+        tries.set(a, n);
+        if (a.startsWith('bounce')) return { code: 550, message: 'No such user' };
+        return a.startsWith('grey') && n === 1 ? { code: 451, message: 'Greylisted' } : undefined;
+      },
+      afterData: (mail) => (mail.to[0]!.startsWith('drop') ? 'drop' : undefined),
+    });
+    const dir = tempDir();
+    const passwordFile = path.join(dir, 'smtp-pass');
+    fs.writeFileSync(passwordFile, 'Smtp-Secret-9f3a\n', { mode: 0o600 });
+    const csv = path.join(dir, 'g.csv');
+    fs.writeFileSync(csv, 'email\nok@partner.example\nbounce@partner.example\ngrey@partner.example\ndrop@partner.example\n');
+    const { cli, db } = await workspace({ smtp: `smtp://mailer@127.0.0.1:${server.port}`, env: { CERBY_GUESTS_DEBUG: '1' } });
+    const outputs: string[] = [];
+    for (const argv of [
+      ['invite', '--csv', csv, '--json'],
+      ['resend', 'ok@partner.example', '--json'],
+      ['outbox', 'flush', '--retry-unknown', '--json'],
+      ['outbox', 'list', '--json'],
+      ['list', '--json'],
+      ['show', 'ok@partner.example', '--json'],
+      ['doctor', '--json'],
+    ]) {
+      const result = await cli(['--smtp-password-file', passwordFile, '--verbose', ...argv]);
+      outputs.push(result.stdout, result.stderr);
+    }
+    expect(outputs.join('')).toMatch(/attempt 1 to grey@partner\.example .*transient: 451 Greylisted/);
+    const passwords = server.messages.map((m) => tempPasswordFrom(m.parsed.text!));
+    expect(passwords.length).toBeGreaterThanOrEqual(4);
+    const haystacks = [outputs.join('\n'), ...[db, `${db}-wal`, `${db}-shm`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f).toString('latin1'))];
+    for (const secret of [...passwords, 'Smtp-Secret-9f3a', Buffer.from('\u0000mailer\u0000Smtp-Secret-9f3a').toString('base64')]) {
+      for (const hay of haystacks) expect(hay.includes(secret)).toBe(false);
+    }
+  });
+
   test('a password file readable by others is refused', async () => {
     const dir = tempDir();
     const passwordFile = path.join(dir, 'smtp-pass');

@@ -66,6 +66,8 @@ export interface DeliveryOptions {
   deadlineMs?: number;
   sleep?: (ms: number) => Promise<void>;
   onResult?: (result: DeliveryResult) => void;
+  /** --verbose: one line per attempt (recipient, outcome, the server's reply). Never a message body or credential. */
+  log?: (line: string) => void;
 }
 
 /** Long enough for the in-run retries; a sender that dies leaves it to expire into `unknown`. */
@@ -304,6 +306,7 @@ export class Deliverer {
     for (let attempt = 1; ; attempt++) {
       try {
         const receipt = await this.sendWithDeadline(email, fileStemFor(message.recipient, message.sendNumber));
+        this.options.log?.(`attempt ${attempt} to ${message.recipient} (${message.messageId}): sent: ${receipt.response}`);
         this.record(
           {
             id: message.id,
@@ -321,6 +324,7 @@ export class Deliverer {
         const text = describeSendError(error);
         const at = this.deps.now();
         const extraAttempts = attempt - 1;
+        this.options.log?.(`attempt ${attempt} to ${message.recipient} (${message.messageId}): ${kind}: ${text}`);
         if (kind === 'permanent' || kind === 'unknown') {
           const state = kind === 'permanent' ? 'failed' : 'unknown';
           this.record(
