@@ -3,6 +3,7 @@ import { App, type GlobalOptions } from './app.js';
 import { accountsCommand } from './commands/accounts/command.js';
 import { doctorCommand } from './commands/doctor/command.js';
 import { importCommand } from './commands/import/command.js';
+import { joinCommand } from './commands/join/command.js';
 import { partnersCommand } from './commands/partners/command.js';
 import { shareCommand, unshareCommand } from './commands/share/command.js';
 import { workspaceCommand } from './commands/workspace/command.js';
@@ -56,6 +57,7 @@ Get started:
     unshareCommand(makeApp),
     importCommand(makeApp),
     workspaceCommand(makeApp),
+    joinCommand(makeApp),
     doctorCommand(makeApp),
   ]) {
     program.addCommand(command);

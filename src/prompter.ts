@@ -7,7 +7,8 @@ export interface Prompter {
   readonly interactive: boolean;
   input(message: string, options?: { default?: string; validate?: (value: string) => string | true }): Promise<string>;
   password(message: string, options?: { validate?: (value: string) => string | true }): Promise<string>;
-  confirm(message: string, options?: { default?: boolean }): Promise<boolean>;
+  /** `signal` aborts the question (e.g. a page that redirects after a few seconds). */
+  confirm(message: string, options?: { default?: boolean; signal?: AbortSignal }): Promise<boolean>;
   checkbox(message: string, choices: { name: string; value: string; checked?: boolean }[]): Promise<string[]>;
 }
 
@@ -19,13 +20,14 @@ interface PrompterStreams {
 
 /** @inquirer/prompts, loaded on first use, reading `stdin` and drawing on stderr. */
 export function createPrompter(streams: PrompterStreams): Prompter {
-  const context = () => ({ input: streams.stdin, output: streams.stderr, clearPromptOnDone: false });
+  const context = (signal?: AbortSignal) => ({ input: streams.stdin, output: streams.stderr, clearPromptOnDone: false, signal });
   const guard = async <T>(ask: () => Promise<T>): Promise<T> => {
     if (!streams.interactive) throw new UsageError('cannot prompt: standard input is not a terminal');
     try {
       return await ask();
     } catch (error) {
-      if ((error as Error).name === 'ExitPromptError' || (error as Error).name === 'AbortPromptError') throw new CancelledError();
+      if ((error as Error).name === 'AbortPromptError') throw error; // the caller's own signal: it decides
+      if ((error as Error).name === 'ExitPromptError') throw new CancelledError();
       throw error;
     }
   };
@@ -37,7 +39,7 @@ export function createPrompter(streams: PrompterStreams): Prompter {
     password: (message, options) =>
       guard(async () => (await inquirer()).password({ message, mask: '*', validate: options?.validate }, context())),
     confirm: (message, options) =>
-      guard(async () => (await inquirer()).confirm({ message, default: options?.default }, context())),
+      guard(async () => (await inquirer()).confirm({ message, default: options?.default }, context(options?.signal))),
     checkbox: (message, choices) => guard(async () => (await inquirer()).checkbox({ message, choices }, context())),
   };
 }

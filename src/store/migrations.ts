@@ -173,6 +173,37 @@ export const migrations: readonly string[] = [
     permission TEXT NOT NULL CHECK (permission IN ('read_only', 'hide_passwords', 'admin'))
   );
   `,
+  // 3: the guest's side: sign-in failures and lockout, own password, Terms of Service, MFA,
+  // client apps, trusted devices; the workspace's password policy.
+  `
+  ALTER TABLE workspace ADD COLUMN password_min_length INTEGER NOT NULL DEFAULT 15 CHECK (password_min_length >= 8);
+  ALTER TABLE workspace ADD COLUMN mfa_required INTEGER NOT NULL DEFAULT 1;
+
+  ALTER TABLE guests ADD COLUMN failed_signins INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE guests ADD COLUMN locked_at TEXT;
+
+  CREATE TABLE guest_credentials (
+    guest_id         INTEGER PRIMARY KEY REFERENCES guests (id) ON DELETE CASCADE,
+    -- scrypt$N$r$p$salt$hash: the parameters travel with the hash.
+    password_hash    TEXT NOT NULL,
+    password_set_at  TEXT NOT NULL,
+    tos_accepted_at  TEXT,
+    -- The TOTP secret, AES-256-GCM under a key derived (scrypt) from the guest's own password:
+    -- the store alone never reveals it.
+    totp_secret_enc  TEXT,
+    totp_last_step   INTEGER,
+    mfa_enabled_at   TEXT,
+    apps             TEXT,
+    apps_recorded_at TEXT
+  );
+
+  CREATE TABLE trusted_devices (
+    id            INTEGER PRIMARY KEY,
+    guest_id      INTEGER NOT NULL REFERENCES guests (id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    registered_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -343,6 +343,7 @@ export class Store {
     const row = this.stmt(
       `UPDATE guests
           SET status = 'pending', revoked_at = NULL, expires_at = @expiresAt, last_sent_at = @sentAt,
+              failed_signins = 0, locked_at = NULL,
               send_count = send_count + 1,
               message = CASE WHEN @reinvite THEN @message ELSE message END,
               invited_by = CASE WHEN @reinvite THEN @invitedBy ELSE invited_by END,

@@ -29,6 +29,7 @@ export function listCommand(makeApp: AppFactory): Command {
     .option('--status <status>', 'pending, joined, expired or revoked')
     .option('--search <text>', 'only guests whose email, name or family name contains this')
     .option('--partner <name>', 'only guests of this local partner')
+    .option('--setup <state>', 'complete (joined, MFA, apps, trusted device) or incomplete')
     .option('--csv', 'CSV that is safe to open in a spreadsheet')
     .addHelpText(
       'after',
@@ -38,7 +39,7 @@ Examples:
   $ cerby-guests list --json | jq '.[] | select(.delivery == "failed") | .email'
   $ cerby-guests list --csv > guests.csv`,
     )
-    .action((opts: { status?: string; search?: string; partner?: string; csv?: boolean }, command: Command) => {
+    .action((opts: { status?: string; search?: string; partner?: string; setup?: string; csv?: boolean }, command: Command) => {
       const app = makeApp(command);
       const rows = runList(opts, app);
       const format = outputFormat(app, opts.csv);

@@ -4,12 +4,15 @@ import { authorize } from '../../permissions.js';
 import { findPartner } from '../../store/partners.js';
 import { GUEST_STATUSES, type GuestListRow, type GuestStatus } from '../../store/types.js';
 import { iso } from '../../time.js';
-import { nameProblem } from '../../validate.js';
+import { emailKey, nameProblem } from '../../validate.js';
+import { emailsWithCompleteSetup } from '../../store/join.js';
 
 export interface ListOptions {
   status?: string;
   search?: string;
   partner?: string;
+  /** complete: joined with MFA, apps and a trusted device; incomplete: everyone else. */
+  setup?: string;
 }
 
 export function parseStatus(text: string | undefined): GuestStatus | undefined {
@@ -22,6 +25,9 @@ const MAX_SEARCH = 200;
 
 export function runList(options: ListOptions, app: App): GuestListRow[] {
   const status = parseStatus(options.status);
+  if (options.setup !== undefined && options.setup !== 'complete' && options.setup !== 'incomplete') {
+    throw new UsageError('unknown --setup: use complete or incomplete');
+  }
   if (options.search !== undefined) {
     const problem = nameProblem(options.search, 'search text') ?? (options.search.length > MAX_SEARCH ? `the search text is longer than ${MAX_SEARCH} characters` : undefined);
     if (problem) throw new UsageError(`invalid --search: ${problem}`);
@@ -37,5 +43,9 @@ export function runList(options: ListOptions, app: App): GuestListRow[] {
     if (partnerId !== undefined && partnerId !== partner.id) return [];
     partnerId = partner.id;
   }
-  return store.listGuests({ status, search: options.search, now: iso(app.now()), partnerId });
+  const rows = store.listGuests({ status, search: options.search, now: iso(app.now()), partnerId });
+  if (options.setup === undefined) return rows;
+  if (options.setup !== 'complete' && options.setup !== 'incomplete') throw new UsageError('unknown --setup: use complete or incomplete');
+  const complete = emailsWithCompleteSetup(store);
+  return rows.filter((r) => complete.has(emailKey(r.email)) === (options.setup === 'complete'));
 }

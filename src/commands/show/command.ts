@@ -27,6 +27,12 @@ export function showCommand(makeApp: AppFactory): Command {
         ['joined', details.joinedAt],
         ['revoked', details.revokedAt],
         ['delivery', details.delivery],
+        ['password set', details.setup.passwordSet ? 'yes' : 'no'],
+        ['terms accepted', details.setup.tosAccepted ? 'yes' : 'no'],
+        ['mfa', details.setup.mfa ? 'on' : 'off'],
+        ['client apps', details.setup.apps === null ? 'not recorded' : details.setup.apps.join(', ') || 'none'],
+        ['trusted devices', details.setup.trustedDevices.join(', ') || 'none'],
+        ['setup', details.setup.complete ? 'complete' : 'incomplete'],
       ]);
       app.io.stdout.write('\nemails:\n');
       for (const m of details.messages) {

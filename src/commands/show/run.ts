@@ -2,6 +2,7 @@ import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { authorize } from '../../permissions.js';
 import type { AuditEntry, GuestListRow } from '../../store/types.js';
+import { setupState, type SetupState } from '../../store/join.js';
 import { iso } from '../../time.js';
 import { emailKey, requireEmail } from '../../validate.js';
 
@@ -11,6 +12,7 @@ export interface GuestDetails extends GuestListRow {
   revokedAt: string | null;
   messages: { messageId: string; sendNumber: number; state: string; attempts: number; sentAt: string | null; lastError: string | null; file: string | null }[];
   history: AuditEntry[];
+  setup: SetupState;
 }
 
 export function runShow(emailArg: string, app: App): GuestDetails {
@@ -38,5 +40,6 @@ export function runShow(emailArg: string, app: App): GuestDetails {
       file: m.filePath,
     })),
     history: store.auditFor(emailKey(guest.email)),
+    setup: setupState(store, guest.id),
   };
 }
