@@ -1,4 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { CancelledError, UsageError } from './errors.js';
 
 /** The one way commands ask the user for something. Prompts go to stderr. */
@@ -20,7 +20,20 @@ interface PrompterStreams {
 
 /** @inquirer/prompts, loaded on first use, reading `stdin` and drawing on stderr. */
 export function createPrompter(streams: PrompterStreams): Prompter {
-  const context = (signal?: AbortSignal) => ({ input: streams.stdin, output: streams.stderr, clearPromptOnDone: false, signal });
+  const context = (signal?: AbortSignal) => ({ input: streams.stdin, output: freshOutput(), clearPromptOnDone: false, signal });
+  // A prompt ends its output stream when it closes; stderr must outlive many prompts, so each
+  // prompt writes through a stream of its own.
+  let current: Writable | undefined;
+  const freshOutput = () => {
+    if (!current || current.writableEnded) {
+      current = new Writable({
+        write(chunk, encoding, callback) {
+          streams.stderr.write(chunk, encoding, callback);
+        },
+      });
+    }
+    return current;
+  };
   const guard = async <T>(ask: () => Promise<T>): Promise<T> => {
     if (!streams.interactive) throw new UsageError('cannot prompt: standard input is not a terminal');
     try {

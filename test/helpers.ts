@@ -35,6 +35,8 @@ export interface RunOptions {
   stdoutIsTTY?: boolean;
   stdinIsTTY?: boolean;
   stdin?: PassThrough;
+  /** Share stderr with an injected prompter (interactive tests). */
+  stderr?: PassThrough;
   prompter?: Prompter;
   cwd?: string;
 }
@@ -48,7 +50,7 @@ function collect(stream: PassThrough): () => string {
 /** Runs the real CLI in-process with fake terminals and clock, real SQLite and SMTP. */
 export async function run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
   const stdout = new PassThrough();
-  const stderr = new PassThrough();
+  const stderr = options.stderr ?? new PassThrough();
   const stdin = options.stdin ?? new PassThrough();
   const out = collect(stdout);
   const err = collect(stderr);

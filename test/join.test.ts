@@ -1,0 +1,276 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Secret, TOTP } from 'otpauth';
+import { totpCode, totpStep } from '../src/commands/join/totp.js';
+import { createPrompter, type Prompter } from '../src/prompter.js';
+import { getCredentials, useTotpStep } from '../src/store/join.js';
+import { openStore } from '../src/store/store.js';
+import { DAY, tempPasswordFrom, workspace } from './helpers.js';
+
+const PASSWORD = 'correct horse battery staple 42';
+const GUEST = 'ada@partner.example';
+
+async function invited(extra: Parameters<typeof workspace>[0] = {}) {
+  const ws = await workspace(extra);
+  const result = await ws.cli(['invite', GUEST]);
+  if (result.code !== 0) throw new Error(result.stderr);
+  const eml = path.join(ws.dir, 'guests.outbox', `${GUEST}-1.eml`);
+  return { ...ws, eml };
+}
+
+const fullFlags = ['--new-password', PASSWORD, '--name', 'Ada', '--family-name', 'Lovelace', '--accept-tos'];
+
+describe('TOTP (RFC 6238)', () => {
+  test.each([
+    [59, '94287082'],
+    [1111111109, '07081804'],
+    [1111111111, '14050471'],
+    [1234567890, '89005924'],
+    [2000000000, '69279037'],
+    [20000000000, '65353130'],
+  ])('Appendix B, SHA-1, T=%i → %s', (seconds, expected) => {
+    const secret = Secret.fromLatin1('12345678901234567890');
+    expect(TOTP.generate({ secret, algorithm: 'SHA1', digits: 8, period: 30, timestamp: seconds * 1000 })).toBe(expected);
+  });
+
+  test('one step of drift either way is accepted, two are not', () => {
+    const secret = new Secret({ size: 20 }).base32;
+    const now = 1_800_000_000_000;
+    const step = Math.floor(now / 30000);
+    expect(totpStep(secret, totpCode(secret, now), now)).toBe(step);
+    expect(totpStep(secret, totpCode(secret, now - 30000), now)).toBe(step - 1);
+    expect(totpStep(secret, totpCode(secret, now + 30000), now)).toBe(step + 1);
+    expect(totpStep(secret, totpCode(secret, now - 60000), now)).toBeUndefined();
+    expect(totpStep(secret, 'abcdef', now)).toBeUndefined();
+  });
+});
+
+describe('join, scripted', () => {
+  test('end to end: invite → .eml in the outbox → join --email-file with flags → list shows joined → MFA, apps, device', async () => {
+    const { cli, clock, eml, db } = await invited();
+    const first = await cli(['join', '--email-file', eml, ...fullFlags, '--json']);
+    expect(first.code).toBe(0);
+    const report = JSON.parse(first.stdout);
+    expect(report).toMatchObject({ email: GUEST, workspace: 'Acme', status: 'joined' });
+    expect(report.steps).toEqual([
+      'opened the invite',
+      'logged in as a guest user',
+      'signed in with the temporary password',
+      'set a new password',
+      'accepted the Terms of Service',
+      'joined',
+    ]);
+    expect(report.mfa.secret).toMatch(/^[A-Z2-7]{32}$/);
+    expect(report.mfa.uri).toMatch(/^otpauth:\/\/totp\/.*secret=[A-Z2-7]{32}&algorithm=SHA1&digits=6&period=30$/);
+    const [row] = JSON.parse((await cli(['list', '--json'])).stdout);
+    expect(row).toMatchObject({ email: GUEST, status: 'joined', name: 'Ada', familyName: 'Lovelace', joinedAt: clock.current.toISOString() });
+    expect(JSON.parse((await cli(['list', '--json', '--setup', 'incomplete'])).stdout)).toHaveLength(1);
+
+    const code = totpCode(report.mfa.secret, clock.current.getTime());
+    const second = await cli(['join', '--username', GUEST, '--password', PASSWORD, '--totp-code', code, '--apps', 'mobile,extension', '--device', 'CI runner', '--json']);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout).setup).toEqual({
+      passwordSet: true,
+      tosAccepted: true,
+      mfa: true,
+      apps: ['mobile', 'extension'],
+      trustedDevices: ['CI runner'],
+      complete: true,
+    });
+    expect(JSON.parse((await cli(['list', '--json', '--setup', 'complete'])).stdout)).toHaveLength(1);
+    const show = await cli(['show', GUEST]);
+    expect(show.stdout).toMatch(/mfa\s+on/);
+    expect(show.stdout).toMatch(/trusted devices\s+CI runner/);
+    expect(show.stdout).toMatch(/join\s+by ada@partner\.example/);
+    // The TOTP secret is kept sealed under the guest's password: not in the store file.
+    expect(fs.readFileSync(db).includes(report.mfa.secret)).toBe(false);
+  });
+
+  test('a used code is never accepted twice, and an older step neither', async () => {
+    const { cli, clock, db } = await invited();
+    const { simpleParser } = await import('mailparser');
+    const email = await simpleParser(fs.readFileSync(path.join(path.dirname(db), 'guests.outbox', `${GUEST}-1.eml`)));
+    const { mfa } = JSON.parse((await cli(['join', '--username', GUEST, '--temp-password', tempPasswordFrom(String(email.text)), ...fullFlags, '--json'])).stdout);
+    const wrong = await cli(['join', '--username', GUEST, '--password', PASSWORD, '--totp-code', '000000']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/MFA not turned on: the code is not valid now/);
+    const code = totpCode(mfa.secret, clock.current.getTime());
+    expect((await cli(['join', '--username', GUEST, '--password', PASSWORD, '--totp-code', code, '--apps', 'none', '--device', 'laptop'])).code).toBe(0);
+    const store = openStore(db, { create: false });
+    const guest = store.findGuest(GUEST)!;
+    const step = Math.floor(clock.current.getTime() / 30000);
+    expect(getCredentials(store, guest.id)!.totpLastStep).toBe(step);
+    expect(useTotpStep(store, guest.id, step, clock.current.toISOString())).toBe(false);
+    expect(useTotpStep(store, guest.id, step - 1, clock.current.toISOString())).toBe(false);
+    expect(useTotpStep(store, guest.id, step + 1, clock.current.toISOString())).toBe(true);
+    store.close();
+  });
+
+  test('the new password: scrypt N=2^17 r=8 p=1 with the parameters stored, salted per guest', async () => {
+    const { cli, db, dir } = await invited();
+    await cli(['invite', 'bob@partner.example']);
+    await cli(['join', '--email-file', path.join(dir, 'guests.outbox', `${GUEST}-1.eml`), ...fullFlags]);
+    await cli(['join', '--email-file', path.join(dir, 'guests.outbox', 'bob@partner.example-1.eml'), ...fullFlags]);
+    const store = openStore(db, { create: false });
+    const a = getCredentials(store, store.findGuest(GUEST)!.id)!.passwordHash;
+    const b = getCredentials(store, store.findGuest('bob@partner.example')!.id)!.passwordHash;
+    store.close();
+    expect(a).toMatch(/^scrypt\$131072\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$/);
+    expect(a.split('$')[4]).not.toBe(b.split('$')[4]);
+    expect(a.split('$')[5]).not.toBe(b.split('$')[5]);
+    expect(fs.readFileSync(db).includes(PASSWORD)).toBe(false);
+  });
+
+  test.each([
+    ['too short', 'short pass 123', /has 14 characters; the policy needs at least 15/],
+    ['common', '123456789987654321', /commonly used passwords/],
+    ['contains the username', 'my ada@partner.example pw', /contains your username/],
+    ['contains the local part', 'hello-ada-is-my-password', /contains your username/],
+  ])('a %s password is refused with the reason (exit 2), nothing changes', async (_what, password, reason) => {
+    const { cli, eml } = await invited();
+    const result = await cli(['join', '--email-file', eml, '--new-password', password, '--name', 'Ada', '--family-name', 'L', '--accept-tos']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(reason);
+    expect(result.stderr).toContain('at least 15 characters');
+    expect(JSON.parse((await cli(['list', '--json'])).stdout)[0].status).toBe('pending');
+    expect((await cli(['join', '--email-file', eml, ...fullFlags])).code).toBe(0);
+  });
+
+  test('the temporary password itself is refused as the new one; a 64+ character passphrase is fine', async () => {
+    const { cli, eml } = await invited();
+    const { simpleParser } = await import('mailparser');
+    const temp = tempPasswordFrom(String((await simpleParser(fs.readFileSync(eml))).text));
+    const same = await cli(['join', '--email-file', eml, '--new-password', temp, '--name', 'A', '--family-name', 'L', '--accept-tos']);
+    expect(same.stderr).toMatch(/it is the temporary password/);
+    const long = 'a long passphrase that keeps going well past sixty four characters, truncated never';
+    expect(long.length).toBeGreaterThan(64);
+    expect((await cli(['join', '--email-file', eml, '--new-password', long, '--name', 'A', '--family-name', 'L', '--accept-tos'])).code).toBe(0);
+    expect((await cli(['join', '--username', GUEST, '--password', long.slice(0, 64)])).stderr).toMatch(/wrong username or password/);
+  });
+
+  test('a missing value is a usage error naming the flag when stdin is not a terminal', async () => {
+    const { cli, eml } = await invited();
+    const result = await cli(['join', '--email-file', eml, '--new-password', PASSWORD, '--name', 'Ada', '--accept-tos']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/missing --family-name/);
+    const tos = await cli(['join', '--email-file', eml, '--new-password', PASSWORD, '--name', 'Ada', '--family-name', 'L']);
+    expect(tos.stderr).toMatch(/missing --accept-tos/);
+  });
+});
+
+describe('sign-in refusals', () => {
+  test('no such user and wrong password get the same words', async () => {
+    const { cli } = await invited();
+    const unknown = await cli(['join', '--username', 'nobody@partner.example', '--temp-password', 'x'.repeat(24), ...fullFlags]);
+    const wrong = await cli(['join', '--username', GUEST, '--temp-password', 'x'.repeat(24), ...fullFlags]);
+    expect(unknown.code).toBe(1);
+    expect(wrong.code).toBe(1);
+    expect(unknown.stderr.split('\n').pop()).toBe(wrong.stderr.split('\n').pop());
+    expect(wrong.stderr).toMatch(/wrong username or password/);
+  });
+
+  test('expired, revoked, superseded, already joined: each its own message', async () => {
+    const expired = await invited();
+    expired.clock.advance(8 * DAY);
+    expect((await expired.cli(['join', '--email-file', expired.eml, ...fullFlags])).stderr).toMatch(/this invite expired on/);
+
+    const revoked = await invited();
+    await revoked.cli(['revoke', GUEST]);
+    expect((await revoked.cli(['join', '--email-file', revoked.eml, ...fullFlags])).stderr).toMatch(/this invite was revoked/);
+
+    const superseded = await invited();
+    await superseded.cli(['resend', GUEST]);
+    expect((await superseded.cli(['join', '--email-file', superseded.eml, ...fullFlags])).stderr).toMatch(/replaced by a newer invite/);
+    const fresh = path.join(path.dirname(superseded.eml), `${GUEST}-2.eml`);
+    expect((await superseded.cli(['join', '--email-file', fresh, ...fullFlags])).code).toBe(0);
+    const again = await superseded.cli(['join', '--email-file', fresh, ...fullFlags]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already joined: sign in with your own password/);
+  });
+
+  test('5 failures lock the invite until an admin resends it', async () => {
+    const { cli, eml, dir } = await invited();
+    for (let i = 0; i < 5; i++) {
+      const r = await cli(['join', '--username', GUEST, '--temp-password', `wrong-${i}`.padEnd(24, 'x'), ...fullFlags]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(i < 4 ? /wrong username or password/ : /locked after 5 failed sign-ins/);
+    }
+    const right = await cli(['join', '--email-file', eml, ...fullFlags]);
+    expect(right.stderr).toMatch(/locked after 5 failed sign-ins: ask an admin to resend it/);
+    expect((await cli(['resend', GUEST])).code).toBe(0);
+    expect((await cli(['join', '--email-file', path.join(dir, 'guests.outbox', `${GUEST}-2.eml`), ...fullFlags])).code).toBe(0);
+  });
+});
+
+describe('resuming and the waiting page', () => {
+  test('declining the Terms stops there; the next join signs in with the new password and resumes at that step', async () => {
+    const { cli, eml } = await invited();
+    const declined = await cli(['join', '--email-file', eml, '--new-password', PASSWORD, '--name', 'Ada', '--family-name', 'L', '--decline-tos']);
+    expect(declined.code).toBe(1);
+    expect(declined.stderr).toMatch(/declined the Terms of Service, so you have not joined/);
+    expect(JSON.parse((await cli(['list', '--json'])).stdout)[0].status).toBe('pending');
+    const temp = await cli(['join', '--email-file', eml, '--accept-tos']);
+    expect(temp.stderr).toMatch(/already set your own password/);
+    const resumed = await cli(['join', '--username', GUEST, '--password', PASSWORD, '--accept-tos', '--json']);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout).steps).toEqual(['opened the invite', 'logged in as a guest user', 'signed in with your password', 'accepted the Terms of Service', 'joined']);
+  });
+
+  test('the waiting page redirects to the identity provider when nobody picks "Log in as a guest user" in time: exit 1', async () => {
+    const { cli, eml } = await invited();
+    const stalled: Prompter = {
+      interactive: true,
+      input: () => new Promise(() => {}),
+      password: () => new Promise(() => {}),
+      checkbox: () => new Promise(() => {}),
+      confirm: (_m, options) =>
+        new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortPromptError' })))),
+    };
+    const started = Date.now();
+    const result = await cli(['join', '--email-file', eml, '--wait-seconds', '0.2'], { prompter: stalled, stdinIsTTY: true, stdoutIsTTY: true });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/redirected to the identity provider after 0.2 s: no account can be set up there\. Close that tab and open the "Join as a guest" link in the email again/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    expect(JSON.parse((await cli(['list', '--json'])).stdout)[0].status).toBe('pending');
+  });
+
+  test('interactive: the real prompts, answered through an injected terminal stream', async () => {
+    const { cli, eml, clock } = await invited();
+    const stdin = new PassThrough();
+    const stderr = new PassThrough();
+    // A person at the keyboard: answer each prompt as it appears on stderr.
+    const answers: [RegExp, string][] = [
+      [/Log in as a guest user\?/, 'y\r'],
+      [/New password/, `${PASSWORD}\r`],
+      [/Enter new password again/, `${PASSWORD}\r`],
+      [/\? Name/, 'Ada\r'],
+      [/Family name/, 'Lovelace\r'],
+      [/Terms of Service/, 'y\r'],
+      [/6-digit code/, ''],
+      [/Which approved Cerby apps/, ' \r'],
+      [/Name of this device/, 'Kitchen laptop\r'],
+    ];
+    let screen = '';
+    let secret = '';
+    stderr.on('data', (chunk: Buffer) => {
+      // eslint-disable-next-line no-control-regex
+      screen += chunk.toString().replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+      secret ||= /secret: ([A-Z2-7]{32})/.exec(screen)?.[1] ?? '';
+      const next = answers[0];
+      if (next && next[0].test(screen)) {
+        answers.shift();
+        screen = '';
+        const reply = next[1] || `${totpCode(secret, clock.current.getTime())}\r`;
+        setTimeout(() => stdin.write(reply), 20);
+      }
+    });
+    const prompter = createPrompter({ stdin, stderr, interactive: true });
+    const io = { prompter, stdin, stderr, stdinIsTTY: true, stdoutIsTTY: true };
+    const result = await cli(['join', '--email-file', eml], io);
+    expect([result.code, answers.length]).toEqual([0, 0]);
+    const show = JSON.parse((await cli(['show', GUEST, '--json'])).stdout);
+    expect(show.setup).toMatchObject({ tosAccepted: true, mfa: true, apps: ['mobile'], trustedDevices: ['Kitchen laptop'], complete: true });
+    expect(show).toMatchObject({ status: 'joined', name: 'Ada', familyName: 'Lovelace' });
+  }, 30_000);
+});
