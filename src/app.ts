@@ -44,7 +44,7 @@ export class App implements Ctx {
   private openedMailer?: Mailer;
 
   constructor(
-    deps: Deps,
+    readonly deps: Deps,
     readonly globals: GlobalOptions,
   ) {
     this.io = deps.io;
@@ -118,6 +118,11 @@ export class App implements Ctx {
       }
     }
     return this.openedMailer;
+  }
+
+  /** For `smoke`: deliver through a mailer of its own (it tees the message to a file). */
+  useMailer(mailer: Mailer): void {
+    this.openedMailer = mailer;
   }
 
   deliveryOptions(concurrency = 1): DeliveryOptions {

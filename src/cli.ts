@@ -4,6 +4,7 @@ import { accountsCommand } from './commands/accounts/command.js';
 import { doctorCommand } from './commands/doctor/command.js';
 import { importCommand } from './commands/import/command.js';
 import { joinCommand } from './commands/join/command.js';
+import { smokeCommand } from './commands/smoke/command.js';
 import { partnersCommand } from './commands/partners/command.js';
 import { shareCommand, unshareCommand } from './commands/share/command.js';
 import { workspaceCommand } from './commands/workspace/command.js';
@@ -59,6 +60,7 @@ Get started:
     workspaceCommand(makeApp),
     joinCommand(makeApp),
     doctorCommand(makeApp),
+    smokeCommand(makeApp),
   ]) {
     program.addCommand(command);
   }
