@@ -179,10 +179,23 @@ describe('fault injection against a real SMTP server', () => {
       outputs.push(result.stdout, result.stderr);
     }
     expect(outputs.join('')).toMatch(/attempt 1 to grey@partner\.example .*transient: 451 Greylisted/);
+    // The guest joins from the email the server received and turns on MFA.
+    const eml = path.join(dir, 'ok.eml');
+    fs.writeFileSync(eml, server.messages.filter((m) => m.to[0] === 'ok@partner.example').pop()!.raw);
+    const own = 'my own passphrase 7f2c9a';
+    const joined = await cli(['join', '--email-file', eml, '--new-password', own, '--name', 'O', '--family-name', 'K', '--accept-tos', '--json']);
+    expect(joined.code).toBe(0);
+    const totpSecret = JSON.parse(joined.stdout).mfa.secret as string;
+    const code = (await import('../src/commands/join/totp.js')).totpCode(totpSecret, Date.parse('2026-11-23T10:00:00.000Z'));
+    expect((await cli(['join', '--username', 'ok@partner.example', '--password', own, '--totp-code', code, '--apps', 'mobile', '--device', 'd'])).code).toBe(0);
+    for (const argv of [['list', '--json'], ['show', 'ok@partner.example', '--json'], ['outbox', 'list', '--json'], ['doctor']]) {
+      const result = await cli(['--smtp-password-file', passwordFile, '--verbose', ...argv]);
+      outputs.push(result.stdout, result.stderr);
+    }
     const passwords = server.messages.map((m) => tempPasswordFrom(m.parsed.text!));
     expect(passwords.length).toBeGreaterThanOrEqual(4);
     const haystacks = [outputs.join('\n'), ...[db, `${db}-wal`, `${db}-shm`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f).toString('latin1'))];
-    for (const secret of [...passwords, 'Smtp-Secret-9f3a', Buffer.from('\u0000mailer\u0000Smtp-Secret-9f3a').toString('base64')]) {
+    for (const secret of [...passwords, totpSecret, own, 'Smtp-Secret-9f3a', Buffer.from('\u0000mailer\u0000Smtp-Secret-9f3a').toString('base64')]) {
       for (const hay of haystacks) expect(hay.includes(secret)).toBe(false);
     }
   });

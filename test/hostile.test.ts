@@ -95,6 +95,30 @@ describe('hostile input through every entry point', () => {
   }, 60_000);
 });
 
+describe('hostile .eml files through join --email-file', () => {
+  test('each gets a clear error: no crash, no stack trace', async () => {
+    const { cli, dir } = await workspace({ smtp: smtp.url });
+    const files: [string, string | Buffer][] = [
+      ['empty.eml', ''],
+      ['binary.eml', fs.readFileSync(path.join(HOSTILE, 'binary.bin'))],
+      ['invalid-utf8.eml', Buffer.from('Subject: x\r\n\r\nUsername: \xff\xfe@x.example\r\nTemporary password: abc\r\n', 'latin1')],
+      ['huge.eml', `Subject: x\r\n\r\n${'A'.repeat(6 * 1024 * 1024)}`],
+      ...ALL.map(({ name, value }, i): [string, string] => [
+        `hostile-${i}.eml`,
+        `From: x@y.example\r\nSubject: ${name}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nWorkspace name: Acme\r\nUsername: ${value}\r\nTemporary password: ${value}\r\nJoin as a guest: ${value}\r\n`,
+      ]),
+    ];
+    for (const [name, content] of files) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, content);
+      const result = await cli(['join', '--email-file', file, '--new-password', 'a perfectly fine passphrase', '--name', 'A', '--family-name', 'B', '--accept-tos']);
+      expectCalm(result, name);
+      expect([name, result.code === 1 || result.code === 2]).toEqual([name, true]);
+    }
+    expect(JSON.parse((await cli(['list', '--json'])).stdout)).toEqual([]);
+  }, 60_000);
+});
+
 /** What was stored is rendered safely: no injected header, no live HTML, no formula in CSV. */
 async function checkStoredSafely(cli: (argv: string[], extra?: { stdoutIsTTY?: boolean }) => Promise<RunResult>, db: string) {
   const store = openStore(db, { create: false });

@@ -274,3 +274,18 @@ describe('resuming and the waiting page', () => {
     expect(show).toMatchObject({ status: 'joined', name: 'Ada', familyName: 'Lovelace' });
   }, 30_000);
 });
+
+describe('workspace password policy', () => {
+  test('a workspace may lower the minimum to 8 only with MFA required; join follows it', async () => {
+    const { cli, eml } = await invited();
+    expect((await cli(['workspace', 'policy', '--password-min-length', '7'])).code).toBe(2);
+    const noMfa = await cli(['workspace', 'policy', '--password-min-length', '10', '--mfa-required', 'no']);
+    expect(noMfa.stderr).toMatch(/below 15 characters needs MFA required/);
+    expect((await cli(['workspace', 'policy', '--password-min-length', '10'])).code).toBe(0);
+    expect(JSON.parse((await cli(['workspace', 'policy', '--json'])).stdout)).toEqual({ minLength: 10, mfaRequired: true });
+    expect((await cli(['workspace', 'policy', '--password-min-length', '12', '--as', 'nobody@x.example'])).code).toBe(4);
+    const result = await cli(['join', '--email-file', eml, '--new-password', 'twelve chars', '--name', 'A', '--family-name', 'L', '--accept-tos']);
+    expect(result.stderr).toContain('at least 10 characters');
+    expect(result.code).toBe(0);
+  });
+});

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { UsageError } from '../../errors.js';
 import { authorize } from '../../permissions.js';
+import { passwordPolicy, setPasswordPolicy } from '../../store/join.js';
 import { addWorkspaceDomain, workspaceDomains } from '../../store/partners.js';
 import { iso } from '../../time.js';
 import { validateDomain } from '../init/run.js';
@@ -35,6 +37,37 @@ export function workspaceCommand(makeApp: AppFactory): Command {
       });
       if (added) app.success(`Added the workspace domain ${domain}`);
       else app.info(`${domain} is already a workspace domain`);
+    });
+  workspace
+    .command('policy')
+    .description("the guests' password policy: minimum length (15, or down to 8 when MFA is required) and whether MFA is required")
+    .option('--password-min-length <n>', 'at least 8; below 15 only with MFA required', Number)
+    .option('--mfa-required <yes|no>', 'whether guests must turn on MFA')
+    .addHelpText('after', '\nExamples:\n  $ cerby-guests workspace policy\n  $ cerby-guests workspace policy --password-min-length 12 --mfa-required yes')
+    .action((opts: { passwordMinLength?: number; mfaRequired?: string }, command: Command) => {
+      const app = makeApp(command);
+      const store = app.store();
+      app.workspace();
+      const actor = app.actor();
+      const current = passwordPolicy(store);
+      if (opts.passwordMinLength !== undefined || opts.mfaRequired !== undefined) {
+        authorize(actor, { action: 'workspace.domains' });
+        const minLength = opts.passwordMinLength ?? current.minLength;
+        if (opts.mfaRequired !== undefined && !['yes', 'no'].includes(opts.mfaRequired)) throw new UsageError('--mfa-required takes yes or no');
+        const mfaRequired = opts.mfaRequired === undefined ? current.mfaRequired : opts.mfaRequired === 'yes';
+        if (!Number.isInteger(minLength) || minLength < 8 || minLength > 64) throw new UsageError('--password-min-length must be a whole number from 8 to 64');
+        if (minLength < 15 && !mfaRequired) throw new UsageError('a minimum below 15 characters needs MFA required (NIST SP 800-63B rev. 4)');
+        const at = iso(app.now());
+        store.write(() => {
+          setPasswordPolicy(store, minLength, mfaRequired);
+          store.audit({ at, actor: actor.email, action: 'policy', target: 'workspace', detail: { minLength, mfaRequired } });
+        });
+      } else {
+        authorize(actor, { action: 'members.list' });
+      }
+      const policy = passwordPolicy(store);
+      if (app.json) app.io.stdout.write(`${JSON.stringify(policy)}\n`);
+      else app.io.stdout.write(`password minimum length: ${policy.minLength}\nMFA required: ${policy.mfaRequired ? 'yes' : 'no'}\n`);
     });
   return workspace;
 }
