@@ -152,10 +152,11 @@ function report(name, value, floor, target, unit = 'ms', note = '') {
   store.close();
   const sql = `SELECT g.email, g.name, g.family_name AS familyName,
       CASE WHEN g.status = 'pending' AND g.expires_at <= '${at}' THEN 'expired' ELSE g.status END AS status,
-      NULL AS partner, NULL AS partnerRole, g.invited_by AS invitedBy, g.invited_at AS invitedAt, g.last_sent_at AS lastSentAt,
+      p.name AS partner, g.partner_role AS partnerRole, g.invited_by AS invitedBy, g.invited_at AS invitedAt, g.last_sent_at AS lastSentAt,
       g.send_count AS sendCount, g.expires_at AS expiresAt, g.joined_at AS joinedAt,
       CASE WHEN o.state IS NULL OR o.state = 'sending' THEN 'queued' ELSE o.state END AS delivery
-    FROM guests g LEFT JOIN outbox o ON o.id = g.last_message_id ORDER BY g.invited_at, g.email;`;
+    FROM guests g LEFT JOIN outbox o ON o.id = g.last_message_id LEFT JOIN partners p ON p.id = g.partner_id
+    ORDER BY g.invited_at, g.email;`;
   const hasSqlite = spawnSync('sqlite3', ['-version']).status === 0;
   const tools = [];
   const floors = [];

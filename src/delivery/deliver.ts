@@ -4,7 +4,7 @@ import { FailureError } from '../errors.js';
 import { fileStemFor, type Mailer } from '../mail/mailer.js';
 import { generateTempPassword, hashTempPassword, tempPasswordMatches } from '../secrets.js';
 import type { OutcomeUpdate, Store } from '../store/store.js';
-import type { Workspace } from '../store/types.js';
+import type { OutboxMessage, Workspace } from '../store/types.js';
 import { addMs, iso } from '../time.js';
 import { classifySendError, describeSendError } from './classify.js';
 
@@ -16,17 +16,10 @@ export interface DeliveryDeps {
 }
 
 /** What rendering one email needs; read from the outbox row, or handed over by the recorder. */
-export interface MessageToSend {
-  id: number;
-  guestId: number;
-  sendNumber: number;
-  messageId: string;
-  recipient: string;
-  inviter: string;
-  customMessage: string | null;
-  expiresAt: string;
-  guestName: string | null;
-}
+export type MessageToSend = Pick<
+  OutboxMessage,
+  'id' | 'guestId' | 'sendNumber' | 'messageId' | 'recipient' | 'inviter' | 'customMessage' | 'expiresAt'
+> & { guestName: string | null };
 
 /** A message to send. The plaintext password, when known, exists only in this process's memory. */
 export interface SendJob {

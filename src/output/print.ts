@@ -39,16 +39,28 @@ function safeForTerminal(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-export function printRows<T extends object>(ctx: Ctx, rows: readonly T[], columns: readonly Column<T>[], format: OutputFormat): void {
+export function printRows<T extends object>(ctx: Ctx, rows: Iterable<T>, columns: readonly Column<T>[], format: OutputFormat): void {
   const out = ctx.io.stdout;
   const value = (row: T, column: Column<T>) => {
     const raw = (row as Record<string, unknown>)[column.key];
     return column.format ? column.format(raw, row) : cell(raw);
   };
   switch (format) {
-    case 'json':
-      out.write(`${JSON.stringify(rows, null, 2)}\n`);
+    case 'json': {
+      // One object per line, written in chunks: a 100,000-row array never becomes one 40 MB string.
+      let chunk = '[';
+      let first = true;
+      for (const row of rows) {
+        chunk += `${first ? '\n' : ',\n'}  ${JSON.stringify(row)}`;
+        first = false;
+        if (chunk.length > 65536) {
+          out.write(chunk);
+          chunk = '';
+        }
+      }
+      out.write(`${chunk}${first ? '' : '\n'}]\n`);
       return;
+    }
     case 'csv': {
       out.write(`${columns.map((c) => csvField(c.key)).join(',')}\r\n`);
       for (const row of rows) out.write(`${columns.map((c) => csvField((row as Record<string, unknown>)[c.key])).join(',')}\r\n`);

@@ -376,6 +376,14 @@ export class Store {
   }
 
   listGuests(filter: GuestFilter): GuestListRow[] {
+    return [...this.iterateGuests(filter)];
+  }
+
+  /**
+   * The same rows, one at a time: `list` streams 100,000 of them without holding them all.
+   * The iterator holds a read statement open: consume it before writing.
+   */
+  *iterateGuests(filter: GuestFilter): Generator<GuestListRow> {
     const search = filter.search ? `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
     const statement = this.stmt(
       `SELECT * FROM (
@@ -396,13 +404,14 @@ export class Store {
        ORDER BY invitedAt, email`,
     );
     // Arrays, then objects built here: better-sqlite3's per-row objects cost twice the query (100,000 rows).
-    const rows = statement.raw(true).all({
+    const rows = statement.raw(true).iterate({
       now: filter.now,
       search,
       status: filter.status ?? null,
       partnerId: filter.partnerId ?? null,
-    }) as unknown[][];
-    return rows.map((r) => ({
+    }) as IterableIterator<unknown[]>;
+    for (const r of rows) {
+      yield {
       email: r[0] as string,
       name: r[1] as string | null,
       familyName: r[2] as string | null,
@@ -416,7 +425,8 @@ export class Store {
       expiresAt: r[10] as string,
       joinedAt: r[11] as string | null,
       delivery: r[12] as GuestListRow['delivery'],
-    }));
+      };
+    }
   }
 
   /** Guests whose invite can be resent: not joined, not revoked; optionally last sent before `sentBefore`. */

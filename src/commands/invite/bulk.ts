@@ -3,14 +3,13 @@ import path from 'node:path';
 import type { App } from '../../app.js';
 import { NotPermittedError, UsageError } from '../../errors.js';
 import { RunDelivery, type AddressResult } from '../../invites/outcome.js';
-import { recordInviteSend } from '../../invites/record.js';
 import { createProgress } from '../../output/progress.js';
 import { authorize } from '../../permissions.js';
 import type { Partner, PartnerRole } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailKey, emailProblem, messageProblem, nameProblem } from '../../validate.js';
 import { checkCsvFile, readCsvRows, spoolToFile, type CsvRow } from './csv-source.js';
-import { planInvite, resolvePartnerTarget, RESUME_REASON } from './run.js';
+import { carryOutInvite, planInvite, resolvePartnerTarget } from './run.js';
 
 export interface BulkInviteOptions {
   /** A path, or `-` for standard input. */
@@ -151,27 +150,15 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
             result.outcome = 'would-invite';
             continue;
           }
-          if (plan.kind === 'resume') {
-            result.outcome = 'invited';
-            result.reason = RESUME_REASON;
-            delivery.trackQueued(plan.outboxId, result);
-            continue;
-          }
-          const sent = recordInviteSend(store, workspace, now, {
-            email: plan.email,
-            name: row.fields.name?.trim() || (plan.kind === 'again' ? plan.guest.name : null),
-            familyName: row.fields.familyName?.trim() || (plan.kind === 'again' ? plan.guest.familyName : null),
+          carryOutInvite(store, workspace, now, delivery, plan, {
+            name: row.fields.name?.trim() || null,
+            familyName: row.fields.familyName?.trim() || null,
             message: row.fields.message?.replace(/\r\n/g, '\n').trim() || defaultMessage,
             actor: actor.email,
             invitedVia: target.partner ? 'partner' : 'members',
             partnerId: target.partner?.id ?? null,
             partnerRole: target.partnerRole ?? null,
-            existing: plan.kind === 'again' ? plan.guest : undefined,
-            action: 'invite',
-          });
-          result.outcome = 'invited';
-          result.expiresAt = sent.expiresAt;
-          delivery.track(sent, result);
+          }, result);
         }
       };
       if (delivery) {

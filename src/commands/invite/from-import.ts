@@ -1,7 +1,6 @@
 import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
-import { recordInviteSend } from '../../invites/record.js';
 import { authorize } from '../../permissions.js';
 import { findAccount, insertAccount, upsertShare } from '../../store/accounts.js';
 import { getImport, importItems, importPermissions, setImportItemAccount } from '../../store/imports.js';
@@ -9,7 +8,7 @@ import { workspaceDomains } from '../../store/partners.js';
 import { iso } from '../../time.js';
 import { emailKey } from '../../validate.js';
 import { guestCandidates, parseImportId } from '../import/run.js';
-import { planInvite, RESUME_REASON } from './run.js';
+import { carryOutInvite, planInvite } from './run.js';
 
 /**
  * Invites the external users of a migration and records their access to its items (effective
@@ -58,24 +57,11 @@ export async function runInviteFromImport(options: { importId: string; message?:
         continue;
       }
       if (plan.kind === 'skip') results.push({ email: plan.email, outcome: 'skipped', reason: plan.reason });
-      else if (plan.kind === 'resume') {
-        const result: AddressResult = { email: plan.email, outcome: 'invited', reason: RESUME_REASON };
+      else {
+        const result: AddressResult = { email: plan.email, outcome: 'invited' };
         results.push(result);
-        delivery!.trackQueued(plan.outboxId, result);
-      } else {
-        const sent = recordInviteSend(store, workspace, now, {
-          email: plan.email,
-          name: plan.kind === 'again' ? plan.guest.name : null,
-          familyName: plan.kind === 'again' ? plan.guest.familyName : null,
-          message: options.message?.trim() || null,
-          actor: actor.email,
-          invitedVia: 'importer',
-          existing: plan.kind === 'again' ? plan.guest : undefined,
-          action: 'invite',
-        });
-        const result: AddressResult = { email: plan.email, outcome: 'invited', expiresAt: sent.expiresAt };
-        results.push(result);
-        delivery!.track(sent, result);
+        const details = { name: null, familyName: null, message: options.message?.trim() || null, actor: actor.email, invitedVia: 'importer' as const };
+        carryOutInvite(store, workspace, now, delivery!, plan, details, result);
       }
       // The imported access: admin → manager, read_only / hide_passwords → user.
       const guest = store.findGuest(emailKey(email))!;

@@ -5,7 +5,7 @@ import { recordInviteSend } from '../../invites/record.js';
 import { authorize } from '../../permissions.js';
 import { findPartner } from '../../store/partners.js';
 import type { Store } from '../../store/store.js';
-import { PARTNER_ROLES, type Guest, type Partner, type PartnerRole } from '../../store/types.js';
+import { PARTNER_ROLES, type Guest, type InvitedVia, type Partner, type PartnerRole, type Workspace } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailKey, requireEmail, requireMessage, requireName } from '../../validate.js';
 
@@ -24,7 +24,8 @@ type Plan =
   | { kind: 'again'; email: string; guest: Guest; why: string }
   /** Pending, but its email never left (an earlier run was stopped): send that one. */
   | { kind: 'resume'; email: string; outboxId: number }
-  | { kind: 'skip' | 'refuse'; email: string; reason: string };
+  | { kind: 'skip'; email: string; reason: string }
+  | { kind: 'refuse'; email: string; reason: string };
 
 export const RESUME_REASON = 'its invite was recorded earlier but never sent: sending it now';
 
@@ -64,6 +65,50 @@ export function resolvePartnerTarget(
   const partner = findPartner(store, partnerName);
   if (!partner) throw new UsageError(`no partner ${JSON.stringify(partnerName.slice(0, 80))}: create it with \`cerby-guests partners create NAME\``);
   return { partner, partnerRole: (role as PartnerRole | undefined) ?? 'guest_user' };
+}
+
+export interface InviteDetails {
+  /** Null: keep what a re-invited guest had. */
+  name: string | null;
+  familyName: string | null;
+  message: string | null;
+  actor: string;
+  invitedVia: InvitedVia;
+  partnerId?: number | null;
+  partnerRole?: PartnerRole | null;
+}
+
+/**
+ * Carries out a plan that sends something: records the invite and its email (or, for a
+ * `resume`, picks up the email an earlier run left queued) and hands it to the run's delivery.
+ * Must run inside `store.write()`. Fills in `result`.
+ */
+export function carryOutInvite(
+  store: Store,
+  workspace: Workspace,
+  now: Date,
+  delivery: RunDelivery,
+  plan: Extract<Plan, { kind: 'new' | 'again' | 'resume' }>,
+  details: InviteDetails,
+  result: AddressResult,
+): void {
+  result.outcome = 'invited';
+  if (plan.kind === 'resume') {
+    result.reason = RESUME_REASON;
+    delivery.trackQueued(plan.outboxId, result);
+    return;
+  }
+  const again = plan.kind === 'again' ? plan.guest : undefined;
+  const sent = recordInviteSend(store, workspace, now, {
+    ...details,
+    email: plan.email,
+    name: details.name ?? again?.name ?? null,
+    familyName: details.familyName ?? again?.familyName ?? null,
+    existing: again,
+    action: 'invite',
+  });
+  result.expiresAt = sent.expiresAt;
+  delivery.track(sent, result);
 }
 
 /** Validates every address first: a bad one stops the run before anything is stored. */
@@ -107,26 +152,18 @@ export async function runInvite(options: InviteOptions, app: App): Promise<RunRe
         results.push({ email: plan.email, outcome: 'failed', reason: plan.reason });
       } else if (options.dryRun) {
         results.push({ email: plan.email, outcome: 'would-invite', reason: plan.kind === 'again' ? plan.why : plan.kind === 'resume' ? RESUME_REASON : undefined });
-      } else if (plan.kind === 'resume') {
-        const result: AddressResult = { email: plan.email, outcome: 'invited', reason: RESUME_REASON };
-        results.push(result);
-        delivery!.trackQueued(plan.outboxId, result);
       } else {
-        const sent = recordInviteSend(store, workspace, now, {
-          email: plan.email,
-          name: name ?? (plan.kind === 'again' ? plan.guest.name : null),
-          familyName: familyName ?? (plan.kind === 'again' ? plan.guest.familyName : null),
+        const result: AddressResult = { email: plan.email, outcome: 'invited' };
+        results.push(result);
+        carryOutInvite(store, workspace, now, delivery!, plan, {
+          name,
+          familyName,
           message,
           actor: actor.email,
           invitedVia: target.partner ? 'partner' : 'members',
           partnerId: target.partner?.id ?? null,
           partnerRole: target.partnerRole ?? null,
-          existing: plan.kind === 'again' ? plan.guest : undefined,
-          action: 'invite',
-        });
-        const result: AddressResult = { email: plan.email, outcome: 'invited', expiresAt: sent.expiresAt };
-        results.push(result);
-        delivery!.track(sent, result);
+        }, result);
       }
     }
   };

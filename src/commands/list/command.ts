@@ -41,10 +41,12 @@ Examples:
     )
     .action((opts: { status?: string; search?: string; partner?: string; setup?: string; csv?: boolean }, command: Command) => {
       const app = makeApp(command);
-      const rows = runList(opts, app);
       const format = outputFormat(app, opts.csv);
-      if (format === 'table' && rows.length === 0) {
-        app.info('no guests match');
+      const rows = runList(opts, app);
+      if (format === 'table') {
+        const all = [...rows];
+        if (all.length === 0) app.info('no guests match');
+        else printRows(app, all, GUEST_COLUMNS, format);
         return;
       }
       printRows(app, rows, GUEST_COLUMNS, format);

@@ -23,7 +23,8 @@ export function parseStatus(text: string | undefined): GuestStatus | undefined {
 
 const MAX_SEARCH = 200;
 
-export function runList(options: ListOptions, app: App): GuestListRow[] {
+/** The guests, as an iterable: printed as they are read. */
+export function runList(options: ListOptions, app: App): Iterable<GuestListRow> {
   const status = parseStatus(options.status);
   if (options.setup !== undefined && options.setup !== 'complete' && options.setup !== 'incomplete') {
     throw new UsageError('unknown --setup: use complete or incomplete');
@@ -43,9 +44,11 @@ export function runList(options: ListOptions, app: App): GuestListRow[] {
     if (partnerId !== undefined && partnerId !== partner.id) return [];
     partnerId = partner.id;
   }
-  const rows = store.listGuests({ status, search: options.search, now: iso(app.now()), partnerId });
+  const rows = store.iterateGuests({ status, search: options.search, now: iso(app.now()), partnerId });
   if (options.setup === undefined) return rows;
-  if (options.setup !== 'complete' && options.setup !== 'incomplete') throw new UsageError('unknown --setup: use complete or incomplete');
   const complete = emailsWithCompleteSetup(store);
-  return rows.filter((r) => complete.has(emailKey(r.email)) === (options.setup === 'complete'));
+  const wanted = options.setup === 'complete';
+  return (function* () {
+    for (const r of rows) if (complete.has(emailKey(r.email)) === wanted) yield r;
+  })();
 }

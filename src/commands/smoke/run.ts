@@ -116,7 +116,7 @@ export async function runSmoke(options: { to: string; keep?: boolean }, app: App
     await step(
       'list shows joined',
       () => {
-        const row = runList({}, smoke).find((r) => r.email.toLowerCase() === options.to.toLowerCase());
+        const row = [...runList({}, smoke)].find((r) => r.email.toLowerCase() === options.to.toLowerCase());
         if (row?.status !== 'joined') throw new FailureError(`status is ${row?.status ?? 'missing'}`);
         return row;
       },
