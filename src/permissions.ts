@@ -195,16 +195,3 @@ export function requireCanGrant(actor: Actor, role: MemberRole): void {
     throw new NotPermittedError(`not permitted: ${who(actor)} and may not grant the higher role ${role}`);
   }
 }
-
-/** Compatibility for the simple member-only checks. */
-export function requirePermission(actor: Actor, action: 'invite' | 'resend' | 'revoke' | 'list' | 'show' | 'members.list' | 'outbox'): void {
-  if (action === 'resend' || action === 'revoke' || action === 'show') {
-    if (!isMember(actor)) refuse(actor, `${action} invites`, MEMBER_ROLES_TEXT);
-    return;
-  }
-  if (action === 'invite') {
-    authorize(actor, { action: 'invite' });
-    return;
-  }
-  authorize(actor, { action } as Request);
-}

@@ -4,7 +4,7 @@ import { UsageError } from './errors.js';
 /** RFC 5321: 254 octets for a whole forward path, 64 for the local part. */
 export const MAX_EMAIL_LENGTH = 254;
 const MAX_NAME_LENGTH = 200;
-export const MAX_MESSAGE_LENGTH = 2000;
+const MAX_MESSAGE_LENGTH = 2000;
 
 // C0 controls, DEL and C1 controls; also the Unicode line/paragraph separators and
 // bidi overrides, which can disguise text in a terminal or a mail client.

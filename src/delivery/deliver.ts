@@ -64,7 +64,7 @@ export interface DeliveryOptions {
 }
 
 /** Long enough for the in-run retries; a sender that dies leaves it to expire into `unknown`. */
-export const LEASE_MS = 3 * 60_000;
+const LEASE_MS = 3 * 60_000;
 /**
  * Messages are leased a few at a time, just before they are sent: a killed process leaves at
  * most this many leased (they expire into `unknown`); the rest stay queued for the next flush.
@@ -76,7 +76,7 @@ const CLAIM_AHEAD_PER_WORKER = 4;
  */
 const OUTCOME_BATCH = 200;
 
-export function backoffDelay(baseMs: number, attempt: number): number {
+function backoffDelay(baseMs: number, attempt: number): number {
   const ceiling = baseMs * 2 ** Math.max(0, attempt - 1);
   // "Equal jitter": half fixed, half random, so concurrent senders spread out.
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);

@@ -58,9 +58,6 @@ export const LOCK_AFTER = 5;
 export const APPS = ['mobile', 'extension'] as const;
 const APP_NAMES: Record<string, string> = { mobile: 'Cerby mobile app', extension: 'Cerby browser extension' };
 
-/** `show` and `list` read the same state. */
-export { setupState };
-
 /** Step 2: the authentication waiting page. The guest must pick "Log in as a guest user" in time. */
 async function waitingPage(app: App, seconds: number): Promise<void> {
   app.info('Authentication waiting page: choose "Log in as a guest user" now; after a few seconds it redirects to your identity provider.');

@@ -1,6 +1,6 @@
 import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
-import { requireCanGrant, requirePermission } from '../../permissions.js';
+import { authorize, requireCanGrant } from '../../permissions.js';
 import { MEMBER_ROLES, type Member, type MemberRole } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailKey, requireEmail } from '../../validate.js';
@@ -46,6 +46,6 @@ export function runMembersAdd(emailArg: string, roleArg: string, app: App): Memb
 
 export function runMembersList(app: App): Member[] {
   app.workspace();
-  requirePermission(app.actor(), 'members.list');
+  authorize(app.actor(), { action: 'members.list' });
   return app.store().listMembers();
 }

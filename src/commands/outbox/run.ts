@@ -1,7 +1,7 @@
 import type { App } from '../../app.js';
 import { deliverOutbox, type DeliveryResult } from '../../delivery/deliver.js';
 import { UsageError } from '../../errors.js';
-import { requirePermission } from '../../permissions.js';
+import { authorize } from '../../permissions.js';
 import type { OutboxMessage, OutboxState } from '../../store/types.js';
 import { iso } from '../../time.js';
 
@@ -18,7 +18,7 @@ export function runOutboxList(options: { state?: string }, app: App): OutboxList
   }
   const store = app.store();
   app.workspace();
-  requirePermission(app.actor(), 'outbox');
+  authorize(app.actor(), { action: 'outbox' });
   return {
     counts: store.outboxCounts(),
     messages: store.listOutbox(options.state as OutboxState | undefined).map(({ leaseOwner: _owner, ...rest }) => rest),
@@ -35,7 +35,7 @@ export interface FlushReport {
 export async function runOutboxFlush(options: { retryUnknown?: boolean; concurrency?: number }, app: App): Promise<FlushReport> {
   const store = app.store();
   const workspace = app.workspace();
-  requirePermission(app.actor(), 'outbox');
+  authorize(app.actor(), { action: 'outbox' });
   const now = iso(app.now());
   const recoveredLeases = store.write(() => store.expireAbandonedLeases(now));
   const ids = store.dueOutboxMessageIds(now, 1_000_000, options.retryUnknown);
