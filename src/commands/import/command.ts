@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { ExitCode } from '../../errors.js';
 import { outputFormat, printRows } from '../../output/print.js';
 import type { AppFactory } from '../types.js';
-import { runImportLastPass, runImportList, runImportShow, type ImportReport } from './run.js';
+import { runImportList, runImportShow, type ImportReport } from './run.js';
 
 function describe(app: ReturnType<AppFactory>, report: ImportReport): void {
   if (app.json) {
@@ -26,6 +26,7 @@ export function importCommand(makeApp: AppFactory): Command {
     .addHelpText('after', '\nExample:\n  $ cerby-guests import lastpass lastpass_export.csv --permissions permissions.csv\n  $ cerby-guests invite --from-import 1')
     .action(async (file: string, opts: { permissions?: string }, command: Command) => {
       const app = makeApp(command);
+      const { runImportLastPass } = await import('./run.js');
       const report = await runImportLastPass(file, opts.permissions, app);
       describe(app, report);
       if (report.status === 'succeeded') {

@@ -5,7 +5,7 @@ import { authorize } from '../../permissions.js';
 import { getImport, importPermissions, insertImport, listImports, type ImportRecord } from '../../store/imports.js';
 import { workspaceDomains } from '../../store/partners.js';
 import { iso } from '../../time.js';
-import { readLastPassExport, readPermissions, type RowError } from './lastpass.js';
+import type { RowError } from './lastpass.js';
 
 export interface ImportReport extends Omit<ImportRecord, 'errors'> {
   errors: RowError[];
@@ -33,6 +33,7 @@ export async function runImportLastPass(file: string, permissionsFile: string | 
   app.workspace();
   const actor = app.actor();
   authorize(actor, { action: 'import' });
+  const { readLastPassExport, readPermissions } = await import('./lastpass.js'); // csv-parse only here
   const { items, errors } = await readLastPassExport(file);
   const folders = new Set(items.map((i) => i.folder));
   const permissionRead = permissionsFile ? await readPermissions(permissionsFile, folders) : { permissions: [], errors: [] };

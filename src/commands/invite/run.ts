@@ -1,11 +1,11 @@
 import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
-import { recordInviteSend } from '../../invites/record.js';
+import { recordInviteSend, type InviteSendRequest } from '../../invites/record.js';
 import { authorize } from '../../permissions.js';
 import { findPartner } from '../../store/partners.js';
 import type { Store } from '../../store/store.js';
-import { PARTNER_ROLES, type Guest, type InvitedVia, type Partner, type PartnerRole, type Workspace } from '../../store/types.js';
+import { PARTNER_ROLES, type Guest, type Partner, type PartnerRole, type Workspace } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailKey, requireEmail, requireMessage, requireName } from '../../validate.js';
 
@@ -67,16 +67,11 @@ export function resolvePartnerTarget(
   return { partner, partnerRole: (role as PartnerRole | undefined) ?? 'guest_user' };
 }
 
-export interface InviteDetails {
-  /** Null: keep what a re-invited guest had. */
-  name: string | null;
-  familyName: string | null;
-  message: string | null;
-  actor: string;
-  invitedVia: InvitedVia;
-  partnerId?: number | null;
-  partnerRole?: PartnerRole | null;
-}
+/** What an invite run decides for every address it records. */
+export type InviteDetails = Pick<
+  InviteSendRequest,
+  'name' | 'familyName' | 'message' | 'actor' | 'invitedVia' | 'partnerId' | 'partnerRole'
+>;
 
 /**
  * Carries out a plan that sends something: records the invite and its email (or, for a

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import type { AppFactory } from '../types.js';
-import { runJoin } from './run.js';
 
 export function joinCommand(makeApp: AppFactory): Command {
   return new Command('join')
@@ -29,6 +28,8 @@ Examples:
     )
     .action(async (opts, command: Command) => {
       const app = makeApp(command);
+      // mailparser and otpauth load only for join.
+      const { runJoin } = await import('./run.js');
       const report = await runJoin(opts, app);
       if (app.json) app.io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       for (const step of report.steps) app.success(step.charAt(0).toUpperCase() + step.slice(1));

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { AppFactory } from '../types.js';
-import { runSmoke, type SmokeStep } from './run.js';
+import type { SmokeStep } from './run.js';
 
 export function smokeCommand(makeApp: AppFactory): Command {
   return new Command('smoke')
@@ -15,6 +15,7 @@ export function smokeCommand(makeApp: AppFactory): Command {
         else for (const s of steps) app.io.stdout.write(`${s.ok ? app.color.green('✓') : app.color.red('✗')} ${s.step} (${s.ms} ms): ${s.detail}\n`);
       };
       try {
+        const { runSmoke } = await import('./run.js');
         const { steps, folder } = await runSmoke(opts, app);
         print(steps);
         if (opts.keep) app.info(`kept ${folder}`);
