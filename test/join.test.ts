@@ -289,3 +289,22 @@ describe('workspace password policy', () => {
     expect(result.code).toBe(0);
   });
 });
+
+describe('cancelling', () => {
+  test('Ctrl-C at a prompt exits 130 and changes nothing', async () => {
+    const { cli, eml } = await invited();
+    const stdin = new PassThrough();
+    const stderr = new PassThrough();
+    let sent = false;
+    stderr.on('data', (chunk: Buffer) => {
+      if (!sent && /Log in as a guest user\?/.test(chunk.toString())) {
+        sent = true;
+        setTimeout(() => stdin.write('\u0003'), 20);
+      }
+    });
+    const prompter = createPrompter({ stdin, stderr, interactive: true });
+    const result = await cli(['join', '--email-file', eml], { prompter, stdin, stderr, stdinIsTTY: true, stdoutIsTTY: true });
+    expect(result.code).toBe(130);
+    expect(JSON.parse((await cli(['list', '--json'])).stdout)[0].status).toBe('pending');
+  }, 20_000);
+});
