@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Secret, TOTP } from 'otpauth';
-import { totpCode, totpStep } from '../src/commands/join/totp.js';
+import { hashPassword, verifyPassword } from '../src/commands/join/password.js';
+import { newTotpSecret, totpCode, totpStep, totpUri } from '../src/commands/join/totp.js';
 import { createPrompter, type Prompter } from '../src/prompter.js';
 import { getCredentials, useTotpStep } from '../src/store/join.js';
 import { openStore } from '../src/store/store.js';
@@ -32,6 +33,28 @@ describe('TOTP (RFC 6238)', () => {
   ])('Appendix B, SHA-1, T=%i → %s', (seconds, expected) => {
     const secret = Secret.fromLatin1('12345678901234567890');
     expect(TOTP.generate({ secret, algorithm: 'SHA1', digits: 8, period: 30, timestamp: seconds * 1000 })).toBe(expected);
+  });
+
+  test.each([
+    [59, '287082'],
+    [1111111109, '081804'],
+    [1111111111, '050471'],
+    [1234567890, '005924'],
+    [2000000000, '279037'],
+    [20000000000, '353130'],
+  ])('our 6-digit codes are the Appendix B values truncated (T=%i → %s), and are accepted at that step', (seconds, expected) => {
+    const secret = Secret.fromLatin1('12345678901234567890').base32;
+    expect(totpCode(secret, seconds * 1000)).toBe(expected);
+    expect(totpStep(secret, expected, seconds * 1000)).toBe(Math.floor(seconds / 30));
+  });
+
+  test('a new secret is 160 bits, the URI names SHA-1, 6 digits, 30 s', () => {
+    const secret = newTotpSecret();
+    expect(Buffer.from(Secret.fromBase32(secret).buffer).length).toBe(20);
+    expect(newTotpSecret()).not.toBe(secret);
+    const uri = new URL(totpUri(secret, 'Cerby Acme', GUEST));
+    expect(uri.protocol).toBe('otpauth:');
+    expect(Object.fromEntries(uri.searchParams)).toMatchObject({ secret, algorithm: 'SHA1', digits: '6', period: '30', issuer: 'Cerby Acme' });
   });
 
   test('one step of drift either way is accepted, two are not', () => {
@@ -122,6 +145,18 @@ describe('join, scripted', () => {
     expect(fs.readFileSync(db).includes(PASSWORD)).toBe(false);
   });
 
+  test('hashing the new password is slow (scrypt, ~128 MiB) and salted: same password, different hashes, both verify', async () => {
+    const started = process.hrtime.bigint();
+    const a = await hashPassword(PASSWORD);
+    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+    expect(elapsedMs).toBeGreaterThan(50);
+    const b = await hashPassword(PASSWORD);
+    expect(a).not.toBe(b);
+    expect(await verifyPassword(PASSWORD, a)).toBe(true);
+    expect(await verifyPassword(PASSWORD, b)).toBe(true);
+    expect(await verifyPassword(`${PASSWORD}!`, a)).toBe(false);
+  });
+
   test.each([
     ['too short', 'short pass 123', /has 14 characters; the policy needs at least 15/],
     ['common', '123456789987654321', /commonly used passwords/],
@@ -187,6 +222,44 @@ describe('sign-in refusals', () => {
     const again = await superseded.cli(['join', '--email-file', fresh, ...fullFlags]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already joined: sign in with your own password/);
+  });
+
+  test('after the own password is set, nothing about the account is told before a password matched', async () => {
+    const { cli, eml } = await invited();
+    await cli(['join', '--email-file', eml, '--new-password', PASSWORD, '--name', 'Ada', '--family-name', 'L', '--decline-tos']);
+    const unknown = await cli(['join', '--username', 'nobody@partner.example', '--temp-password', 'x'.repeat(24)]);
+    const badTemp = await cli(['join', '--username', GUEST, '--temp-password', 'x'.repeat(24)]);
+    expect(badTemp.code).toBe(1);
+    expect(badTemp.stderr.split('\n').pop()).toBe(unknown.stderr.split('\n').pop());
+    // The right temporary password is told that it no longer works.
+    expect((await cli(['join', '--email-file', eml, '--accept-tos'])).stderr).toMatch(/already set your own password: the temporary one no longer works/);
+    expect((await cli(['revoke', GUEST])).code).toBe(0);
+    const badOwn = await cli(['join', '--username', GUEST, '--password', 'not the right one at all']);
+    expect(badOwn.stderr).toMatch(/wrong username or password/);
+    expect(badOwn.stderr).not.toMatch(/revoked/);
+    const rightOwn = await cli(['join', '--username', GUEST, '--password', PASSWORD, '--accept-tos']);
+    expect(rightOwn.code).toBe(1);
+    expect(rightOwn.stderr).toMatch(/this invite was revoked/);
+  });
+
+  test('a new invite sent after the guest set a password (resend, or invite again after a revoke) starts the account over', async () => {
+    const { cli, eml, clock, dir } = await invited();
+    await cli(['join', '--email-file', eml, '--new-password', PASSWORD, '--name', 'Ada', '--family-name', 'L', '--decline-tos']);
+    clock.advance(60_000);
+    expect((await cli(['resend', GUEST])).code).toBe(0);
+    const second = path.join(dir, 'guests.outbox', `${GUEST}-2.eml`);
+    const other = 'another long passphrase, mine only';
+    const fresh = await cli(['join', '--email-file', second, '--new-password', other, '--name', 'Ada', '--family-name', 'Lovelace', '--decline-tos']);
+    expect(fresh.stderr).toMatch(/declined the Terms of Service/);
+    expect((await cli(['join', '--username', GUEST, '--password', PASSWORD, '--accept-tos'])).stderr).toMatch(/wrong username or password/);
+    expect((await cli(['join', '--email-file', second, '--accept-tos'])).stderr).toMatch(/temporary one no longer works/);
+    clock.advance(60_000);
+    await cli(['revoke', GUEST]);
+    expect((await cli(['invite', GUEST])).code).toBe(0);
+    const third = path.join(dir, 'guests.outbox', `${GUEST}-3.eml`);
+    const joined = await cli(['join', '--email-file', third, ...fullFlags, '--json']);
+    expect(joined.code).toBe(0);
+    expect(JSON.parse(joined.stdout)).toMatchObject({ status: 'joined' });
   });
 
   test('5 failures lock the invite until an admin resends it', async () => {

@@ -68,7 +68,19 @@ export function lockState(store: Store, guestId: number): { failedSignins: numbe
   };
 }
 
-/** Step 4: the guest's own password and names. From now on the temporary password is refused (see signIn). */
+/**
+ * Whether the invite `sendNumber` was issued after `at` (the time the guest set a password):
+ * then its temporary password starts the account over. The earliest hash of that send counts
+ * (after an uncertain delivery a send may hold two).
+ */
+export function tempPasswordIssuedAfter(store: Store, guestId: number, sendNumber: number, at: string): boolean {
+  const row = store.stmt(`SELECT min(created_at) AS first FROM temp_passwords WHERE guest_id = ? AND send_number = ?`).get(guestId, sendNumber) as {
+    first: string | null;
+  };
+  return row.first !== null && row.first > at;
+}
+
+/** Step 4: the guest's own password and names. From now on the temporary password is refused (see runJoin). */
 export function setGuestPassword(store: Store, guestId: number, hash: string, name: string, familyName: string, at: string): void {
   store
     .stmt(

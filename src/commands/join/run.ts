@@ -14,6 +14,7 @@ import {
   setGuestPassword,
   setupState,
   storeTotpSecret,
+  tempPasswordIssuedAfter,
   useTotpStep,
   type SetupState,
 } from '../../store/join.js';
@@ -174,18 +175,23 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
   await waitingPage(app, options.waitSeconds);
   steps.push('logged in as a guest user');
 
-  // 3. Sign in: with the temporary password, or (resuming) with the guest's own.
+  // 3. Sign in: with the temporary password, or (resuming) with the guest's own. Nothing about
+  // the account (revoked, already joined, own password set) is said before a password matched.
   let guest = store.findGuest(emailKey(username));
   if (guest && lockState(store, guest.id).lockedAt) refuseSignin('locked', guest);
   const credentials = guest ? getCredentials(store, guest.id) : undefined;
+  // The email's temporary password counts only when no own password was given with it.
+  const givenTemp = options.tempPassword ?? (options.password === undefined ? opened.tempPassword : undefined);
   let ownPassword: string;
   let tempPassword: string | undefined;
-  if (!credentials) {
-    tempPassword =
-      options.tempPassword ?? opened.tempPassword ?? (await valueOrPrompt(app.prompter, undefined, '--temp-password', (p) => p.password('Temporary password')));
+  if (!credentials || givenTemp !== undefined) {
+    tempPassword = givenTemp ?? (await valueOrPrompt(app.prompter, undefined, '--temp-password', (p) => p.password('Temporary password')));
     const { verdict } = checkTempPassword(store, workspace, username, tempPassword, iso(app.now()));
     if (verdict === 'wrong') failSignin(app, guest);
     if (verdict !== 'ok') refuseSignin(verdict, guest);
+    // The temporary password stopped working at step 4, unless an admin sent a new invite since
+    // (a resend, or a new invite after a revoke): that one starts the account over.
+    if (credentials && !tempPasswordIssuedAfter(store, guest!.id, guest!.sendCount, credentials.passwordSetAt)) refuseSignin('wrong-temp', guest);
     store.write(() => resetFailedSignins(store, guest!.id));
     steps.push('signed in with the temporary password');
 
@@ -216,13 +222,9 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
     });
     steps.push('set a new password');
   } else {
-    if (guest!.status === 'revoked') refuseSignin('revoked', guest);
-    if (options.tempPassword !== undefined || (opened.tempPassword !== undefined && options.password === undefined)) {
-      // The temporary password stopped working at step 4.
-      refuseSignin(guest!.status === 'joined' ? 'joined' : 'wrong-temp', guest);
-    }
     ownPassword = await valueOrPrompt(app.prompter, options.password, '--password', (p) => p.password('Password'));
     if (!(await verifyPassword(ownPassword, credentials.passwordHash))) failSignin(app, guest);
+    if (guest!.status === 'revoked') refuseSignin('revoked', guest);
     store.write(() => resetFailedSignins(store, guest!.id));
     steps.push('signed in with your password');
   }
