@@ -308,6 +308,34 @@ describe('resuming and the waiting page', () => {
     expect(JSON.parse((await cli(['list', '--json'])).stdout)[0].status).toBe('pending');
   });
 
+  test('the waiting page times out with the real prompt too, when nobody answers on the terminal', async () => {
+    const { cli, eml } = await invited();
+    const stdin = new PassThrough();
+    const stderr = new PassThrough();
+    const prompter = createPrompter({ stdin, stderr, interactive: true });
+    const started = Date.now();
+    const result = await cli(['join', '--email-file', eml, '--wait-seconds', '0.3'], { prompter, stdin, stderr, stdinIsTTY: true, stdoutIsTTY: true });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Log in as a guest user\?/);
+    expect(result.stderr).toMatch(/redirected to the identity provider after 0.3 s/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(result.stderr).not.toMatch(/Temporary password|New password/);
+  });
+
+  test('answering "no" on the waiting page is the same redirect', async () => {
+    const { cli, eml } = await invited();
+    const stdin = new PassThrough();
+    const stderr = new PassThrough();
+    stderr.on('data', (chunk: Buffer) => {
+      if (/Log in as a guest user\?/.test(chunk.toString())) setTimeout(() => stdin.write('n\r'), 20);
+    });
+    const prompter = createPrompter({ stdin, stderr, interactive: true });
+    const result = await cli(['join', '--email-file', eml], { prompter, stdin, stderr, stdinIsTTY: true, stdoutIsTTY: true });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/redirected to the identity provider/);
+    expect(JSON.parse((await cli(['list', '--json'])).stdout)[0].status).toBe('pending');
+  });
+
   test('interactive: the real prompts, answered through an injected terminal stream', async () => {
     const { cli, eml, clock } = await invited();
     const stdin = new PassThrough();
@@ -364,6 +392,49 @@ describe('workspace password policy', () => {
 });
 
 describe('cancelling', () => {
+  test('interactive: a refused new password is asked again with the reason; the policy comes first', async () => {
+    const { cli, eml } = await invited();
+    const stdin = new PassThrough();
+    const stderr = new PassThrough();
+    const answers: [RegExp, string][] = [
+      [/Log in as a guest user\?/, 'y\r'],
+      [/New password/, `${PASSWORD}\r`],
+      [/Enter new password again/, `${PASSWORD}x\r`],
+      [/refused: the two passwords differ[\s\S]*New password/, 'passwordpassword\r'],
+      [/Enter new password again/, 'passwordpassword\r'],
+      [/refused: it is on the list of commonly used passwords[\s\S]*New password/, `${PASSWORD}\r`],
+      [/Enter new password again/, `${PASSWORD}\r`],
+      [/\? Name/, 'Ada\r'],
+      [/Family name/, 'Lovelace\r'],
+      [/Terms of Service/, 'n\r'],
+    ];
+    let screen = '';
+    let all = '';
+    stderr.on('data', (chunk: Buffer) => {
+      // eslint-disable-next-line no-control-regex
+      const text = chunk.toString().replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+      screen += text;
+      all += text;
+      const next = answers[0];
+      if (next && next[0].test(screen)) {
+        answers.shift();
+        screen = '';
+        setTimeout(() => stdin.write(next[1]), 20);
+      }
+    });
+    const prompter = createPrompter({ stdin, stderr, interactive: true });
+    const result = await cli(['join', '--email-file', eml], { prompter, stdin, stderr, stdinIsTTY: true, stdoutIsTTY: true });
+    expect([result.code, answers.length]).toEqual([1, 0]);
+    expect(result.stderr).toMatch(/declined the Terms of Service/);
+    expect(all.indexOf('Password policy')).toBeLessThan(all.indexOf('New password'));
+    // Masked: the typed passwords never reach the screen.
+    expect(all).not.toContain(PASSWORD);
+    expect(all).not.toContain('passwordpassword');
+    const resumed = await cli(['join', '--username', GUEST, '--password', PASSWORD, '--accept-tos', '--json']);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'joined' });
+  }, 30_000);
+
   test('Ctrl-C at a prompt exits 130 and changes nothing', async () => {
     const { cli, eml } = await invited();
     const stdin = new PassThrough();
