@@ -276,6 +276,26 @@ describe('sign-in refusals', () => {
   });
 });
 
+describe('lockout when resuming', () => {
+  test('failures with the own password count too; a success in between resets the count; a resend unlocks', async () => {
+    const { cli, eml, dir } = await invited();
+    await cli(['join', '--email-file', eml, '--new-password', PASSWORD, '--name', 'Ada', '--family-name', 'L', '--decline-tos']);
+    const wrong = (i: number) => cli(['join', '--username', GUEST, '--password', `not my password, try ${i}`, '--decline-tos']);
+    for (let i = 0; i < 4; i++) expect((await wrong(i)).stderr).toMatch(/wrong username or password/);
+    // Four failures, then the right password: the count starts again.
+    expect((await cli(['join', '--username', GUEST, '--password', PASSWORD, '--decline-tos'])).stderr).toMatch(/declined the Terms/);
+    for (let i = 0; i < 4; i++) expect((await wrong(i)).stderr).toMatch(/wrong username or password/);
+    expect((await wrong(4)).stderr).toMatch(/locked after 5 failed sign-ins/);
+    const locked = await cli(['join', '--username', GUEST, '--password', PASSWORD, '--accept-tos']);
+    expect([locked.code, /locked after 5 failed sign-ins: ask an admin to resend it/.test(locked.stderr)]).toEqual([1, true]);
+    expect((await cli(['resend', GUEST])).code).toBe(0);
+    const resumed = await cli(['join', '--username', GUEST, '--password', PASSWORD, '--accept-tos', '--json']);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout).status).toBe('joined');
+    expect(fs.existsSync(path.join(dir, 'guests.outbox', `${GUEST}-2.eml`))).toBe(true);
+  }, 30_000);
+});
+
 describe('resuming and the waiting page', () => {
   test('declining the Terms stops there; the next join signs in with the new password and resumes at that step', async () => {
     const { cli, eml } = await invited();
