@@ -8,15 +8,18 @@ import { Clock, run, startSmtp, tempDir, type TestSmtp } from './helpers.js';
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'cerby-guests');
 const ROWS = 240;
 
-/** The real executable in a child process, with real time. Resolves with its exit code or signal. */
-function child(args: string[], killAfterMs?: number): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+/**
+ * The real executable in a child process, with real time. With `killWhen`, it is SIGKILLed as
+ * soon as that says so (checked every 5 ms): e.g. once the server has some of its messages.
+ */
+function child(args: string[], killWhen?: () => boolean): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
     let stderr = '';
     proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
+    const timer = killWhen === undefined ? undefined : setInterval(() => killWhen() && proc.kill('SIGKILL'), 5);
     proc.on('exit', (code, signal) => {
-      clearTimeout(timer);
+      clearInterval(timer);
       resolve({ code, signal, stderr });
     });
   });
@@ -51,9 +54,11 @@ describe('crashes', () => {
     expect((await child(['--db', db, 'init', '--workspace', 'Acme', '--owner', 'owner@acme.example'])).code).toBe(0);
     const { file, emails } = csvOf(dir, 'crash');
     const args = ['--db', db, '--smtp', smtp.url, 'invite', '--csv', file, '--concurrency', '1'];
-    const kills = [700, 1200, 900];
-    for (const ms of kills) {
-      const result = await child(args, ms);
+    // Killed mid-send: after 20, 35 and 25 more messages reached the server.
+    const kills = [20, 35, 25];
+    for (const more of kills) {
+      const before = smtp.messages.length;
+      const result = await child(args, () => smtp.messages.length >= before + more);
       expect(result.signal).toBe('SIGKILL');
     }
     const sentBeforeRecovery = smtp.messages.length;
