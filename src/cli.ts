@@ -5,6 +5,7 @@ import { doctorCommand } from './commands/doctor/command.js';
 import { importCommand } from './commands/import/command.js';
 import { joinCommand } from './commands/join/command.js';
 import { smokeCommand } from './commands/smoke/command.js';
+import { unlockCommand } from './commands/unlock/command.js';
 import { partnersCommand } from './commands/partners/command.js';
 import { shareCommand, unshareCommand } from './commands/share/command.js';
 import { workspaceCommand } from './commands/workspace/command.js';
@@ -49,6 +50,7 @@ Get started:
     inviteCommand(makeApp),
     resendCommand(makeApp),
     revokeCommand(makeApp),
+    unlockCommand(makeApp),
     listCommand(makeApp),
     showCommand(makeApp),
     outboxCommand(makeApp),

@@ -18,7 +18,7 @@ export interface Actor {
 export type Request =
   | { action: 'invite'; partner?: Partner; partnerRole?: PartnerRole }
   | { action: 'invite.fromImport' }
-  | { action: 'manageGuest'; verb: 'resend' | 'revoke' | 'show'; target: Guest }
+  | { action: 'manageGuest'; verb: 'resend' | 'revoke' | 'show' | 'unlock'; target: Guest }
   | { action: 'list' }
   | { action: 'members.add' | 'members.list' | 'outbox' | 'import' | 'workspace.domains' }
   | { action: 'partners.create' | 'partners.list' }

@@ -472,3 +472,21 @@ describe('cancelling', () => {
     expect(JSON.parse((await cli(['list', '--json'])).stdout)[0].status).toBe('pending');
   }, 20_000);
 });
+
+describe('unlock', () => {
+  test('a joined guest locked by 5 failed sign-ins is told to ask for an unlock, and `unlock` lifts it', async () => {
+    const { cli, eml } = await invited();
+    expect((await cli(['join', '--email-file', eml, ...fullFlags])).code).toBe(0);
+    for (let i = 0; i < 5; i++) await cli(['join', '--username', GUEST, '--password', `not the password ${i}!`]);
+    const locked = await cli(['join', '--username', GUEST, '--password', PASSWORD]);
+    expect(locked.code).toBe(1);
+    expect(locked.stderr).toMatch(/this account is locked after 5 failed sign-ins: ask an admin to unlock it \(`cerby-guests unlock ada@partner\.example`\)/);
+    expect((await cli(['resend', GUEST])).code).toBe(2);
+    expect((await cli(['unlock', GUEST, '--as', 'stranger@else.example'])).code).toBe(4);
+    const unlock = await cli(['unlock', GUEST]);
+    expect(unlock.code).toBe(0);
+    expect(unlock.stderr).toContain('Unlocked ada@partner.example');
+    expect((await cli(['join', '--username', GUEST, '--password', PASSWORD, '--json'])).code).toBe(0);
+    expect((await cli(['unlock', GUEST])).stderr).toContain('was not locked');
+  });
+});

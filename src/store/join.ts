@@ -57,6 +57,11 @@ export function recordFailedSignin(store: Store, guestId: number, limit: number,
   return row.n;
 }
 
+/** An admin lifts a lock (a joined guest has no invite to resend). Returns whether it was locked. */
+export function unlockGuest(store: Store, guestId: number): boolean {
+  return store.stmt(`UPDATE guests SET failed_signins = 0, locked_at = NULL WHERE id = ? AND locked_at IS NOT NULL`).run(guestId).changes === 1;
+}
+
 export function resetFailedSignins(store: Store, guestId: number): void {
   store.stmt(`UPDATE guests SET failed_signins = 0 WHERE id = ?`).run(guestId);
 }

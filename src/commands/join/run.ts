@@ -93,7 +93,11 @@ function refuseSignin(verdict: string, guest: Guest | undefined): never {
     case 'wrong-temp':
       throw new FailureError('you already set your own password: the temporary one no longer works; sign in with yours (--password)');
     case 'locked':
-      throw new FailureError(`this invite is locked after ${LOCK_AFTER} failed sign-ins: ask an admin to resend it`);
+      throw new FailureError(
+        guest?.status === 'joined'
+          ? `this account is locked after ${LOCK_AFTER} failed sign-ins: ask an admin to unlock it (\`cerby-guests unlock ${guest.email}\`)`
+          : `this invite is locked after ${LOCK_AFTER} failed sign-ins: ask an admin to resend it`,
+      );
     default:
       // The same words whether or not the username exists.
       throw new FailureError('wrong username or password');

@@ -1,0 +1,35 @@
+import { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { authorize } from '../../permissions.js';
+import { unlockGuest } from '../../store/join.js';
+import { iso } from '../../time.js';
+import { emailKey, requireEmail } from '../../validate.js';
+import type { AppFactory } from '../types.js';
+
+/** Lifts a sign-in lock. For a pending invite `resend` does it too; a joined guest has only this. */
+export function unlockCommand(makeApp: AppFactory): Command {
+  return new Command('unlock')
+    .description('lift the lock that 5 failed sign-ins put on a guest')
+    .argument('<email>')
+    .addHelpText('after', '\nExample:\n  $ cerby-guests unlock ada@partner.example')
+    .action((emailArg: string, _opts, command: Command) => {
+      const app = makeApp(command);
+      const email = requireEmail(emailArg.trim());
+      const store = app.store();
+      app.workspace();
+      const actor = app.actor();
+      authorize(actor, { action: 'list' });
+      const guest = store.findGuest(emailKey(email));
+      if (!guest) throw new UsageError(`no guest ${email} in this workspace`);
+      authorize(actor, { action: 'manageGuest', verb: 'unlock', target: guest });
+      const at = iso(app.now());
+      const unlocked = store.write(() => {
+        const unlocked = unlockGuest(store, guest.id);
+        if (unlocked) store.audit({ at, actor: actor.email, action: 'unlock', target: emailKey(guest.email), detail: null });
+        return unlocked;
+      });
+      if (app.json) app.io.stdout.write(`${JSON.stringify({ email: guest.email, unlocked })}\n`);
+      if (unlocked) app.success(`Unlocked ${guest.email}: they can sign in again`);
+      else app.info(`${guest.email} was not locked`);
+    });
+}
