@@ -1,10 +1,9 @@
 import type { App } from '../../app.js';
-import { UsageError } from '../../errors.js';
-import { authorize } from '../../permissions.js';
+import { managedGuest } from '../managed-guest.js';
 import type { AuditEntry, GuestListRow } from '../../store/types.js';
 import { setupState, type SetupState } from '../../store/join.js';
 import { iso } from '../../time.js';
-import { emailKey, requireEmail } from '../../validate.js';
+import { emailKey } from '../../validate.js';
 
 export interface GuestDetails extends GuestListRow {
   invitedVia: string;
@@ -16,14 +15,8 @@ export interface GuestDetails extends GuestListRow {
 }
 
 export function runShow(emailArg: string, app: App): GuestDetails {
-  const email = requireEmail(emailArg.trim());
+  const { guest } = managedGuest(app, emailArg, 'show');
   const store = app.store();
-  app.workspace();
-  const actor = app.actor();
-  authorize(actor, { action: 'list' });
-  const guest = store.findGuest(emailKey(email));
-  if (!guest) throw new UsageError(`no guest ${email} in this workspace`);
-  authorize(actor, { action: 'manageGuest', verb: 'show', target: guest });
   const row = store.listGuests({ search: guest.email, now: iso(app.now()), partnerId: guest.partnerId ?? undefined }).find((r) => emailKey(r.email) === emailKey(guest.email))!;
   return {
     ...row,

@@ -1,9 +1,8 @@
 import { Command } from 'commander';
-import { UsageError } from '../../errors.js';
-import { authorize } from '../../permissions.js';
 import { unlockGuest } from '../../store/join.js';
 import { iso } from '../../time.js';
-import { emailKey, requireEmail } from '../../validate.js';
+import { emailKey } from '../../validate.js';
+import { managedGuest } from '../managed-guest.js';
 import type { AppFactory } from '../types.js';
 
 /** Lifts a sign-in lock. For a pending invite `resend` does it too; a joined guest has only this. */
@@ -14,14 +13,8 @@ export function unlockCommand(makeApp: AppFactory): Command {
     .addHelpText('after', '\nExample:\n  $ cerby-guests unlock ada@partner.example')
     .action((emailArg: string, _opts, command: Command) => {
       const app = makeApp(command);
-      const email = requireEmail(emailArg.trim());
+      const { guest, actor } = managedGuest(app, emailArg, 'unlock');
       const store = app.store();
-      app.workspace();
-      const actor = app.actor();
-      authorize(actor, { action: 'list' });
-      const guest = store.findGuest(emailKey(email));
-      if (!guest) throw new UsageError(`no guest ${email} in this workspace`);
-      authorize(actor, { action: 'manageGuest', verb: 'unlock', target: guest });
       const at = iso(app.now());
       const unlocked = store.write(() => {
         const unlocked = unlockGuest(store, guest.id);
