@@ -365,7 +365,9 @@ describe('resuming and the waiting page', () => {
       [/Log in as a guest user\?/, 'y\r'],
       [/New password/, `${PASSWORD}\r`],
       [/Enter new password again/, `${PASSWORD}\r`],
-      [/\? Name/, 'Ada\r'],
+      [/\? Name/, '\r'],
+      // An empty name is refused at the prompt with the reason, and asked again.
+      [/--name is empty/, 'Ada\r'],
       [/Family name/, 'Lovelace\r'],
       [/Terms of Service/, 'y\r'],
       [/6-digit code/, ''],

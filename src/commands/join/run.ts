@@ -1,7 +1,7 @@
 import type { App } from '../../app.js';
 import { FailureError, UsageError } from '../../errors.js';
 import { checkTempPassword } from '../../invites/verify.js';
-import { valueOrPrompt } from '../../prompter.js';
+import { valueOrPrompt, type Prompter } from '../../prompter.js';
 import {
   addTrustedDevice,
   getCredentials,
@@ -114,13 +114,22 @@ function failSignin(app: App, guest: Guest | undefined): never {
   refuseSignin('wrong', guest);
 }
 
-function requireText(value: string, flag: string): string {
+function textProblem(value: string, flag: string): string | undefined {
   const text = value.trim();
-  if (!text) throw new UsageError(`${flag} is empty`);
+  if (!text) return `${flag} is empty`;
   const problem = nameProblem(text, flag.replace(/^--/, '').replace('-', ' '));
-  if (problem) throw new UsageError(`invalid ${flag}: ${problem}`);
-  return text;
+  return problem ? `invalid ${flag}: ${problem}` : undefined;
 }
+
+function requireText(value: string, flag: string): string {
+  const problem = textProblem(value, flag);
+  if (problem) throw new UsageError(problem);
+  return value.trim();
+}
+
+/** A prompt that asks again, with the reason, until the text is acceptable. */
+const askText = (message: string, flag: string, fallback?: string) => (p: Prompter) =>
+  p.input(message, { default: fallback, validate: (v) => textProblem(v, flag) ?? true });
 
 function parseApps(text: string): string[] {
   const apps = text
@@ -213,9 +222,9 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
       },
       (v) => (v === '\u0000mismatch' ? 'the two passwords differ' : passwordProblem(v, policy, username, tempPassword)),
     );
-    const name = requireText(options.name ?? (await valueOrPrompt(app.prompter, undefined, '--name', (p) => p.input('Name'))), '--name');
+    const name = requireText(options.name ?? (await valueOrPrompt(app.prompter, undefined, '--name', askText('Name', '--name'))), '--name');
     const familyName = requireText(
-      options.familyName ?? (await valueOrPrompt(app.prompter, undefined, '--family-name', (p) => p.input('Family name'))),
+      options.familyName ?? (await valueOrPrompt(app.prompter, undefined, '--family-name', askText('Family name', '--family-name'))),
       '--family-name',
     );
     const hash = await hashPassword(ownPassword);
@@ -312,7 +321,7 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
   state = setupState(store, guest.id);
   if (state.mfa && state.trustedDevices.length === 0) {
     const device = requireText(
-      options.device ?? (await valueOrPrompt(app.prompter, undefined, '--device', (p) => p.input('Name of this device', { default: 'My laptop' }))),
+      options.device ?? (await valueOrPrompt(app.prompter, undefined, '--device', askText('Name of this device', '--device', 'My laptop'))),
       '--device',
     );
     store.write(() => {
