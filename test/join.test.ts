@@ -492,3 +492,17 @@ describe('unlock', () => {
     expect((await cli(['unlock', GUEST])).stderr).toContain('was not locked');
   });
 });
+
+describe('the "Join as a guest" link', () => {
+  test('--link names the username; the temporary password comes from its flag', async () => {
+    const { cli, eml } = await invited();
+    const { simpleParser } = await import('mailparser');
+    const text = String((await simpleParser(fs.readFileSync(eml))).text);
+    const link = /Join as a guest: (\S+)/.exec(text)![1]!;
+    expect(link).toMatch(/^https:\/\/app\.cerby\.com\/guest\/join\?invite=1\.1&username=ada%40partner\.example$/);
+    const result = await cli(['join', '--link', link, '--temp-password', tempPasswordFrom(text), ...fullFlags, '--json']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ email: GUEST, status: 'joined' });
+    expect((await cli(['join', '--link', 'https://app.cerby.com/elsewhere?x=1', '--temp-password', 'x'])).stderr).toMatch(/not a "Join as a guest" link/);
+  });
+});
