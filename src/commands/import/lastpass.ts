@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { parse } from 'csv-parse';
+import { csvRecords, type CsvRecord } from '../../csv/records.js';
 import { UsageError } from '../../errors.js';
 import type { ImportPermission } from '../../store/imports.js';
 import { emailKey, emailProblem, nameProblem } from '../../validate.js';
@@ -28,49 +28,23 @@ export interface PermissionRow {
 const PERMISSIONS: readonly ImportPermission[] = ['read_only', 'hide_passwords', 'admin'];
 
 /** Streams a CSV file as header-keyed records with the line each starts on; strict UTF-8. */
-async function* records(file: string): AsyncGenerator<{ line: number; fields: Record<string, string> }> {
+function records(file: string): AsyncGenerator<{ line: number; fields: Record<string, string> }> {
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UsageError(`cannot read ${file}: no such file`);
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  const parser = parse({ bom: true, raw: true, relax_column_count: true, skip_empty_lines: false });
-  const input = fs.createReadStream(file);
-  const feeding = (async () => {
-    try {
-      for await (const chunk of input) {
-        if ((chunk as Buffer).includes(0)) throw new UsageError(`${file} contains NUL bytes: it looks like a binary file, not CSV`);
-        parser.write(decoder.decode(chunk as Buffer, { stream: true }));
-      }
-      parser.end(decoder.decode());
-    } catch (error) {
-      parser.destroy(error instanceof UsageError ? error : new UsageError(`${file} is not UTF-8 text`));
-    }
-  })();
-  let line = 1;
   let header: string[] | undefined;
-  try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; raw: string }>) {
-      const start = line;
-      const raw = item.raw;
-      line += (raw.match(/\n/g)?.length ?? 0) - (raw.endsWith('\n') ? 1 : 0) + 1;
-      if (item.record.length === 1 && item.record[0]!.trim() === '') continue;
-      if (!header) {
-        header = item.record.map((h) => h.trim().toLowerCase());
-        continue;
-      }
-      const fields: Record<string, string> = {};
-      header.forEach((name, i) => {
-        fields[name] = item.record[i] ?? '';
-      });
-      yield { line: start, fields };
+  const toFields = ({ line, record }: CsvRecord) => {
+    if (!header) {
+      header = record.map((h) => h.trim().toLowerCase());
+      return undefined;
     }
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    const e = error as { code?: string; lines?: number; message?: string };
-    if (e.code === 'CSV_QUOTE_NOT_CLOSED') throw new UsageError(`${file} has an unclosed quote (from line ${e.lines ?? '?'} to the end)`);
-    throw new UsageError(`${file} cannot be read as CSV: ${(e.message ?? String(error)).split('\n')[0]}`);
-  } finally {
-    await feeding;
-  }
-  if (!header) throw new UsageError(`${file} is empty: it needs a header line`);
+    const fields: Record<string, string> = {};
+    header.forEach((name, i) => {
+      fields[name] = record[i] ?? '';
+    });
+    return { line, fields };
+  };
+  return csvRecords(file, { delimiter: ',', relaxQuotes: false, label: file }, toFields, () => {
+    if (!header) throw new UsageError(`${file} is empty: it needs a header line`);
+  });
 }
 
 function requireColumns(file: string, fields: Record<string, string>, columns: string[]): void {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parse, type Options as CsvOptions } from 'csv-parse';
+import { csvRecords, type CsvRecord } from '../../csv/records.js';
 import { UsageError } from '../../errors.js';
 
 /** The fields a row may carry, whatever the file's header calls them. */
@@ -101,97 +101,32 @@ export function mapHeader(form: 'plain' | 'entra', delimiter: ',' | ';', header:
   return { form, delimiter, columns, ignored, headerRecords: form === 'entra' ? 2 : 1 };
 }
 
-function parserOptions(delimiter: string): CsvOptions {
-  return {
-    bom: true,
-    delimiter,
-    // raw (not info) is enough to count lines, and costs a third as much.
-    raw: true,
-    relax_column_count: true,
-    // A stray quote inside an unquoted field (O"Brien) is kept as text, as spreadsheets do.
-    relax_quotes: true,
-  };
-}
-
-/** csv-parse's error, as one line a user can act on. */
-function csvError(error: unknown): UsageError {
-  const e = error as { code?: string; message?: string; lines?: number };
-  if (e.code === 'CSV_QUOTE_NOT_CLOSED') return new UsageError(`the CSV file has an unclosed quote (from line ${e.lines ?? '?'} to the end)`);
-  if (e.code === 'ERR_ENCODING_INVALID_ENCODED_DATA' || e.code === 'ERR_INVALID_UTF8') {
-    return new UsageError('the CSV file is not UTF-8 text: save it as "CSV UTF-8" and try again');
-  }
-  return new UsageError(`the CSV file cannot be read: ${(e.message ?? String(error)).split('\n')[0]}`);
-}
-
-/** Decodes UTF-8 strictly: a file in another encoding is refused, not silently garbled. */
-async function* strictUtf8(source: AsyncIterable<Buffer>): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  try {
-    for await (const chunk of source) {
-      if (chunk.includes(0)) throw Object.assign(new Error('NUL byte'), { code: 'ERR_BINARY' });
-      yield decoder.decode(chunk, { stream: true });
-    }
-    const rest = decoder.decode();
-    if (rest) yield rest;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_BINARY') throw new UsageError('the CSV file contains NUL bytes: it looks like a binary file, not CSV');
-    if (error instanceof TypeError || code === 'ERR_ENCODING_INVALID_ENCODED_DATA') {
-      throw new UsageError('the CSV file is not UTF-8 text: save it as "CSV UTF-8" and try again');
-    }
-    throw error;
-  }
-}
-
 /**
  * Streams the rows of a CSV file: one record at a time, never the whole file in memory.
  * `onHeader` sees the layout before the first row.
  */
-export async function* readCsvRows(file: string, onHeader?: (layout: CsvLayout) => void): AsyncGenerator<CsvRow> {
+export function readCsvRows(file: string, onHeader?: (layout: CsvLayout) => void): AsyncGenerator<CsvRow> {
   const { form, delimiter } = sniffLayout(file);
-  const parser = parse(parserOptions(delimiter));
-  const input = fs.createReadStream(file, { highWaterMark: 256 * 1024 });
-  const feeding = pipeline(input, strictUtf8, parser).catch((error: unknown) => {
-    parser.destroy(error instanceof Error ? error : new Error(String(error)));
-  });
-  let line = 1;
   let records = 0;
   let layout: CsvLayout | undefined;
-  try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; raw: string }>) {
-      const start = line;
-      // raw may end with (part of) its record delimiter: count only the newlines inside the record.
-      const raw = item.raw;
-      line += countNewlines(raw) - (raw.endsWith('\n') ? 1 : 0) + 1;
-      const record = item.record;
-      if (record.length === 1 && record[0]!.trim() === '') continue; // blank line
-      records++;
-      if (form === 'entra' && records === 1) continue; // version:v1.0
-      if (!layout) {
-        layout = mapHeader(form, delimiter, record);
-        onHeader?.(layout);
-        continue;
-      }
-      const fields: Partial<Record<CsvField, string>> = {};
-      for (const [field, index] of Object.entries(layout.columns) as [CsvField, number][]) {
-        const value = record[index];
-        if (value !== undefined) fields[field] = value;
-      }
-      yield { line: start, fields, bytes: input.bytesRead };
+  const toRow = ({ line, record, bytesRead }: CsvRecord): CsvRow | undefined => {
+    records++;
+    if (form === 'entra' && records === 1) return undefined; // version:v1.0
+    if (!layout) {
+      layout = mapHeader(form, delimiter, record);
+      onHeader?.(layout);
+      return undefined;
     }
-  } catch (error) {
-    throw error instanceof UsageError ? error : csvError(error);
-  } finally {
-    input.destroy();
-    await feeding;
-  }
-  if (!layout) throw new UsageError('the CSV file has no header: it needs a header with an email column');
-}
-
-function countNewlines(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
-  return n;
+    const fields: Partial<Record<CsvField, string>> = {};
+    for (const [field, index] of Object.entries(layout.columns) as [CsvField, number][]) {
+      const value = record[index];
+      if (value !== undefined) fields[field] = value;
+    }
+    return { line, fields, bytes: bytesRead };
+  };
+  return csvRecords(file, { delimiter, relaxQuotes: true, label: 'the CSV file' }, toRow, () => {
+    if (!layout) throw new UsageError('the CSV file has no header: it needs a header with an email column');
+  });
 }
 
 /**
