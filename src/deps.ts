@@ -23,6 +23,13 @@ export interface Deps {
   cwd: string;
   /** Version printed by --version. */
   version: string;
+  /** For tests only: lets a race test pause a command between its slow work and its commit. */
+  hooks?: TestHooks;
+}
+
+export interface TestHooks {
+  /** Awaited just before a compare-and-set that follows slow work (e.g. `join.password` after scrypt). */
+  beforeCommit?: (point: string) => Promise<void>;
 }
 
 /** Per-invocation context: deps plus what the global flags decided. */

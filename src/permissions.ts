@@ -16,7 +16,8 @@ export interface Actor {
 
 /** Everything a command may ask to do. Every rule of SPEC §6 and the partner rules is below, in one place. */
 export type Request =
-  | { action: 'invite'; partner?: Partner; partnerRole?: PartnerRole }
+  /** `existing`: the guest as they are now, when the address is known (an invite again, or a resumed send). */
+  | { action: 'invite'; partner?: Partner; partnerRole?: PartnerRole; existing?: Guest }
   | { action: 'invite.fromImport' }
   | { action: 'manageGuest'; verb: 'resend' | 'revoke' | 'show' | 'unlock'; target: Guest }
   | { action: 'list' }
@@ -92,6 +93,16 @@ export function authorize(actor: Actor, request: Request): { partnerId?: number 
       if (request.partner && isGuestAdminOf(actor, request.partner.id)) {
         if (request.partnerRole !== 'guest_user') {
           refuse(actor, `invite a Guest Admin to ${request.partner.name}`, `${MEMBER_ROLES_TEXT}: a Guest Admin invites Guest Users only`);
+        }
+        // The guest as they are now counts as well as the target: a Guest Admin never moves
+        // someone else's guest (another partner's, or the workspace's) into their partner.
+        const existing = request.existing;
+        if (existing && !(existing.partnerId === request.partner.id && existing.partnerRole === 'guest_user')) {
+          refuse(
+            actor,
+            `invite ${existing.email} again`,
+            `${MEMBER_ROLES_TEXT}: ${existing.email} is not a Guest User of ${request.partner.name}`,
+          );
         }
         return { partnerId: request.partner.id };
       }

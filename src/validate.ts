@@ -1,4 +1,5 @@
 import isEmail from 'validator/lib/isEmail.js';
+import { address, addressKey, identityProblem } from './address.js';
 import { UsageError } from './errors.js';
 
 /** RFC 5321: 254 octets for a whole forward path, 64 for the local part. */
@@ -11,9 +12,12 @@ const MAX_MESSAGE_LENGTH = 2000;
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 const CONTROL_CHARS_EXCEPT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
-/** Lower-cased form used to compare addresses: every major invite system treats them case-insensitively. */
+/**
+ * The canonical identity used to store and compare addresses (see address.ts): NFC,
+ * lower-case (every major invite system treats addresses case-insensitively), IDNA domain.
+ */
 export function emailKey(email: string): string {
-  return email.toLowerCase();
+  return addressKey(email);
 }
 
 /**
@@ -28,21 +32,27 @@ export const PLAIN_ADDRESS =
 export function emailProblem(email: string): string | undefined {
   if (email.length === 0) return 'the email address is empty';
   if (CONTROL_CHARS.test(email)) return 'the email address contains control characters';
-  if (email.length > MAX_EMAIL_LENGTH) return `the email address is longer than ${MAX_EMAIL_LENGTH} characters`;
-  const at = email.lastIndexOf('@');
-  if (at > 64) return 'the part before @ is longer than 64 characters';
-  if (PLAIN_ADDRESS.test(email)) return undefined;
+  if (PLAIN_ADDRESS.test(email) && email.length <= MAX_EMAIL_LENGTH && email.lastIndexOf('@') <= 64) return undefined;
+  const identity = identityProblem(email);
+  if (identity) return identity;
+  // Lengths and shape are those of what goes on the wire: the domain in its ASCII form.
+  const wire = address(email).ascii;
+  if (Buffer.byteLength(wire) > MAX_EMAIL_LENGTH) return `the email address is longer than ${MAX_EMAIL_LENGTH} characters`;
+  const at = wire.lastIndexOf('@');
+  if (Buffer.byteLength(wire.slice(0, Math.max(at, 0))) > 64) return 'the part before @ is longer than 64 characters';
+  if (PLAIN_ADDRESS.test(wire)) return undefined;
   // validator is CommonJS: its function is module.exports and, for typed ESM callers, .default too.
-  if (!isEmail.default(email, { allow_display_name: false, require_tld: true, allow_ip_domain: false })) {
+  if (!isEmail.default(wire, { allow_display_name: false, require_tld: true, allow_ip_domain: false })) {
     return 'it is not a valid email address';
   }
   return undefined;
 }
 
+/** The address as it will be stored and shown (NFC), or a usage error saying what is wrong. */
 export function requireEmail(email: string, what = 'email address'): string {
   const problem = emailProblem(email);
-  if (problem) throw new UsageError(`invalid ${what} ${JSON.stringify(truncate(email))}: ${problem}`);
-  return email;
+  if (problem) throw new UsageError(`invalid ${what} "${displayText(email)}": ${problem}`);
+  return address(email).display;
 }
 
 export function nameProblem(value: string, field: string): string | undefined {
@@ -98,7 +108,8 @@ export function displayText(text: string, max = 80): string {
   return truncate(visible, max);
 }
 
-const CONTROL_CHARS_GLOBAL = new RegExp(CONTROL_CHARS.source, 'gu');
+/** Control characters and Unicode format (Cf) characters: invisible on a terminal. */
+const CONTROL_CHARS_GLOBAL = new RegExp(`${CONTROL_CHARS.source}|\\p{Cf}`, 'gu');
 
 /** Keeps error messages one short line even for a 1 MB argument. */
 export function truncate(text: string, max = 80): string {

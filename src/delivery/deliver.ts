@@ -3,10 +3,12 @@ import { renderInviteEmail } from '../email/render.js';
 import { FailureError } from '../errors.js';
 import { fileStemFor, type Mailer } from '../mail/mailer.js';
 import { generateTempPassword, hashTempPassword, tempPasswordMatches } from '../secrets.js';
-import type { OutcomeUpdate, Store } from '../store/store.js';
+import { cancelMessage, finishSend, lease, leaseFresh, startHandover, type Outcome } from '../store/outbox.js';
+import type { Store } from '../store/store.js';
 import type { OutboxMessage, Workspace } from '../store/types.js';
 import { addMs, iso } from '../time.js';
 import { classifySendError, describeSendError } from './classify.js';
+import { storeFailure } from '../store/errors.js';
 
 export interface DeliveryDeps {
   store: Store;
@@ -54,7 +56,6 @@ export interface DeliveryOptions {
   maxAttempts: number;
   /** First backoff; doubles each attempt, with jitter. */
   backoffMs: number;
-  retryUnknown?: boolean;
   /** Overall limit for one send; past it the hand-over is in doubt (`unknown`). */
   deadlineMs?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -93,7 +94,7 @@ export class Deliverer {
   readonly owner = randomBytes(8).toString('hex');
   private readonly waiting: SendJob[] = [];
   private readonly ready: LeasedJob[] = [];
-  private readonly pendingOutcomes: { update: OutcomeUpdate; result: DeliveryResult }[] = [];
+  private readonly pendingOutcomes: { id: number; outcome: Outcome; result: DeliveryResult }[] = [];
   private readonly results: DeliveryResult[] = [];
   private flushTimer?: NodeJS.Immediate;
   private workers = 0;
@@ -143,17 +144,14 @@ export class Deliverer {
     const at = iso(now);
     const leaseUntil = this.leaseUntil(now);
     const skipped: DeliveryResult[] = [];
+    const owner = this.owner;
     store.write(() => {
       for (const job of batch) {
-        if (job.message && job.tempPassword !== undefined && store.claimFreshOutboxMessage(job.outboxId, this.owner, leaseUntil)) {
+        if (job.message && job.tempPassword !== undefined && leaseFresh(store, job.outboxId, { owner, leaseUntil, at })) {
           this.ready.push({ message: job.message, tempPassword: job.tempPassword });
           continue;
         }
-        const message = store.claimOutboxMessage(job.outboxId, this.owner, at, leaseUntil, {
-          retryUnknown: this.options.retryUnknown,
-          ignoreSchedule: job.ignoreSchedule,
-        });
-        if (!message) {
+        if (!lease(store, job.outboxId, { owner, leaseUntil, at, ignoreSchedule: job.ignoreSchedule === true })) {
           const current = store.getOutboxMessage(job.outboxId);
           skipped.push({
             outboxId: job.outboxId,
@@ -165,25 +163,28 @@ export class Deliverer {
                 ? 'not due yet'
                 : current.state === 'sending'
                   ? 'another cerby-guests process is sending it'
-                  : `already ${current.state}`,
+                  : current.state === 'failed' && current.lastError
+                    ? current.lastError
+                    : `already ${current.state}`,
           });
           continue;
         }
+        const message = store.getOutboxMessage(job.outboxId)!;
         const guest = store.getGuest(message.guestId)!;
         if (guest.status !== 'pending' || guest.sendCount !== message.sendNumber) {
           const reason = guest.status !== 'pending' ? `not sent: the guest is ${guest.status}` : 'not sent: superseded by a newer invite';
-          store.finishOutboxMessage(message.id, this.owner, { state: 'failed', at, error: reason });
+          cancelMessage(store, message.id, 'sending', { at, actor: owner, reason });
           skipped.push({ outboxId: message.id, recipient: message.recipient, outcome: 'skipped', detail: reason });
           continue;
         }
         let tempPassword = job.tempPassword;
         const hashes = store.tempPasswordHashes(guest.id).filter((h) => h.sendNumber === message.sendNumber);
         if (tempPassword === undefined || !hashes.some((h) => tempPasswordMatches(workspace.hmacKey, tempPassword!, h.hash))) {
-          // A queued message was never handed over, so its password can be replaced. After an
-          // `unknown` send the old one may be in the guest's inbox, so it stays valid too.
+          // A message never handed over can take a new password. After an `unknown` send the
+          // old one may be in the guest's inbox, so it stays valid too.
           tempPassword = generateTempPassword();
           const hash = hashTempPassword(workspace.hmacKey, tempPassword);
-          if (message.state === 'unknown') store.addTempPasswordHash(guest.id, message.sendNumber, hash, at);
+          if (message.inDoubt) store.addTempPasswordHash(guest.id, message.sendNumber, hash, at);
           else store.replaceTempPasswordHash(guest.id, message.sendNumber, hash, at);
         }
         this.ready.push({ message: { ...message, guestName: guest.name }, tempPassword });
@@ -205,7 +206,7 @@ export class Deliverer {
     this.flushOutcomes();
     // Stopped early (fatal error): leased but untried messages go back to the queue; waiting ones never left it.
     const unsent = this.ready.splice(0);
-    if (unsent.length) this.deps.store.releaseLeases(unsent.map((j) => j.message.id), this.owner);
+    if (unsent.length) this.releaseUnsent(unsent.map((j) => j.message.id));
     for (const job of unsent) {
       this.report({ outboxId: job.message.id, recipient: job.message.recipient, outcome: 'queued', detail: 'not sent: the run stopped' });
     }
@@ -214,6 +215,24 @@ export class Deliverer {
     }
     if (this.fatal) throw this.fatal;
     return this.results;
+  }
+
+  /** Gives leases back, no attempt made. If the store cannot take even that, their leases run out and the next run recovers them. */
+  private releaseUnsent(ids: number[]): void {
+    const { store } = this.deps;
+    const at = iso(this.deps.now());
+    try {
+      store.write(() => {
+        for (const id of ids) finishSend(store, id, this.owner, { event: 'release', at, extraAttempts: -1 });
+      });
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** The first fatal error stops the run; a store error (disk full…) becomes one clear line. */
+  private fail(error: unknown): void {
+    this.fatal ??= error instanceof FailureError ? error : storeFailure(error);
   }
 
   private report(result: DeliveryResult): void {
@@ -239,14 +258,17 @@ export class Deliverer {
         await this.sendOne(job);
         this.wake();
       }
+    } catch (error) {
+      // Never an unhandled rejection: the run stops, and finish() reports it.
+      this.fail(error);
     } finally {
       this.workers--;
       this.wake();
     }
   }
 
-  private record(update: OutcomeUpdate, result: DeliveryResult): void {
-    this.pendingOutcomes.push({ update, result });
+  private record(id: number, outcome: Outcome, result: DeliveryResult): void {
+    this.pendingOutcomes.push({ id, outcome, result });
     if (this.pendingOutcomes.length >= OUTCOME_BATCH) this.flushOutcomes();
     else this.flushTimer ??= setImmediate(() => this.flushOutcomes());
   }
@@ -257,21 +279,52 @@ export class Deliverer {
     if (this.pendingOutcomes.length === 0) return;
     const batch = this.pendingOutcomes.splice(0);
     const { store } = this.deps;
-    const lost: DeliveryResult[] = [];
-    // Not fsynced: a lost outcome reads as `unknown` after the lease, never as unsent.
-    store.writeRelaxed(() => {
-      for (const { update, result } of batch) {
-        if (!store.finishOutboxMessage(update.id, this.owner, update)) {
-          // Our lease ran out and another process recorded the message as unknown: say so.
-          lost.push({ ...result, outcome: 'unknown', detail: `${result.detail} (the lease expired before the outcome was recorded)` });
+    const lost = new Set<number>();
+    try {
+      // Not fsynced: a lost outcome reads as in doubt after the lease, never as unsent.
+      store.writeRelaxed(() => {
+        for (const { id, outcome } of batch) {
+          // Our lease ran out and another process settled the message: say so.
+          if (!finishSend(store, id, this.owner, outcome)) lost.add(id);
         }
-      }
-    });
-    // Reported only once stored: a result on screen is a result on disk.
-    for (const { result } of batch) {
-      const replaced = lost.find((l) => l.outboxId === result.outboxId);
-      this.report(replaced ?? result);
+      });
+    } catch (error) {
+      // Not recorded (disk full…): the leases run out and the next run settles them.
+      this.fail(error);
+      for (const { result } of batch) this.report({ ...result, detail: `${result.detail} (not recorded: ${this.fatal!.message})` });
+      return;
     }
+    // Reported only once stored: a result on screen is a result on disk.
+    for (const { id, result } of batch) {
+      this.report(lost.has(id) ? { ...result, outcome: 'unknown', detail: `${result.detail} (the lease expired before the outcome was recorded)` } : result);
+    }
+  }
+
+  /**
+   * The last check before a message goes out: still ours, and its guest still waits for it.
+   * A revoke or resend that committed first wins; the message is not sent.
+   */
+  private startSend(message: MessageToSend): DeliveryResult | undefined {
+    const { store } = this.deps;
+    const at = iso(this.deps.now());
+    const started = store.writeRelaxed(() => {
+      if (startHandover(store, message.id, this.owner, at)) return true;
+      const current = store.getOutboxMessage(message.id);
+      if (current?.state === 'sending' && current.leaseOwner === this.owner) {
+        cancelMessage(store, message.id, 'sending', { at, actor: this.owner, reason: 'not sent: the guest changed during the run' });
+      }
+      return false;
+    });
+    if (started) return undefined;
+    const current = store.getOutboxMessage(message.id);
+    const guest = store.getGuest(message.guestId);
+    const detail =
+      guest?.status === 'revoked'
+        ? 'revoked during the run: not sent'
+        : guest && guest.sendCount !== message.sendNumber
+          ? 'a newer invite was sent during the run: not sent'
+          : (current?.lastError ?? `not sent: the message is ${current?.state ?? 'gone'}`);
+    return { outboxId: message.id, recipient: message.recipient, outcome: 'skipped', detail };
   }
 
   /** The mailer's send, bounded by the overall deadline. */
@@ -297,18 +350,17 @@ export class Deliverer {
     const email = renderFor(this.deps.workspace, message, job.tempPassword);
     const base = { outboxId: message.id, recipient: message.recipient };
     for (let attempt = 1; ; attempt++) {
+      const cancelled = this.startSend(message);
+      if (cancelled) {
+        this.report(cancelled);
+        return;
+      }
       try {
         const receipt = await this.sendWithDeadline(email, fileStemFor(message.recipient, message.sendNumber));
         this.options.log?.(`attempt ${attempt} to ${message.recipient} (${message.messageId}): sent: ${receipt.response}`);
         this.record(
-          {
-            id: message.id,
-            state: 'sent',
-            at: iso(this.deps.now()),
-            smtpResponse: receipt.response,
-            filePath: receipt.filePath ?? null,
-            extraAttempts: attempt - 1,
-          },
+          message.id,
+          { event: 'deliver', at: iso(this.deps.now()), smtpResponse: receipt.response, filePath: receipt.filePath ?? null, extraAttempts: attempt - 1 },
           { ...base, outcome: 'sent', detail: receipt.response, filePath: receipt.filePath },
         );
         return;
@@ -318,24 +370,25 @@ export class Deliverer {
         const at = this.deps.now();
         const extraAttempts = attempt - 1;
         this.options.log?.(`attempt ${attempt} to ${message.recipient} (${message.messageId}): ${kind}: ${text}`);
-        if (kind === 'permanent' || kind === 'unknown') {
-          const state = kind === 'permanent' ? 'failed' : 'unknown';
-          this.record(
-            { id: message.id, state, at: iso(at), error: text, smtpResponse: kind === 'permanent' ? text : null, extraAttempts },
-            { ...base, outcome: state, detail: text },
-          );
+        if (kind === 'permanent') {
+          this.record(message.id, { event: 'reject', at: iso(at), error: text, smtpResponse: text, extraAttempts }, { ...base, outcome: 'failed', detail: text });
+          return;
+        }
+        if (kind === 'unknown') {
+          this.record(message.id, { event: 'doubt', at: iso(at), error: text, extraAttempts }, { ...base, outcome: 'unknown', detail: text });
           return;
         }
         // Transient or fatal: nothing was handed over, so it goes back to the queue.
         if (kind === 'fatal') {
-          this.fatal ??= new FailureError(`SMTP ${this.deps.mailer.description}: ${text}`);
-          this.record({ id: message.id, state: 'queued', at: iso(at), error: text, nextAttemptAt: iso(at), extraAttempts }, { ...base, outcome: 'queued', detail: text });
+          this.fail(new FailureError(`SMTP ${this.deps.mailer.description}: ${text}`));
+          this.record(message.id, { event: 'release', at: iso(at), error: text, nextAttemptAt: iso(at), extraAttempts }, { ...base, outcome: 'queued', detail: text });
           return;
         }
         const delay = backoffDelay(this.options.backoffMs, attempt);
         if (attempt >= this.options.maxAttempts || this.fatal) {
           this.record(
-            { id: message.id, state: 'queued', at: iso(at), error: text, nextAttemptAt: iso(addMs(at, delay)), extraAttempts },
+            message.id,
+            { event: 'release', at: iso(at), error: text, nextAttemptAt: iso(addMs(at, delay)), extraAttempts },
             { ...base, outcome: 'queued', detail: text },
           );
           return;

@@ -14,6 +14,10 @@ export interface AddressResult {
   delivery?: 'sent' | 'queued' | 'failed' | 'unknown';
   file?: string;
   expiresAt?: string;
+  /** revoke: the guest had joined (their access ended). */
+  wasJoined?: boolean;
+  /** revoke: emails already in their SMTP transaction, which may still arrive (with a dead password). */
+  onTheirWay?: number;
 }
 
 export interface RunReport {
@@ -131,7 +135,16 @@ export function reportResults(app: App, report: RunReport): number {
         break;
       }
       case 'revoked':
-        app.success(`Revoked the invite of ${r.email}: its temporary password no longer works`);
+        app.success(
+          r.wasJoined
+            ? `Revoked ${r.email}: their access ended and their trusted devices were dropped`
+            : `Revoked the invite of ${r.email}: its temporary password no longer works`,
+        );
+        if (r.onTheirWay) {
+          app.warn(
+            `${r.onTheirWay === 1 ? '1 email was' : `${r.onTheirWay} emails were`} already on its way to ${r.email}: it may still arrive, but its password does not work`,
+          );
+        }
         break;
       case 'would-invite':
       case 'would-resend':

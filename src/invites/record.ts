@@ -1,5 +1,6 @@
 import type { MessageToSend } from '../delivery/deliver.js';
 import { generateTempPassword, hashTempPassword } from '../secrets.js';
+import { inviteAgain, resendInvite } from '../store/guests.js';
 import type { Store } from '../store/store.js';
 import type { Guest, InvitedVia, PartnerRole, Workspace } from '../store/types.js';
 import { addSeconds, iso } from '../time.js';
@@ -37,24 +38,29 @@ export function messageIdFor(workspace: Workspace, guestId: number, sendNumber: 
 }
 
 /**
- * Records one send of an invite: the guest row, a fresh temporary password (its hash only),
- * the outbox message and the audit entry. Must run inside `store.write()`, so that the invite
- * and its email are stored together, before any SMTP traffic.
+ * Records one send of an invite: the guest (a new row, or the resend / invite-again
+ * transition of the existing one, which also cancels its older queued email), a fresh
+ * temporary password (its hash only), the outbox message and the audit entry. Must run
+ * inside `store.write()`, so that the invite and its email are stored together, before any
+ * SMTP traffic. Returns undefined when the existing guest is no longer as the caller read it.
  */
-export function recordInviteSend(store: Store, workspace: Workspace, now: Date, request: InviteSendRequest): RecordedSend {
+export function recordInviteSend(store: Store, workspace: Workspace, now: Date, request: InviteSendRequest): RecordedSend | undefined {
   const at = iso(now);
   const expiresAt = iso(addSeconds(now, workspace.inviteTtlSeconds));
-  const key = emailKey(request.email);
-  const reinvite = request.action === 'invite' && request.existing !== undefined;
+  const existing = request.existing;
+  const reinvite = request.action === 'invite' && existing !== undefined;
   // A resend keeps the original inviter and message; an invite (new or again) is the actor's.
-  const invitedBy = request.action === 'resend' && request.existing ? request.existing.invitedBy : request.actor;
-  const customMessage = request.action === 'resend' && request.existing ? request.existing.message : request.message;
+  const invitedBy = request.action === 'resend' && existing ? existing.invitedBy : request.actor;
+  const customMessage = request.action === 'resend' && existing ? existing.message : request.message;
+  const partnerId = request.partnerId ?? null;
+  const partnerRole = request.partnerRole ?? null;
+  const detail = (sendNumber: number) => ({ sendNumber, expiresAt, via: request.invitedVia, ...(partnerId ? { partnerId, partnerRole } : {}) });
   let guestId: number;
   let sendNumber: number;
-  if (request.existing === undefined) {
+  if (existing === undefined) {
     guestId = store.insertGuest({
       email: request.email,
-      emailKey: key,
+      emailKey: emailKey(request.email),
       name: request.name,
       familyName: request.familyName,
       invitedBy,
@@ -62,22 +68,30 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
       message: request.message,
       invitedAt: at,
       expiresAt,
-      partnerId: request.partnerId ?? null,
-      partnerRole: request.partnerRole ?? null,
+      partnerId,
+      partnerRole,
     });
     sendNumber = 1;
+    store.audit({ at, actor: request.actor, action: 'invite', target: emailKey(request.email), detail: detail(sendNumber) });
   } else {
-    guestId = request.existing.id;
-    sendNumber = store.renewGuestInvite(guestId, {
-      invitedBy,
-      message: customMessage,
-      expiresAt,
-      sentAt: at,
-      reinvite,
-      partnerId: request.partnerId ?? null,
-      partnerRole: request.partnerRole ?? null,
-      invitedVia: request.invitedVia,
-    });
+    guestId = existing.id;
+    sendNumber = existing.sendCount + 1;
+    const step = reinvite
+      ? inviteAgain(store, existing, {
+          now: at,
+          actor: request.actor,
+          expiresAt,
+          detail: detail(sendNumber),
+          invitedBy,
+          invitedVia: request.invitedVia,
+          message: customMessage,
+          partnerId,
+          partnerRole,
+          name: request.name,
+          familyName: request.familyName,
+        })
+      : resendInvite(store, existing, { now: at, actor: request.actor, expiresAt, detail: detail(sendNumber) });
+    if (!step.applied) return undefined;
   }
   const tempPassword = generateTempPassword();
   store.addTempPasswordHash(guestId, sendNumber, hashTempPassword(workspace.hmacKey, tempPassword), at);
@@ -85,23 +99,13 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
     guestId,
     sendNumber,
     messageId: messageIdFor(workspace, guestId, sendNumber),
-    recipient: request.existing?.email ?? request.email,
+    recipient: existing?.email ?? request.email,
     inviter: invitedBy,
     customMessage,
     expiresAt,
   };
-  const outboxId = store.insertOutboxMessage({
-    ...message,
-    createdAt: at,
-  });
+  const outboxId = store.insertOutboxMessage({ ...message, createdAt: at });
   store.setLastMessage(guestId, outboxId);
-  store.audit({
-    at,
-    actor: request.actor,
-    action: request.action === 'resend' ? 'resend' : reinvite ? 'reinvite' : 'invite',
-    target: key,
-    detail: { sendNumber, expiresAt, via: request.invitedVia, ...(request.partnerId ? { partnerId: request.partnerId, partnerRole: request.partnerRole } : {}) },
-  });
-  const guestName = request.name ?? request.existing?.name ?? null;
+  const guestName = request.name ?? existing?.name ?? null;
   return { guestId, sendNumber, outboxId, expiresAt, tempPassword, message: { id: outboxId, ...message, guestName } };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
+import { address } from '../address.js';
 import type { RenderedEmail } from '../email/render.js';
 import { describeSmtp, type SmtpConfig } from './smtp-config.js';
 
@@ -60,8 +61,9 @@ function toMail(email: RenderedEmail) {
     text: email.text,
     html: email.html,
     messageId: email.messageId,
-    // One recipient per message; nothing a name or message contains can reach the envelope.
-    envelope: { from: email.from.address, to: [email.to] },
+    // One recipient per message; nothing a name or message contains can reach the envelope,
+    // whose domain is in its IDNA ASCII form (no SMTPUTF8 needed for an international domain).
+    envelope: { from: email.from.address, to: [address(email.to).ascii] },
   };
 }
 

@@ -1,3 +1,4 @@
+import { atLeast, setupComplete, type SetupState } from '../state/setup.js';
 import type { Store } from './store.js';
 
 export interface GuestCredentials {
@@ -12,7 +13,10 @@ export interface GuestCredentials {
   appsRecordedAt: string | null;
 }
 
-export interface SetupState {
+/** What `show` and `join` report of a guest's setup. */
+export interface SetupReport {
+  /** Where the account is in its setup (src/state/setup.ts). */
+  step: SetupState;
   passwordSet: boolean;
   tosAccepted: boolean;
   mfa: boolean;
@@ -73,40 +77,7 @@ export function lockState(store: Store, guestId: number): { failedSignins: numbe
   };
 }
 
-/**
- * Whether the invite `sendNumber` was issued after `at` (the time the guest set a password):
- * then its temporary password starts the account over. The earliest hash of that send counts
- * (after an uncertain delivery a send may hold two).
- */
-export function tempPasswordIssuedAfter(store: Store, guestId: number, sendNumber: number, at: string): boolean {
-  const row = store.stmt(`SELECT min(created_at) AS first FROM temp_passwords WHERE guest_id = ? AND send_number = ?`).get(guestId, sendNumber) as {
-    first: string | null;
-  };
-  return row.first !== null && row.first > at;
-}
-
-/** Step 4: the guest's own password and names. From now on the temporary password is refused (see runJoin). */
-export function setGuestPassword(store: Store, guestId: number, hash: string, name: string, familyName: string, at: string): void {
-  store
-    .stmt(
-      `INSERT INTO guest_credentials (guest_id, password_hash, password_set_at) VALUES (?, ?, ?)
-       ON CONFLICT (guest_id) DO UPDATE SET password_hash = excluded.password_hash, password_set_at = excluded.password_set_at`,
-    )
-    .run(guestId, hash, at);
-  store.stmt(`UPDATE guests SET name = ?, family_name = ?, failed_signins = 0 WHERE id = ?`).run(name, familyName, guestId);
-}
-
-/** Steps 5 and 6: Terms of Service accepted, the guest has joined. */
-export function markJoined(store: Store, guestId: number, at: string): void {
-  store.stmt(`UPDATE guest_credentials SET tos_accepted_at = ? WHERE guest_id = ?`).run(at, guestId);
-  store.stmt(`UPDATE guests SET status = 'joined', joined_at = ? WHERE id = ?`).run(at, guestId);
-}
-
-export function storeTotpSecret(store: Store, guestId: number, encrypted: string): void {
-  store.stmt(`UPDATE guest_credentials SET totp_secret_enc = ?, totp_last_step = NULL, mfa_enabled_at = NULL WHERE guest_id = ?`).run(encrypted, guestId);
-}
-
-/** Accepts a TOTP step once: only if it is later than the last one used. */
+/** Accepts a TOTP step once: only if it is later than the last one used (a sign-in code, once MFA is on). */
 export function useTotpStep(store: Store, guestId: number, step: number, at: string): boolean {
   return (
     store
@@ -118,42 +89,27 @@ export function useTotpStep(store: Store, guestId: number, step: number, at: str
   );
 }
 
-export function recordApps(store: Store, guestId: number, apps: string[], at: string): void {
-  store.stmt(`UPDATE guest_credentials SET apps = ?, apps_recorded_at = ? WHERE guest_id = ?`).run(JSON.stringify(apps), at, guestId);
-}
-
-export function addTrustedDevice(store: Store, guestId: number, name: string, at: string): void {
-  store.stmt(`INSERT INTO trusted_devices (guest_id, name, registered_at) VALUES (?, ?, ?)`).run(guestId, name, at);
-}
-
 export function trustedDevices(store: Store, guestId: number): string[] {
   return (store.stmt(`SELECT name FROM trusted_devices WHERE guest_id = ? ORDER BY id`).all(guestId) as { name: string }[]).map((r) => r.name);
 }
 
-export function setupState(store: Store, guestId: number): SetupState {
+export function setupState(store: Store, guestId: number): SetupReport {
+  const step = (store.stmt(`SELECT setup FROM guests WHERE id = ?`).get(guestId) as { setup: SetupState }).setup;
   const c = getCredentials(store, guestId);
-  const devices = trustedDevices(store, guestId);
-  const state = {
-    passwordSet: c !== undefined,
-    tosAccepted: c?.tosAcceptedAt != null,
-    mfa: c?.mfaEnabledAt != null,
-    apps: c?.apps ?? null,
-    trustedDevices: devices,
+  return {
+    step,
+    passwordSet: atLeast(step, 'own_password'),
+    tosAccepted: atLeast(step, 'terms_accepted'),
+    mfa: atLeast(step, 'mfa_on'),
+    apps: atLeast(step, 'apps_recorded') ? (c?.apps ?? []) : null,
+    trustedDevices: trustedDevices(store, guestId),
+    complete: setupComplete(step),
   };
-  return { ...state, complete: state.tosAccepted && state.mfa && state.apps !== null && devices.length > 0 };
 }
 
 /** Email keys of joined guests whose setup (MFA, apps, a trusted device) is complete. */
 export function emailsWithCompleteSetup(store: Store): Set<string> {
   return new Set(
-    (
-      store
-        .stmt(
-          `SELECT g.email_key AS k FROM guest_credentials c JOIN guests g ON g.id = c.guest_id
-            WHERE g.status = 'joined' AND c.mfa_enabled_at IS NOT NULL AND c.apps IS NOT NULL
-              AND EXISTS (SELECT 1 FROM trusted_devices d WHERE d.guest_id = c.guest_id)`,
-        )
-        .all() as { k: string }[]
-    ).map((r) => r.k),
+    (store.stmt(`SELECT email_key AS k FROM guests WHERE status = 'joined' AND setup = 'device_trusted'`).all() as { k: string }[]).map((r) => r.k),
   );
 }

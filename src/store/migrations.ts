@@ -1,8 +1,16 @@
+import type Database from 'better-sqlite3';
+import { addressKey } from '../address.js';
+import { UsageError } from '../errors.js';
+import { displayText } from '../validate.js';
+
 /**
  * Ordered schema migrations. Version N is `migrations[N-1]`; `PRAGMA user_version`
- * records how many have run. Never edit a shipped migration: append a new one.
+ * records how many have run. Never edit a shipped migration: append a new one. A migration
+ * is SQL, or a function for what SQL cannot do (IDNA); all run in one transaction.
  */
-export const migrations: readonly string[] = [
+export type Migration = string | ((db: Database.Database) => void);
+
+export const migrations: readonly Migration[] = [
   // 1: workspace, members, guests with their invites, temporary-password hashes, outbox, audit trail.
   `
   CREATE TABLE workspace (
@@ -204,6 +212,89 @@ export const migrations: readonly string[] = [
     registered_at TEXT NOT NULL
   );
   `,
+  // 4: one guarded place for every state change (SPEC §10), one identity per address.
+  migrateToGuardedTransitions,
 ];
+
+/** Where an address identity is stored; `scope` is the rest of a unique key that includes it. */
+const ADDRESS_KEYS: readonly { table: string; column: string; unique: boolean; scope?: string }[] = [
+  { table: 'members', column: 'email_key', unique: true },
+  { table: 'guests', column: 'email_key', unique: true },
+  { table: 'partner_hosts', column: 'email_key', unique: true, scope: 'partner_id' },
+  { table: 'import_permissions', column: 'email_key', unique: false },
+  { table: 'audit', column: 'target', unique: false },
+];
+
+function migrateToGuardedTransitions(db: Database.Database): void {
+  db.exec(`
+  ALTER TABLE guests ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE guests ADD COLUMN setup TEXT NOT NULL DEFAULT 'temporary_password'
+    CHECK (setup IN ('temporary_password', 'own_password', 'terms_accepted', 'mfa_on', 'apps_recorded', 'device_trusted'));
+
+  -- A password set before the guest's current invite was sent has been superseded by it: the
+  -- new temporary password starts the account over (the rule before this version, now stored).
+  DELETE FROM guest_credentials WHERE password_set_at < (
+    SELECT min(t.created_at) FROM temp_passwords t JOIN guests g ON g.id = t.guest_id
+     WHERE t.guest_id = guest_credentials.guest_id AND t.send_number = g.send_count);
+
+  UPDATE guests SET setup = coalesce((
+    SELECT CASE
+             WHEN c.tos_accepted_at IS NULL THEN 'own_password'
+             WHEN c.mfa_enabled_at IS NULL THEN 'terms_accepted'
+             WHEN c.apps IS NULL THEN 'mfa_on'
+             WHEN NOT EXISTS (SELECT 1 FROM trusted_devices d WHERE d.guest_id = c.guest_id) THEN 'apps_recorded'
+             ELSE 'device_trusted'
+           END
+      FROM guest_credentials c WHERE c.guest_id = guests.id), 'temporary_password');
+
+  -- When its SMTP transaction (or file) started: only such a message can be in doubt after a crash.
+  ALTER TABLE outbox ADD COLUMN handover_at TEXT;
+  -- Its earlier password may be in the guest's inbox: a retry adds a password, never replaces it.
+  ALTER TABLE outbox ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0;
+  UPDATE outbox SET in_doubt = 1 WHERE state = 'unknown';
+
+  -- Every transition of an email, written with it (the guest's own events are in audit).
+  CREATE TABLE outbox_events (
+    id         INTEGER PRIMARY KEY,
+    outbox_id  INTEGER NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    event      TEXT NOT NULL,
+    from_state TEXT NOT NULL,
+    to_state   TEXT NOT NULL,
+    detail     TEXT
+  );
+  CREATE INDEX outbox_events_message ON outbox_events (outbox_id);
+  `);
+
+  // First every new key and every collision, then the writes: a refused migration changes nothing.
+  const collisions: string[] = [];
+  const updates: { table: string; column: string; rowid: number; key: string }[] = [];
+  for (const { table, column, unique, scope } of ADDRESS_KEYS) {
+    const rows = db.prepare(`SELECT rowid AS rowid, ${column} AS old, ${scope ?? 'NULL'} AS scope FROM ${table} WHERE ${column} IS NOT NULL`).all() as {
+      rowid: number;
+      old: string;
+      scope: unknown;
+    }[];
+    const spellings = new Map<string, string[]>();
+    for (const row of rows) {
+      const key = addressKey(row.old);
+      if (key !== row.old) updates.push({ table, column, rowid: row.rowid, key });
+      if (unique) {
+        const id = `${String(row.scope)}\u0000${key}`;
+        spellings.set(id, [...(spellings.get(id) ?? []), row.old]);
+      }
+    }
+    for (const [id, olds] of spellings) {
+      if (olds.length > 1) collisions.push(`${table} ${olds.map((o) => `"${displayText(o)}"`).join(' and ')} → "${displayText(id.split('\u0000')[1]!)}"`);
+    }
+  }
+  if (collisions.length) {
+    throw new UsageError(
+      `cannot upgrade this store: these rows would become one address (NFC, lower-case, IDNA domain) and merging people is your decision: ${collisions.join('; ')}. Nothing was changed, and the previous cerby-guests version still opens it`,
+    );
+  }
+  for (const { table, column, rowid, key } of updates) db.prepare(`UPDATE ${table} SET ${column} = ? WHERE rowid = ?`).run(key, rowid);
+}
 
 export const SCHEMA_VERSION = migrations.length;

@@ -127,7 +127,9 @@ function migrate(db: Database.Database, path: string): void {
       if (tables.n > 0) throw new UsageError(`${path} is an SQLite file but not a cerby-guests database`);
     }
     for (let v = version; v < SCHEMA_VERSION; v++) {
-      db.exec(migrations[v]!);
+      const migration = migrations[v]!;
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
       // PRAGMA takes no parameters; v is an integer we control.
       db.pragma(`user_version = ${v + 1}`);
     }
@@ -139,13 +141,14 @@ const GUEST_COLUMNS = `
   id, email, name, family_name AS familyName, status, invited_by AS invitedBy, invited_via AS invitedVia,
   message, invited_at AS invitedAt, last_sent_at AS lastSentAt, send_count AS sendCount,
   expires_at AS expiresAt, joined_at AS joinedAt, revoked_at AS revokedAt, last_message_id AS lastMessageId,
-  partner_id AS partnerId, partner_role AS partnerRole`;
+  partner_id AS partnerId, partner_role AS partnerRole, version, setup, failed_signins AS failedSignins, locked_at AS lockedAt`;
 
 const OUTBOX_COLUMNS = `
   id, guest_id AS guestId, send_number AS sendNumber, message_id AS messageId, recipient, inviter,
   custom_message AS customMessage, expires_at AS expiresAt, state, attempts, next_attempt_at AS nextAttemptAt,
   lease_owner AS leaseOwner, lease_expires_at AS leaseExpiresAt, last_error AS lastError,
-  smtp_response AS smtpResponse, file_path AS filePath, created_at AS createdAt, sent_at AS sentAt`;
+  smtp_response AS smtpResponse, file_path AS filePath, created_at AS createdAt, sent_at AS sentAt,
+  handover_at AS handoverAt, in_doubt AS inDoubt`;
 
 export interface NewGuest {
   partnerId?: number | null;
@@ -170,19 +173,6 @@ export interface NewOutboxMessage {
   customMessage: string | null;
   expiresAt: string;
   createdAt: string;
-}
-
-/** The result of one send attempt, as the delivery layer records it. */
-export interface OutcomeUpdate {
-  id: number;
-  state: Exclude<OutboxState, 'sending'>;
-  at: string;
-  /** Attempts made in this run beyond the one the claim counted. */
-  extraAttempts?: number;
-  nextAttemptAt?: string;
-  error?: string | null;
-  smtpResponse?: string | null;
-  filePath?: string | null;
 }
 
 export interface GuestFilter {
@@ -325,54 +315,8 @@ export class Store {
     return Number(result.lastInsertRowid);
   }
 
-  /** Starts a new send of the guest's invite: pending again, a fresh lifetime, send number + 1. */
-  renewGuestInvite(
-    guestId: number,
-    fields: {
-      invitedBy: string;
-      message: string | null;
-      expiresAt: string;
-      sentAt: string;
-      reinvite: boolean;
-      /** On a re-invite: the partner (and role) of the new invite. */
-      partnerId?: number | null;
-      partnerRole?: PartnerRole | null;
-      invitedVia?: InvitedVia;
-    },
-  ): number {
-    const row = this.stmt(
-      `UPDATE guests
-          SET status = 'pending', revoked_at = NULL, expires_at = @expiresAt, last_sent_at = @sentAt,
-              failed_signins = 0, locked_at = NULL,
-              send_count = send_count + 1,
-              message = CASE WHEN @reinvite THEN @message ELSE message END,
-              invited_by = CASE WHEN @reinvite THEN @invitedBy ELSE invited_by END,
-              invited_at = CASE WHEN @reinvite THEN @sentAt ELSE invited_at END,
-              invited_via = CASE WHEN @reinvite THEN @invitedVia ELSE invited_via END,
-              partner_id = CASE WHEN @reinvite THEN @partnerId ELSE partner_id END,
-              partner_role = CASE WHEN @reinvite THEN @partnerRole ELSE partner_role END
-        WHERE id = @guestId
-        RETURNING send_count AS sendCount`,
-    ).get({
-      guestId,
-      invitedBy: fields.invitedBy,
-      message: fields.message,
-      expiresAt: fields.expiresAt,
-      sentAt: fields.sentAt,
-      reinvite: fields.reinvite ? 1 : 0,
-      partnerId: fields.partnerId ?? null,
-      partnerRole: fields.partnerRole ?? null,
-      invitedVia: fields.invitedVia ?? 'members',
-    }) as { sendCount: number };
-    return row.sendCount;
-  }
-
   setLastMessage(guestId: number, messageRowId: number): void {
     this.stmt(`UPDATE guests SET last_message_id = ? WHERE id = ?`).run(messageRowId, guestId);
-  }
-
-  revokeGuest(guestId: number, at: string): void {
-    this.stmt(`UPDATE guests SET status = 'revoked', revoked_at = ? WHERE id = ?`).run(at, guestId);
   }
 
   listGuests(filter: GuestFilter): GuestListRow[] {
@@ -475,108 +419,18 @@ export class Store {
     return this.stmt(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = ?`).get(id) as OutboxMessage | undefined;
   }
 
-  /**
-   * Takes a lease on a message: it must be queued and due (or `unknown`, when the admin asked to
-   * retry those). Must run inside `write()`. Returns the message as it was before the claim, or
-   * undefined if it is not claimable (someone else has it, it is done, or not due yet).
-   */
-  claimOutboxMessage(
-    id: number,
-    owner: string,
-    now: string,
-    leaseUntil: string,
-    options: { retryUnknown?: boolean; ignoreSchedule?: boolean } = {},
-  ): OutboxMessage | undefined {
-    const { retryUnknown = false, ignoreSchedule = false } = options;
-    const message = this.getOutboxMessage(id);
-    if (!message) return undefined;
-    const due = message.state === 'queued' && (ignoreSchedule || message.nextAttemptAt <= now);
-    if (!due && !(retryUnknown && message.state === 'unknown')) return undefined;
-    this.stmt(
-      `UPDATE outbox SET state = 'sending', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1 WHERE id = ?`,
-    ).run(owner, leaseUntil, id);
-    return message;
-  }
-
-  /**
-   * The common case in one statement: a message that nobody has tried yet (so its password is
-   * still the one its recorder holds) and whose guest is still waiting for exactly this send.
-   * Returns false when the full check of `claimOutboxMessage` is needed.
-   */
-  claimFreshOutboxMessage(id: number, owner: string, leaseUntil: string): boolean {
+  dueOutboxMessageIds(now: string, limit: number): number[] {
     return (
-      this.stmt(
-        `UPDATE outbox SET state = 'sending', lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = 1
-          WHERE id = @id AND state = 'queued' AND attempts = 0
-            AND EXISTS (SELECT 1 FROM guests g WHERE g.id = outbox.guest_id AND g.status = 'pending' AND g.send_count = outbox.send_number)`,
-      ).run({ id, owner, leaseUntil }).changes === 1
-    );
-  }
-
-  /**
-   * A `sending` message whose lease ran out belongs to a sender that died mid-send: whether the
-   * server got it is unknown, so it becomes `unknown` rather than being sent again silently.
-   */
-  expireAbandonedLeases(now: string): number {
-    return this.stmt(
-      `UPDATE outbox SET state = 'unknown', lease_owner = NULL, lease_expires_at = NULL,
-              last_error = 'the sender stopped during the send (lease expired); it may or may not have been delivered'
-        WHERE state = 'sending' AND lease_expires_at <= ?`,
-    ).run(now).changes;
-  }
-
-  dueOutboxMessageIds(now: string, limit: number, retryUnknown = false): number[] {
-    return (
-      this.stmt(
-        `SELECT id FROM outbox
-          WHERE (state = 'queued' AND next_attempt_at <= @now) OR (@retryUnknown AND state = 'unknown')
-          ORDER BY next_attempt_at, id LIMIT @limit`,
-      ).all({ now, limit, retryUnknown: retryUnknown ? 1 : 0 }) as { id: number }[]
+      this.stmt(`SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit`).all({
+        now,
+        limit,
+      }) as { id: number }[]
     ).map((r) => r.id);
   }
 
-  /** Records an outcome, but only if this sender still holds the lease. */
-  finishOutboxMessage(id: number, owner: string, outcome: Omit<OutcomeUpdate, 'id'>): boolean {
-    const result = this.stmt(
-      `UPDATE outbox
-          SET state = @state, lease_owner = NULL, lease_expires_at = NULL,
-              attempts = attempts + @extraAttempts,
-              next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at),
-              last_error = @error, smtp_response = coalesce(@smtpResponse, smtp_response),
-              file_path = coalesce(@filePath, file_path),
-              sent_at = CASE WHEN @state = 'sent' THEN @at ELSE sent_at END
-        WHERE id = @id AND state = 'sending' AND lease_owner = @owner`,
-    ).run({
-      id,
-      owner,
-      state: outcome.state,
-      at: outcome.at,
-      extraAttempts: outcome.extraAttempts ?? 0,
-      nextAttemptAt: outcome.nextAttemptAt ?? null,
-      error: outcome.error ?? null,
-      smtpResponse: outcome.smtpResponse ?? null,
-      filePath: outcome.filePath ?? null,
-    });
-    return result.changes === 1;
-  }
-
-  /** Gives leases back without an attempt having been made (a run that stopped early). */
-  releaseLeases(ids: readonly number[], owner: string): void {
-    this.write(() => {
-      for (const id of ids) {
-        this.stmt(
-          `UPDATE outbox SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, attempts = max(attempts - 1, 0)
-            WHERE id = ? AND state = 'sending' AND lease_owner = ?`,
-        ).run(id, owner);
-      }
-    });
-  }
-
-  /** Stops queued messages of a guest from going out (e.g. after revoke). */
-  cancelQueuedMessages(guestId: number, reason: string): number {
-    return this.stmt(
-      `UPDATE outbox SET state = 'failed', last_error = ? WHERE guest_id = ? AND state = 'queued'`,
-    ).run(reason, guestId).changes;
+  /** Messages in this state, oldest first. */
+  outboxIdsIn(state: OutboxState): number[] {
+    return (this.stmt(`SELECT id FROM outbox WHERE state = ? ORDER BY id`).all(state) as { id: number }[]).map((r) => r.id);
   }
 
   listOutbox(state?: OutboxState): OutboxMessage[] {

@@ -6,7 +6,11 @@ export type StoredGuestStatus = 'pending' | 'joined' | 'revoked';
 export const GUEST_STATUSES = ['pending', 'joined', 'expired', 'revoked'] as const;
 export type GuestStatus = (typeof GUEST_STATUSES)[number];
 
-export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'unknown';
+import type { OutboxState } from '../state/outbox.js';
+import type { SetupState } from '../state/setup.js';
+
+export type { OutboxState } from '../state/outbox.js';
+export type { SetupState } from '../state/setup.js';
 /** What `list` shows: a message being sent still counts as queued. */
 export type DeliveryState = 'queued' | 'sent' | 'failed' | 'unknown';
 
@@ -67,6 +71,11 @@ export interface Guest {
   lastMessageId: number | null;
   partnerId: number | null;
   partnerRole: PartnerRole | null;
+  /** Bumped by every transition of the guest or their setup: the compare-and-set's guard. */
+  version: number;
+  setup: SetupState;
+  failedSignins: number;
+  lockedAt: string | null;
 }
 
 /** One row of `list`: the SPEC §5 field set. */
@@ -105,6 +114,10 @@ export interface OutboxMessage {
   filePath: string | null;
   createdAt: string;
   sentAt: string | null;
+  /** When its SMTP transaction (or file) started; null until then, and again after a release. */
+  handoverAt: string | null;
+  /** An earlier attempt may have reached the guest: a retry adds a password, never replaces it. */
+  inDoubt: 0 | 1;
 }
 
 export interface AuditEntry {

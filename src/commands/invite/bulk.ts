@@ -9,7 +9,7 @@ import type { Partner, PartnerRole } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailKey, emailProblem, messageProblem, nameProblem } from '../../validate.js';
 import { checkCsvFile, readCsvRows, spoolToFile, type CsvRow } from './csv-source.js';
-import { carryOutInvite, planInvite, resolvePartnerTarget } from './run.js';
+import { authorizePlan, carryOutInvite, planInvite, resolvePartnerTarget } from './run.js';
 
 export interface BulkInviteOptions {
   /** A path, or `-` for standard input. */
@@ -144,6 +144,13 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
           if (plan.kind === 'skip' || plan.kind === 'refuse') {
             result.outcome = plan.kind === 'skip' ? 'skipped' : 'failed';
             result.reason = plan.reason;
+            continue;
+          }
+          try {
+            authorizePlan(actor, plan, target);
+          } catch (error) {
+            if (!(error instanceof NotPermittedError)) throw error;
+            result.reason = error.message;
             continue;
           }
           if (!delivery) {

@@ -2,7 +2,7 @@ import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
 import { recordInviteSend, type InviteSendRequest } from '../../invites/record.js';
-import { authorize } from '../../permissions.js';
+import { authorize, type Actor } from '../../permissions.js';
 import { findPartner } from '../../store/partners.js';
 import type { Store } from '../../store/store.js';
 import { PARTNER_ROLES, type Guest, type Partner, type PartnerRole, type Workspace } from '../../store/types.js';
@@ -23,7 +23,7 @@ type Plan =
   | { kind: 'new'; email: string }
   | { kind: 'again'; email: string; guest: Guest; why: string }
   /** Pending, but its email never left (an earlier run was stopped): send that one. */
-  | { kind: 'resume'; email: string; outboxId: number }
+  | { kind: 'resume'; email: string; outboxId: number; guest: Guest }
   | { kind: 'skip'; email: string; reason: string }
   | { kind: 'refuse'; email: string; reason: string };
 
@@ -40,7 +40,7 @@ export function planInvite(store: Store, email: string, now: string): Plan {
   if (guest.status === 'revoked') return { kind: 'again', email: guest.email, guest, why: 'the previous invite was revoked' };
   if (guest.expiresAt <= now) return { kind: 'again', email: guest.email, guest, why: 'the previous invite expired' };
   const last = guest.lastMessageId === null ? undefined : store.getOutboxMessage(guest.lastMessageId);
-  if (last?.state === 'queued') return { kind: 'resume', email: guest.email, outboxId: last.id };
+  if (last?.state === 'queued') return { kind: 'resume', email: guest.email, outboxId: last.id, guest };
   return {
     kind: 'skip',
     email: guest.email,
@@ -102,8 +102,18 @@ export function carryOutInvite(
     existing: again,
     action: 'invite',
   });
+  if (!sent) {
+    result.outcome = 'failed';
+    result.reason = 'it changed while this ran: run the command again';
+    return;
+  }
   result.expiresAt = sent.expiresAt;
   delivery.track(sent, result);
+}
+
+/** The guest a plan would touch, checked as they are now (SPEC §6). */
+export function authorizePlan(actor: Actor, plan: Plan, target: { partner?: Partner; partnerRole?: PartnerRole }): void {
+  if (plan.kind === 'again' || plan.kind === 'resume') authorize(actor, { action: 'invite', ...target, existing: plan.guest });
 }
 
 /** Validates every address first: a bad one stops the run before anything is stored. */
@@ -139,8 +149,10 @@ export async function runInvite(options: InviteOptions, app: App): Promise<RunRe
   const delivery = options.dryRun ? undefined : new RunDelivery(app, workspace, 1);
 
   const record = () => {
-    for (const email of emails) {
-      const plan = planInvite(store, email, iso(now));
+    // Every address is planned and checked before anything is recorded: a refusal changes nothing.
+    const plans = emails.map((email) => planInvite(store, email, iso(now)));
+    for (const plan of plans) authorizePlan(actor, plan, target);
+    for (const plan of plans) {
       if (plan.kind === 'skip') {
         results.push({ email: plan.email, outcome: 'skipped', reason: plan.reason });
       } else if (plan.kind === 'refuse') {

@@ -2,22 +2,19 @@ import type { App } from '../../app.js';
 import { FailureError, UsageError } from '../../errors.js';
 import { checkTempPassword } from '../../invites/verify.js';
 import { valueOrPrompt, type Prompter } from '../../prompter.js';
+import { LOCK_AFTER_FAILED_SIGNINS } from '../../state/guest.js';
 import {
-  addTrustedDevice,
-  getCredentials,
-  lockState,
-  markJoined,
-  passwordPolicy,
+  acceptTerms,
+  declineTerms,
+  guestState,
   recordApps,
-  recordFailedSignin,
-  resetFailedSignins,
-  setGuestPassword,
-  setupState,
-  storeTotpSecret,
-  tempPasswordIssuedAfter,
-  useTotpStep,
-  type SetupState,
-} from '../../store/join.js';
+  setOwnPassword,
+  storeMfaSecret,
+  trustDevice,
+  turnOnMfa,
+  type StepResult,
+} from '../../store/guests.js';
+import { getCredentials, passwordPolicy, recordFailedSignin, resetFailedSignins, setupState, type SetupReport } from '../../store/join.js';
 import type { Guest } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailKey, nameProblem, requireEmail } from '../../validate.js';
@@ -49,13 +46,13 @@ export interface JoinReport {
   status: 'joined' | 'pending';
   /** What this run did, in order. */
   steps: string[];
-  setup: SetupState;
+  setup: SetupReport;
   /** Only in the run that created the MFA secret, or that shows a pending one again. */
   mfa?: { secret: string; uri: string };
   next?: string;
 }
 
-export const LOCK_AFTER = 5;
+export const LOCK_AFTER = LOCK_AFTER_FAILED_SIGNINS;
 export const APPS = ['mobile', 'extension'] as const;
 const APP_NAMES: Record<string, string> = { mobile: 'Cerby mobile app', extension: 'Cerby browser extension' };
 
@@ -190,21 +187,23 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
 
   // 3. Sign in: with the temporary password, or (resuming) with the guest's own. Nothing about
   // the account (revoked, already joined, own password set) is said before a password matched.
+  // Every later write is a compare-and-set against the guest as read here: if a revoke, a
+  // resend, the clock or another join moved it meanwhile, the step is refused and says why.
   let guest = store.findGuest(emailKey(username));
-  if (guest && lockState(store, guest.id).lockedAt) refuseSignin('locked', guest);
-  const credentials = guest ? getCredentials(store, guest.id) : undefined;
+  if (guest?.lockedAt) refuseSignin('locked', guest);
   // The email's temporary password counts only when no own password was given with it.
   const givenTemp = options.tempPassword ?? (options.password === undefined ? opened.tempPassword : undefined);
   let ownPassword: string;
   let tempPassword: string | undefined;
-  if (!credentials || givenTemp !== undefined) {
+  const withTemp = givenTemp !== undefined || (options.password === undefined && (!guest || guest.setup === 'temporary_password'));
+  if (withTemp) {
     tempPassword = givenTemp ?? (await valueOrPrompt(app.prompter, undefined, '--temp-password', (p) => p.password('Temporary password')));
-    const { verdict } = checkTempPassword(store, workspace, username, tempPassword, iso(app.now()));
-    if (verdict === 'wrong') failSignin(app, guest);
-    if (verdict !== 'ok') refuseSignin(verdict, guest);
-    // The temporary password stopped working at step 4, unless an admin sent a new invite since
-    // (a resend, or a new invite after a revoke): that one starts the account over.
-    if (credentials && !tempPasswordIssuedAfter(store, guest!.id, guest!.sendCount, credentials.passwordSetAt)) refuseSignin('wrong-temp', guest);
+    const signin = checkTempPassword(store, workspace, username, tempPassword, iso(app.now()));
+    if (signin.verdict === 'wrong') failSignin(app, guest);
+    if (signin.verdict !== 'ok') refuseSignin(signin.verdict, signin.guest);
+    guest = signin.guest!;
+    // The temporary password stopped working at step 4 (a new invite starts the account over).
+    if (guest.setup !== 'temporary_password') refuseSignin('wrong-temp', guest);
     store.write(() => resetFailedSignins(store, guest!.id));
     steps.push('signed in with the temporary password');
 
@@ -228,37 +227,31 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
       '--family-name',
     );
     const hash = await hashPassword(ownPassword);
-    const at = iso(app.now());
-    store.write(() => {
-      setGuestPassword(store, guest!.id, hash, name, familyName, at);
-      store.audit({ at, actor: guest!.email, action: 'join.password', target: emailKey(guest!.email), detail: null });
-    });
+    guest = await commit(app, guest, 'join.password', (g) => setOwnPassword(store, g, { now: iso(app.now()), hash, name, familyName }));
     steps.push('set a new password');
   } else {
     ownPassword = await valueOrPrompt(app.prompter, options.password, '--password', (p) => p.password('Password'));
-    if (!(await verifyPassword(ownPassword, credentials.passwordHash))) failSignin(app, guest);
-    if (guest!.status === 'revoked') refuseSignin('revoked', guest);
+    // No own password (unknown, or not set yet, or a new invite started over): the same words as a wrong one.
+    const credentials = guest && guest.setup !== 'temporary_password' ? getCredentials(store, guest.id) : undefined;
+    if (!guest || !credentials || !(await verifyPassword(ownPassword, credentials.passwordHash))) failSignin(app, guest);
+    if (guest.status === 'revoked') refuseSignin('revoked', guest);
+    if (guestState(guest, iso(app.now())) === 'expired') refuseSignin('expired', guest);
     store.write(() => resetFailedSignins(store, guest!.id));
     steps.push('signed in with your password');
   }
-  guest = store.getGuest(guest!.id)!;
 
   // 5 and 6. Terms of Service; accepting them is joining.
-  if (guest.status !== 'joined') {
+  if (guest.setup === 'own_password') {
     let accepted = options.acceptTos === true;
     if (!accepted && !options.declineTos) {
       if (!app.prompter.interactive) throw new UsageError('missing --accept-tos (or --decline-tos): standard input is not a terminal');
       accepted = await app.prompter.confirm("I confirm that I have read, consent, and agree to Cerby's Terms of Service", { default: false });
     }
     if (!accepted) {
-      store.write(() => store.audit({ at: iso(app.now()), actor: guest!.email, action: 'join.tos-declined', target: emailKey(guest!.email), detail: null }));
+      await commit(app, guest, 'join.tos-declined', (g) => declineTerms(store, g, iso(app.now())));
       throw new FailureError('you declined the Terms of Service, so you have not joined. Run join again (with your new password) to continue from this step');
     }
-    const at = iso(app.now());
-    store.write(() => {
-      markJoined(store, guest!.id, at);
-      store.audit({ at, actor: guest!.email, action: 'join', target: emailKey(guest!.email), detail: null });
-    });
+    guest = await commit(app, guest, 'join', (g) => acceptTerms(store, g, iso(app.now())));
     steps.push('accepted the Terms of Service');
     steps.push('joined');
   }
@@ -266,15 +259,15 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
   // 7a. MFA.
   let mfa: JoinReport['mfa'];
   let next: string | undefined;
-  let state = setupState(store, guest.id);
-  if (!state.mfa) {
+  if (guest.setup === 'terms_accepted') {
     const stored = getCredentials(store, guest.id)!;
     let secret: string;
-    if (stored.totpSecretEnc) secret = await openWithPassword(ownPassword, stored.totpSecretEnc);
+    if (stored.totpSecretEnc) secret = await openSealedSecret(ownPassword, stored.totpSecretEnc, guest.email);
     else {
       secret = newTotpSecret();
       const sealed = await sealWithPassword(ownPassword, secret);
-      store.write(() => storeTotpSecret(store, guest!.id, sealed));
+      // Stored before it is shown: a secret another join stored first is never shown here.
+      guest = await commit(app, guest, 'join.mfa-secret', (g) => storeMfaSecret(store, g, iso(app.now()), sealed));
     }
     mfa = { secret, uri: totpUri(secret, `Cerby ${workspace.name}`, guest.email) };
     if (!app.json) {
@@ -291,9 +284,18 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
       for (let tries = 0; ; tries++) {
         code ??= await app.prompter.input('6-digit code from your authenticator');
         const step = totpStep(secret, code.trim(), app.now().getTime());
-        const ok = step !== undefined && store.write(() => useTotpStep(store, guest!.id, step, iso(app.now())));
-        if (ok) break;
-        const reason = step === undefined ? 'the code is not valid now' : 'this code was used already: wait for the next one';
+        let reason = 'the code is not valid now';
+        if (step !== undefined) {
+          const before = guest;
+          const result = turnOnMfa(store, before, iso(app.now()), step);
+          if (result.applied) {
+            guest = result.guest;
+            break;
+          }
+          // Nothing else moved: the code's time step was used already.
+          if (result.current?.version !== before.version) throw lostRace(before, result.current, iso(app.now()));
+          reason = 'this code was used already: wait for the next one';
+        }
         if (options.totpCode !== undefined || tries >= 2) throw new FailureError(`MFA not turned on: ${reason}`);
         app.warn(reason);
         code = undefined;
@@ -304,8 +306,7 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
   }
 
   // 7b and 7c: approved client apps, a trusted session for this device.
-  state = setupState(store, guest.id);
-  if (state.mfa && state.apps === null) {
+  if (guest.setup === 'mfa_on') {
     const apps =
       options.apps !== undefined
         ? parseApps(options.apps)
@@ -315,30 +316,62 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
               APPS.map((a) => ({ name: APP_NAMES[a]!, value: a })),
             )
           : parseApps(await valueOrPrompt(app.prompter, undefined, '--apps', async () => '')); // throws: names the flag
-    store.write(() => recordApps(store, guest!.id, apps, iso(app.now())));
+    guest = await commit(app, guest, 'join.apps', (g) => recordApps(store, g, iso(app.now()), apps));
     steps.push(`recorded client apps: ${apps.length ? apps.join(', ') : 'none'}`);
   }
-  state = setupState(store, guest.id);
-  if (state.mfa && state.trustedDevices.length === 0) {
+  if (guest.setup === 'apps_recorded') {
     const device = requireText(
       options.device ?? (await valueOrPrompt(app.prompter, undefined, '--device', askText('Name of this device', '--device', 'My laptop'))),
       '--device',
     );
-    store.write(() => {
-      addTrustedDevice(store, guest!.id, device, iso(app.now()));
-      store.audit({ at: iso(app.now()), actor: guest!.email, action: 'join.device', target: emailKey(guest!.email), detail: { device } });
-    });
+    guest = await commit(app, guest, 'join.device', (g) => trustDevice(store, g, iso(app.now()), device));
     steps.push(`registered the trusted device "${device}"`);
   }
 
-  state = setupState(store, guest.id);
+  const state = setupState(store, guest.id);
   return {
     email: guest.email,
     workspace: workspace.name,
-    status: store.getGuest(guest.id)!.status === 'joined' ? 'joined' : 'pending',
+    status: guest.status === 'joined' ? 'joined' : 'pending',
     steps,
     setup: state,
     mfa: state.mfa ? undefined : mfa,
     next,
   };
+}
+
+/**
+ * Applies one setup step to the guest as this run last saw them (a compare-and-set), after
+ * the test hook that stands for "slow work just finished". If anything moved meanwhile the
+ * step is not applied and the guest is told what happened instead.
+ */
+async function commit(app: App, guest: Guest, point: string, step: (guest: Guest) => StepResult): Promise<Guest> {
+  await app.deps.hooks?.beforeCommit?.(point);
+  const result = step(guest);
+  if (!result.applied) throw lostRace(guest, result.current, iso(app.now()));
+  return result.guest;
+}
+
+/** What moved the account while this join was working, in the guest's words. */
+function lostRace(before: Guest, current: Guest | undefined, now: string): FailureError {
+  if (!current) return new FailureError('this account no longer exists: ask the person who invited you');
+  if (current.status === 'revoked') {
+    return new FailureError(
+      before.status === 'joined'
+        ? 'your access was revoked while you were setting up: ask the person who invited you'
+        : 'the invite was revoked while you were joining: ask the person who invited you',
+    );
+  }
+  if (current.sendCount !== before.sendCount) return new FailureError('a new invite was sent while you were joining: use the temporary password in the latest email');
+  if (guestState(current, now) === 'expired') return new FailureError(`the invite expired while you were joining (${current.expiresAt}): ask for a new one`);
+  return new FailureError('another join for this account got there first: run join again and sign in with the password set there (--password)');
+}
+
+/** The sealed TOTP secret opens only with the password it was sealed under. */
+async function openSealedSecret(password: string, sealed: string, email: string): Promise<string> {
+  try {
+    return await openWithPassword(password, sealed);
+  } catch {
+    throw new FailureError(`the stored MFA secret cannot be opened with this password: ask an admin to revoke and invite ${email} again`);
+  }
 }

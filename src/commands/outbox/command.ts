@@ -51,6 +51,9 @@ export function outboxCommand(makeApp: AppFactory): Command {
       const app = makeApp(command);
       const report = await runOutboxFlush(opts, app);
       if (app.json) app.io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      if (report.releasedLeases) {
+        app.warn(`${report.releasedLeases} message(s) were taken by a stopped process before it sent them: back in the queue`);
+      }
       if (report.recoveredLeases) {
         app.warn(`${report.recoveredLeases} message(s) were left mid-send by a stopped process: marked unknown (see --retry-unknown)`);
       }

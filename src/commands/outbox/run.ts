@@ -1,6 +1,7 @@
 import type { App } from '../../app.js';
 import { deliverOutbox, type DeliveryResult } from '../../delivery/deliver.js';
 import { UsageError } from '../../errors.js';
+import { recoverAbandonedLeases, retryMessage } from '../../store/outbox.js';
 import { authorize } from '../../permissions.js';
 import type { OutboxMessage, OutboxState } from '../../store/types.js';
 import { iso } from '../../time.js';
@@ -26,28 +27,36 @@ export function runOutboxList(options: { state?: string }, app: App): OutboxList
 }
 
 export interface FlushReport {
+  /** Leases of a stopped process: back in the queue (nothing had started) … */
+  releasedLeases: number;
+  /** … or `unknown` (its SMTP transaction had started). */
   recoveredLeases: number;
+  /** `unknown` messages put back in the queue by --retry-unknown. */
+  retried: number;
   results: DeliveryResult[];
   counts: Record<string, number>;
 }
 
-/** Sends what is due. Messages left `sending` by a dead process become `unknown` first, never resent silently. */
+/**
+ * Sends what is due. Messages a dead process left `sending` go back to the queue if their
+ * SMTP transaction had not started, else become `unknown`: never resent silently.
+ */
 export async function runOutboxFlush(options: { retryUnknown?: boolean; concurrency?: number }, app: App): Promise<FlushReport> {
   const store = app.store();
   const workspace = app.workspace();
-  authorize(app.actor(), { action: 'outbox' });
+  const actor = app.actor();
+  authorize(actor, { action: 'outbox' });
   const now = iso(app.now());
-  const recoveredLeases = store.write(() => store.expireAbandonedLeases(now));
-  const ids = store.dueOutboxMessageIds(now, 1_000_000, options.retryUnknown);
+  const { released, doubted } = store.write(() => recoverAbandonedLeases(store, now, actor.email));
+  const retried = options.retryUnknown
+    ? store.write(() => store.outboxIdsIn('unknown').filter((id) => retryMessage(store, id, 'unknown', now, actor.email)).length)
+    : 0;
+  const ids = store.dueOutboxMessageIds(now, 1_000_000);
   const concurrency = options.concurrency ?? 4;
   const results = ids.length
-    ? await deliverOutbox(
-        { store, mailer: app.mailer(concurrency), now: app.now, workspace },
-        ids,
-        { ...app.deliveryOptions(concurrency), retryUnknown: options.retryUnknown },
-      )
+    ? await deliverOutbox({ store, mailer: app.mailer(concurrency), now: app.now, workspace }, ids, app.deliveryOptions(concurrency))
     : [];
   const counts: Record<string, number> = {};
   for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
-  return { recoveredLeases, results, counts };
+  return { releasedLeases: released, recoveredLeases: doubted, retried, results, counts };
 }

@@ -69,6 +69,10 @@ export async function runResend(options: ResendOptions, app: App): Promise<RunRe
           existing: guest,
           action: 'resend',
         });
+        if (!sent) {
+          results.push({ email: guest.email, outcome: 'failed', reason: 'it changed while this ran: run the command again' });
+          continue;
+        }
         const result: AddressResult = { email: guest.email, outcome: 'resent', expiresAt: sent.expiresAt };
         results.push(result);
         delivery!.track(sent, result);

@@ -2,10 +2,15 @@ import type { App } from '../../app.js';
 import { countOutcomes, type AddressResult, type RunReport } from '../../invites/outcome.js';
 import { authorize } from '../../permissions.js';
 import { iso } from '../../time.js';
+import { revokeGuest } from '../../store/guests.js';
 import { emailKey } from '../../validate.js';
 import { validateAddresses } from '../invite/run.js';
 
-/** Cancels pending invites: their temporary passwords stop working at once, queued emails are not sent. */
+/**
+ * Revokes guests (SPEC §2): a pending invite's temporary password stops working at once and
+ * none of its emails starts after this returns; a joined guest loses access and their trusted
+ * devices. Emails already in their SMTP transaction are reported, not hidden.
+ */
 export function runRevoke(options: { emails: string[]; dryRun?: boolean }, app: App): RunReport {
   const emails = validateAddresses(options.emails);
   const store = app.store();
@@ -24,17 +29,22 @@ export function runRevoke(options: { emails: string[]; dryRun?: boolean }, app: 
       const guest = store.findGuest(emailKey(email));
       if (!guest) {
         results.push({ email, outcome: 'failed', reason: 'no invite for this address' });
-      } else if (guest.status === 'joined') {
-        results.push({ email: guest.email, outcome: 'failed', reason: 'has already joined; revoke cancels pending invites only' });
       } else if (guest.status === 'revoked') {
         results.push({ email: guest.email, outcome: 'skipped', reason: 'already revoked' });
       } else if (options.dryRun) {
-        results.push({ email: guest.email, outcome: 'would-revoke' });
+        results.push({ email: guest.email, outcome: 'would-revoke', reason: guest.status === 'joined' ? 'has joined: their access ends' : undefined });
       } else {
-        store.revokeGuest(guest.id, at);
-        const cancelled = store.cancelQueuedMessages(guest.id, 'not sent: the invite was revoked');
-        store.audit({ at, actor: actor.email, action: 'revoke', target: emailKey(guest.email), detail: { cancelledMessages: cancelled } });
-        results.push({ email: guest.email, outcome: 'revoked' });
+        const revoked = revokeGuest(store, guest, { now: at, actor: actor.email });
+        if (!revoked.applied) {
+          results.push({ email: guest.email, outcome: 'failed', reason: 'it changed while this ran: run the command again' });
+          continue;
+        }
+        results.push({
+          email: guest.email,
+          outcome: 'revoked',
+          wasJoined: guest.status === 'joined',
+          onTheirWay: revoked.onTheirWay,
+        });
       }
     }
   };

@@ -1,7 +1,7 @@
 import type { App } from '../../app.js';
 import { managedGuest } from '../managed-guest.js';
 import type { AuditEntry, GuestListRow } from '../../store/types.js';
-import { setupState, type SetupState } from '../../store/join.js';
+import { setupState, type SetupReport } from '../../store/join.js';
 import { iso } from '../../time.js';
 import { emailKey } from '../../validate.js';
 
@@ -11,7 +11,7 @@ export interface GuestDetails extends GuestListRow {
   revokedAt: string | null;
   messages: { messageId: string; sendNumber: number; state: string; attempts: number; sentAt: string | null; lastError: string | null; file: string | null }[];
   history: AuditEntry[];
-  setup: SetupState;
+  setup: SetupReport;
 }
 
 export function runShow(emailArg: string, app: App): GuestDetails {
