@@ -1,0 +1,350 @@
+import path from 'node:path';
+import { recordInviteSend } from '../src/invites/record.js';
+import { newHmacKey, newInstanceId } from '../src/secrets.js';
+import { GUEST_EVENTS, GUEST_STATES, GUEST_TRANSITIONS, nextGuestState, type GuestEvent, type GuestState } from '../src/state/guest.js';
+import { nextOutboxState, OUTBOX_EVENTS, OUTBOX_STATES, OUTBOX_TRANSITIONS, type OutboxEvent, type OutboxState } from '../src/state/outbox.js';
+import { nextSetupState, SETUP_EVENTS, SETUP_STATES, SETUP_TRANSITIONS, type SetupEvent, type SetupState } from '../src/state/setup.js';
+import {
+  acceptTerms,
+  declineTerms,
+  guestState,
+  inviteAgain,
+  recordApps,
+  resendInvite,
+  revokeGuest,
+  setOwnPassword,
+  storeMfaSecret,
+  trustDevice,
+  turnOnMfa,
+  type StepResult,
+} from '../src/store/guests.js';
+import { cancelMessage, finishSend, lease, leaseFresh, recoverAbandonedLeases, retryMessage, startHandover } from '../src/store/outbox.js';
+import { openStore, type Store } from '../src/store/store.js';
+import type { Guest, Workspace } from '../src/store/types.js';
+import { tempDir } from './helpers.js';
+
+/**
+ * Every (state, event) pair of each machine, applied by the store to a row in that state:
+ * an allowed pair moves the row where the table says and writes exactly one audit event;
+ * a refused pair changes nothing at all.
+ */
+
+const T0 = new Date('2026-11-23T10:00:00.000Z');
+const NOW = T0.toISOString();
+const AFTER_EXPIRY = new Date(T0.getTime() + 8 * 86_400_000).toISOString();
+const OWNER = 'deliverer-1';
+
+function freshStore(): { store: Store; workspace: Workspace } {
+  const store = openStore(path.join(tempDir(), 'm.db'), { create: true });
+  const workspace: Workspace = {
+    name: 'Acme',
+    signInUrl: 'https://acme.example',
+    sender: 'no-reply@acme.example',
+    inviteTtlSeconds: 7 * 86_400,
+    hmacKey: newHmacKey(),
+    instanceId: newInstanceId(),
+    createdAt: NOW,
+  };
+  store.write(() => store.createWorkspace(workspace));
+  return { store, workspace };
+}
+
+function invite(store: Store, workspace: Workspace, email = 'ada@partner.example'): Guest {
+  const sent = store.write(() =>
+    recordInviteSend(store, workspace, T0, { email, name: null, familyName: null, message: null, actor: 'owner@acme.example', invitedVia: 'members', action: 'invite' }),
+  )!;
+  return store.getGuest(sent.guestId)!;
+}
+
+function applied(result: StepResult): Guest {
+  if (!result.applied) throw new Error('a step needed to build the fixture was refused');
+  return result.guest;
+}
+
+const counts = (store: Store) =>
+  store.db.prepare(`SELECT (SELECT count(*) FROM audit) AS audit, (SELECT count(*) FROM outbox_events) AS events`).get() as { audit: number; events: number };
+const rowOf = (store: Store, table: string, id: number) => store.db.prepare(`SELECT * FROM ${table} WHERE id = ?`).get(id);
+
+// ── guest lifecycle ─────────────────────────────────────────────────────────
+
+/** A guest in `state`, with their own password set where the state allows it (so `join` can apply). */
+function guestIn(state: GuestState): { store: Store; workspace: Workspace; guest: Guest; now: string } {
+  const { store, workspace } = freshStore();
+  let guest = invite(store, workspace);
+  guest = applied(setOwnPassword(store, guest, { now: NOW, hash: 'scrypt$x', name: 'Ada', familyName: 'L' }));
+  if (state === 'joined') guest = applied(acceptTerms(store, guest, NOW));
+  if (state === 'revoked') guest = applied(revokeGuest(store, guest, { now: NOW, actor: 'owner@acme.example' }));
+  return { store, workspace, guest, now: state === 'expired' ? AFTER_EXPIRY : NOW };
+}
+
+function applyGuestEvent(store: Store, guest: Guest, event: Exclude<GuestEvent, 'expire'>, now: string): StepResult {
+  const send = { now, actor: 'owner@acme.example', expiresAt: '2027-01-01T00:00:00.000Z', detail: {} };
+  switch (event) {
+    case 'resend':
+      return resendInvite(store, guest, send);
+    case 'invite-again':
+      return inviteAgain(store, guest, { ...send, invitedBy: 'owner@acme.example', invitedVia: 'members', message: null, partnerId: null, partnerRole: null, name: null, familyName: null });
+    case 'join':
+      return acceptTerms(store, guest, now);
+    case 'revoke':
+      return revokeGuest(store, guest, { now, actor: 'owner@acme.example' });
+  }
+}
+
+describe('guest lifecycle: every (state, event)', () => {
+  const pairs = GUEST_STATES.flatMap((state) => GUEST_EVENTS.filter((e) => e !== 'expire').map((event) => [state, event] as const));
+  test.each(pairs)('%s + %s', (state, event) => {
+    const { store, guest, now } = guestIn(state);
+    expect(guestState(guest, now)).toBe(state);
+    const before = { row: rowOf(store, 'guests', guest.id), counts: counts(store) };
+    const expected = nextGuestState(state, event);
+    const result = applyGuestEvent(store, guest, event, now);
+    const after = store.getGuest(guest.id)!;
+    if (expected === undefined) {
+      expect(result.applied).toBe(false);
+      expect(rowOf(store, 'guests', guest.id)).toEqual(before.row);
+      expect(counts(store).audit).toBe(before.counts.audit);
+    } else {
+      expect(result.applied).toBe(true);
+      expect(guestState(after, now)).toBe(expected);
+      expect(after.version).toBe(guest.version + 1);
+      expect(counts(store).audit).toBe(before.counts.audit + 1);
+    }
+    store.close();
+  });
+
+  test('expire is the clock alone: nothing is written, and the same row reads pending before and expired after', () => {
+    const { store, guest } = guestIn('pending');
+    expect(GUEST_TRANSITIONS.find((t) => t.event === 'expire')).toMatchObject({ from: 'pending', to: 'expired' });
+    expect(guestState(guest, NOW)).toBe('pending');
+    expect(guestState(guest, AFTER_EXPIRY)).toBe('expired');
+    store.close();
+  });
+
+  test('a step computed from a stale read is refused and changes nothing (the compare-and-set)', () => {
+    const { store, guest } = guestIn('pending');
+    applied(revokeGuest(store, guest, { now: NOW, actor: 'owner@acme.example' }));
+    const row = rowOf(store, 'guests', guest.id);
+    const audit = counts(store).audit;
+    // `guest` still says pending at the old version: joining from it must not resurrect the invite.
+    const result = acceptTerms(store, guest, NOW);
+    expect(result).toMatchObject({ applied: false, current: { status: 'revoked' } });
+    expect(rowOf(store, 'guests', guest.id)).toEqual(row);
+    expect(counts(store).audit).toBe(audit);
+    store.close();
+  });
+});
+
+// ── account setup ───────────────────────────────────────────────────────────
+
+const TOTP_STEP = 59_000_000;
+
+/** A guest whose setup is at `state`, pending before the terms and joined from them on. */
+function setupIn(state: SetupState): { store: Store; guest: Guest } {
+  const { store, workspace } = freshStore();
+  let guest = invite(store, workspace);
+  const path: [SetupState, (g: Guest) => StepResult][] = [
+    ['own_password', (g) => setOwnPassword(store, g, { now: NOW, hash: 'scrypt$x', name: 'Ada', familyName: 'L' })],
+    ['terms_accepted', (g) => acceptTerms(store, g, NOW)],
+    ['mfa_on', (g) => turnOnMfa(store, applied(storeMfaSecret(store, g, NOW, 'v1$sealed')), NOW, TOTP_STEP)],
+    ['apps_recorded', (g) => recordApps(store, g, NOW, ['mobile'])],
+    ['device_trusted', (g) => trustDevice(store, g, NOW, 'laptop')],
+  ];
+  for (const [reached, step] of path) {
+    if (guest.setup === state) break;
+    guest = applied(step(guest));
+    expect(guest.setup).toBe(reached);
+  }
+  return { store, guest };
+}
+
+/** The setup-only events; `start-over` and `drop-devices` ride on resend/invite-again and revoke (below). */
+type SetupOnly = Exclude<SetupEvent, 'start-over' | 'drop-devices'>;
+function applySetupEvent(store: Store, guest: Guest, event: SetupOnly): StepResult {
+  switch (event) {
+    case 'set-password':
+      return setOwnPassword(store, guest, { now: NOW, hash: 'scrypt$y', name: 'Ada', familyName: 'L' });
+    case 'decline-terms':
+      return declineTerms(store, guest, NOW);
+    case 'accept-terms':
+      return acceptTerms(store, guest, NOW);
+    case 'store-mfa-secret':
+      return storeMfaSecret(store, guest, NOW, 'v1$other');
+    case 'turn-on-mfa':
+      return turnOnMfa(store, guest, NOW, TOTP_STEP + 1);
+    case 'record-apps':
+      return recordApps(store, guest, NOW, ['extension']);
+    case 'trust-device':
+      return trustDevice(store, guest, NOW, 'phone');
+  }
+}
+
+describe('account setup: every (state, event)', () => {
+  const events = SETUP_EVENTS.filter((e): e is SetupOnly => e !== 'start-over' && e !== 'drop-devices');
+  const pairs = SETUP_STATES.flatMap((state) => events.map((event) => [state, event] as const));
+  test.each(pairs)('%s + %s', (state, event) => {
+    const { store, guest } = setupIn(state);
+    const before = { guest: rowOf(store, 'guests', guest.id), credentials: store.db.prepare(`SELECT * FROM guest_credentials`).all(), counts: counts(store) };
+    const expected = nextSetupState(state, event);
+    const result = applySetupEvent(store, guest, event);
+    if (expected === undefined) {
+      expect(result.applied).toBe(false);
+      expect(rowOf(store, 'guests', guest.id)).toEqual(before.guest);
+      expect(store.db.prepare(`SELECT * FROM guest_credentials`).all()).toEqual(before.credentials);
+      expect(counts(store).audit).toBe(before.counts.audit);
+    } else {
+      expect(result.applied).toBe(true);
+      expect(store.getGuest(guest.id)!.setup).toBe(expected);
+      expect(counts(store).audit).toBe(before.counts.audit + 1);
+    }
+    store.close();
+  });
+
+  test('start-over: a resend after the own password was set forgets it; invite-again after a revoke forgets MFA and devices too', () => {
+    expect(SETUP_STATES.every((s) => nextSetupState(s, 'start-over') === 'temporary_password')).toBe(true);
+    const own = setupIn('own_password');
+    const resent = applied(resendInvite(own.store, own.guest, { now: NOW, actor: 'owner@acme.example', expiresAt: '2027-01-01T00:00:00.000Z', detail: {} }));
+    expect(resent.setup).toBe('temporary_password');
+    expect(own.store.db.prepare(`SELECT count(*) AS n FROM guest_credentials`).get()).toEqual({ n: 0 });
+
+    const full = setupIn('device_trusted');
+    const revoked = applied(revokeGuest(full.store, full.guest, { now: NOW, actor: 'owner@acme.example' }));
+    // drop-devices rides on revoke: the trusted devices go, the rest stays until an invite starts over.
+    expect(nextSetupState('device_trusted', 'drop-devices')).toBe('apps_recorded');
+    expect(revoked.setup).toBe('apps_recorded');
+    expect(full.store.db.prepare(`SELECT count(*) AS n FROM trusted_devices`).get()).toEqual({ n: 0 });
+    const again = applied(
+      inviteAgain(full.store, revoked, {
+        now: NOW,
+        actor: 'owner@acme.example',
+        expiresAt: '2027-01-01T00:00:00.000Z',
+        detail: {},
+        invitedBy: 'owner@acme.example',
+        invitedVia: 'members',
+        message: null,
+        partnerId: null,
+        partnerRole: null,
+        name: null,
+        familyName: null,
+      }),
+    );
+    expect([again.status, again.setup, again.joinedAt]).toEqual(['pending', 'temporary_password', null]);
+    expect(full.store.db.prepare(`SELECT count(*) AS n FROM guest_credentials`).get()).toEqual({ n: 0 });
+  });
+
+  test('a TOTP step is accepted once: the same or an earlier step cannot turn MFA on', () => {
+    const { store, guest } = setupIn('terms_accepted');
+    const sealed = applied(storeMfaSecret(store, guest, NOW, 'v1$sealed'));
+    store.db.prepare(`UPDATE guest_credentials SET totp_last_step = ?`).run(TOTP_STEP);
+    expect(turnOnMfa(store, sealed, NOW, TOTP_STEP).applied).toBe(false);
+    expect(turnOnMfa(store, sealed, NOW, TOTP_STEP - 1).applied).toBe(false);
+    expect(turnOnMfa(store, sealed, NOW, TOTP_STEP + 1).applied).toBe(true);
+  });
+});
+
+// ── outbox message ──────────────────────────────────────────────────────────
+
+const LEASE = { owner: OWNER, leaseUntil: '2026-11-23T10:03:00.000Z', at: NOW };
+
+function messageIn(state: OutboxState): { store: Store; id: number } {
+  const { store, workspace } = freshStore();
+  const guest = invite(store, workspace);
+  const id = guest.lastMessageId!;
+  if (state !== 'queued') {
+    store.write(() => {
+      expect(leaseFresh(store, id, LEASE)).toBe(true);
+      if (state === 'sent') finishSend(store, id, OWNER, { event: 'deliver', at: NOW });
+      if (state === 'failed') finishSend(store, id, OWNER, { event: 'reject', at: NOW, error: '550 no' });
+      if (state === 'unknown') finishSend(store, id, OWNER, { event: 'doubt', at: NOW, error: 'dropped' });
+    });
+  }
+  expect(store.getOutboxMessage(id)!.state).toBe(state);
+  return { store, id };
+}
+
+function applyOutboxEvent(store: Store, id: number, from: OutboxState, event: OutboxEvent): boolean {
+  return store.write(() => {
+    switch (event) {
+      case 'lease':
+        return lease(store, id, { ...LEASE, ignoreSchedule: true });
+      case 'start':
+        return startHandover(store, id, OWNER, NOW);
+      case 'deliver':
+      case 'reject':
+      case 'doubt':
+      case 'release':
+        return finishSend(store, id, OWNER, { event, at: NOW });
+      case 'cancel':
+        return cancelMessage(store, id, from as 'queued', { at: NOW, actor: 'owner@acme.example', reason: 'revoked' });
+      case 'retry':
+        return retryMessage(store, id, from as 'failed', NOW, 'owner@acme.example');
+    }
+  });
+}
+
+describe('outbox message: every (state, event)', () => {
+  const pairs = OUTBOX_STATES.flatMap((state) => OUTBOX_EVENTS.map((event) => [state, event] as const));
+  test.each(pairs)('%s + %s', (state, event) => {
+    const { store, id } = messageIn(state);
+    const before = { row: rowOf(store, 'outbox', id), counts: counts(store) };
+    const expected = nextOutboxState(state, event);
+    const moved = applyOutboxEvent(store, id, state, event);
+    if (expected === undefined) {
+      expect(moved).toBe(false);
+      expect(rowOf(store, 'outbox', id)).toEqual(before.row);
+      expect(counts(store).events).toBe(before.counts.events);
+    } else {
+      expect(moved).toBe(true);
+      expect(store.getOutboxMessage(id)!.state).toBe(expected);
+      expect(counts(store).events).toBe(before.counts.events + 1);
+      const last = store.db.prepare(`SELECT event, from_state AS "from", to_state AS "to" FROM outbox_events ORDER BY id DESC LIMIT 1`).get();
+      expect(last).toEqual({ event, from: state, to: expected });
+    }
+    store.close();
+  });
+
+  test('the guards beyond the state: another lease owner, a revoked guest, a started hand-over', () => {
+    const { store, id } = messageIn('sending');
+    store.write(() => {
+      expect(finishSend(store, id, 'someone-else', { event: 'deliver', at: NOW })).toBe(false);
+      expect(startHandover(store, id, 'someone-else', NOW)).toBe(false);
+      expect(startHandover(store, id, OWNER, NOW)).toBe(true);
+      // Its SMTP transaction started: a revoke can no longer cancel it, only count it.
+      expect(cancelMessage(store, id, 'sending', { at: NOW, actor: 'x', reason: 'revoked' })).toBe(false);
+    });
+    const other = messageIn('sending');
+    const guest = other.store.getGuest(other.store.getOutboxMessage(other.id)!.guestId)!;
+    const revoked = revokeGuest(other.store, guest, { now: NOW, actor: 'owner@acme.example' });
+    expect([revoked.cancelled, revoked.onTheirWay]).toEqual([1, 0]);
+    expect(other.store.write(() => startHandover(other.store, other.id, OWNER, NOW))).toBe(false);
+    expect(other.store.getOutboxMessage(other.id)).toMatchObject({ state: 'failed', lastError: 'not sent: the invite was revoked' });
+  });
+
+  test('a dead sender\'s lease: back to the queue if nothing started, unknown if its SMTP transaction had', () => {
+    const quiet = messageIn('sending');
+    const started = messageIn('sending');
+    started.store.write(() => startHandover(started.store, started.id, OWNER, NOW));
+    const later = '2026-11-23T10:10:00.000Z';
+    expect(quiet.store.write(() => recoverAbandonedLeases(quiet.store, later, 'owner@acme.example'))).toEqual({ released: 1, doubted: 0 });
+    expect(quiet.store.getOutboxMessage(quiet.id)).toMatchObject({ state: 'queued', handoverAt: null, inDoubt: 0 });
+    expect(started.store.write(() => recoverAbandonedLeases(started.store, later, 'owner@acme.example'))).toEqual({ released: 0, doubted: 1 });
+    expect(started.store.getOutboxMessage(started.id)).toMatchObject({ state: 'unknown', inDoubt: 1 });
+  });
+
+  test('the tables name only their own states and events, and each (from, event) once', () => {
+    for (const [table, states, events] of [
+      [GUEST_TRANSITIONS, GUEST_STATES, GUEST_EVENTS],
+      [SETUP_TRANSITIONS, SETUP_STATES, SETUP_EVENTS],
+      [OUTBOX_TRANSITIONS, OUTBOX_STATES, OUTBOX_EVENTS],
+    ] as const) {
+      const keys = table.map((t) => `${t.from}/${t.event}`);
+      expect(new Set(keys).size).toBe(keys.length);
+      for (const t of table) {
+        expect(states).toContain(t.from);
+        expect(states).toContain(t.to);
+        expect(events).toContain(t.event);
+        expect(t.why.length).toBeGreaterThan(10);
+      }
+    }
+  });
+});
