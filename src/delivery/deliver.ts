@@ -298,7 +298,7 @@ export class Deliverer {
     const base = { outboxId: message.id, recipient: message.recipient };
     for (let attempt = 1; ; attempt++) {
       try {
-        const receipt = await this.sendWithDeadline(email, fileStemFor(message.recipient, message.sendNumber));
+        const receipt = await this.sendWithDeadline(email, fileStemFor(message.recipient, message.id));
         this.options.log?.(`attempt ${attempt} to ${message.recipient} (${message.messageId}): sent: ${receipt.response}`);
         this.record(
           {
