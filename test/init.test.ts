@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { run, tempDir, workspace } from './helpers.js';
+import { Clock, run, tempDir, workspace } from './helpers.js';
 
 /** The folder's entries: a refused --db leaves no -journal, -wal or -shm beside it. */
 function entries(dir: string): string[] {
@@ -43,6 +43,30 @@ describe('init', () => {
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(fs.existsSync(db)).toBe(false);
+  });
+
+  test.each(['0m', '59s', '366d', '500000w'])('--invite-ttl %s is out of bounds: exit 2 naming them, no store created', async (ttl) => {
+    const dir = tempDir();
+    const db = path.join(dir, 'w.db');
+    const result = await run(['--db', db, 'init', '--workspace', 'Acme', '--owner', 'o@acme.example', '--invite-ttl', ttl]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([`cerby-guests: invalid --invite-ttl "${ttl}": must be between 1m and 365d`]);
+    expect(entries(dir)).toEqual([]);
+  });
+
+  test.each([
+    ['1m', 60_000],
+    ['365d', 365 * 86_400_000],
+  ])('--invite-ttl %s is accepted, and an invite expires that much later', async (ttl, ms) => {
+    const clock = new Clock();
+    const db = path.join(tempDir(), 'w.db');
+    const init = await run(['--db', db, 'init', '--workspace', 'Acme', '--owner', 'o@acme.example', '--invite-ttl', ttl, '--json'], { clock });
+    expect(init.code).toBe(0);
+    expect(JSON.parse(init.stdout).inviteTtl).toBe(ttl);
+    expect((await run(['--db', db, 'invite', 'guest@partner.example'], { clock })).code).toBe(0);
+    const [row] = JSON.parse((await run(['--db', db, 'list', '--json'], { clock })).stdout);
+    expect(row.expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Date.parse(row.expiresAt) - clock.current.getTime()).toBe(ms);
   });
 
   test('a missing flag is a usage error naming it when not on a terminal', async () => {
