@@ -1,3 +1,4 @@
+import { iso } from '../src/time.js';
 import { parseDuration } from '../src/validate.js';
 import { DAY, workspace } from './helpers.js';
 
@@ -16,6 +17,20 @@ describe('duration bounds', () => {
     ['0d', { max: 3650 * 86_400 }, 'invalid --x: must be more than zero'],
   ])('%s with %j is refused', (text, bounds, message) => {
     expect(() => parseDuration(text, '--x', bounds)).toThrow(message);
+  });
+});
+
+describe('stored timestamps', () => {
+  test('ISO-8601 UTC with a four-digit year', () => {
+    expect(iso(new Date('2026-11-23T10:00:00Z'))).toBe('2026-11-23T10:00:00.000Z');
+    expect(iso(new Date('0000-01-01T00:00:00Z'))).toBe('0000-01-01T00:00:00.000Z');
+    expect(iso(new Date('9999-12-31T23:59:59.999Z'))).toBe('9999-12-31T23:59:59.999Z');
+  });
+
+  test('a year past 9999 or before 0 is a programming error, never a value to store', () => {
+    expect(() => iso(new Date(Date.UTC(10000, 0, 1)))).toThrow('timestamp out of range: +010000-01-01T00:00:00.000Z');
+    expect(() => iso(new Date(Date.UTC(-1, 0, 1)))).toThrow(/timestamp out of range: -000001-/);
+    expect(() => iso(new Date(Date.now() + 500_000 * 7 * DAY))).toThrow(/timestamp out of range: \+01\d{4}-/);
   });
 });
 
