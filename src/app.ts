@@ -114,7 +114,7 @@ export class App implements Ctx {
           socketTimeout: positiveInt(this.env.CERBY_GUESTS_SMTP_TIMEOUT_MS) ?? 30_000,
         });
       } else {
-        this.openedMailer = new FolderMailer(outboxFolderFor(this.dbPath));
+        this.openedMailer = new FolderMailer(outboxFolderFor(this.dbPath), (m) => this.warn(m));
       }
     }
     return this.openedMailer;

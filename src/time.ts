@@ -1,5 +1,9 @@
+/** Every stored timestamp: ISO-8601 UTC with a four-digit year, so that text order is time order. */
 export function iso(date: Date): string {
-  return date.toISOString();
+  const text = date.toISOString();
+  // Years past 9999 (or before 0) come out as `+011609-…`: a bug upstream, never a value to store.
+  if (!/^\d{4}-/.test(text)) throw new Error(`timestamp out of range: ${text}`);
+  return text;
 }
 
 export function addSeconds(date: Date, seconds: number): Date {

@@ -85,11 +85,27 @@ export function requireMessage(value: string | undefined): string | undefined {
 const DURATION = /^(\d{1,6})\s*(s|m|h|d|w)$/;
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
-/** Parses "90s", "15m", "12h", "7d", "2w" into seconds. */
-export function parseDuration(text: string, flag: string): number {
+/** Inclusive limits for a duration, in seconds. */
+export interface DurationBounds {
+  min?: number;
+  max?: number;
+}
+
+/** Parses "90s", "15m", "12h", "7d", "2w" into seconds: more than zero, and within `bounds` when given. */
+export function parseDuration(text: string, flag: string, bounds: DurationBounds = {}): number {
   const match = DURATION.exec(text.trim());
   if (!match) throw new UsageError(`invalid ${flag} ${JSON.stringify(truncate(text))}: use a number and a unit, e.g. 12h, 7d or 2w`);
   const seconds = Number(match[1]) * UNIT_SECONDS[match[2]!]!;
+  const { min, max } = bounds;
+  if ((min !== undefined && seconds < min) || (max !== undefined && seconds > max)) {
+    const range =
+      min !== undefined && max !== undefined
+        ? `between ${formatDuration(min)} and ${formatDuration(max)}`
+        : min !== undefined
+          ? `at least ${formatDuration(min)}`
+          : `at most ${formatDuration(max!)}`;
+    throw new UsageError(`invalid ${flag} ${JSON.stringify(truncate(text))}: must be ${range}`);
+  }
   if (seconds <= 0) throw new UsageError(`invalid ${flag}: must be more than zero`);
   return seconds;
 }

@@ -49,7 +49,7 @@ describe('the executable', () => {
     expect(cerby(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example'], env).code).toBe(0);
     const invite = cerby(['invite', 'guest@partner.example', '--message', 'Welcome aboard'], env);
     expect(invite.code).toBe(0);
-    expect(invite.stderr).toContain(`Invite for guest@partner.example written to ${path.join(dir, 'g.outbox', 'guest@partner.example-1.eml')}`);
+    expect(invite.stderr).toContain(`Invite for guest@partner.example written to ${path.join(dir, 'g.outbox', '000001-guest@partner.example.eml')}`);
     const list = cerby(['list'], env);
     expect(list.code).toBe(0);
     expect(list.stdout.split('\t').slice(0, 4)).toEqual(['guest@partner.example', '', '', 'pending']);

@@ -1,7 +1,13 @@
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { run, tempDir, workspace } from './helpers.js';
+import { Clock, run, tempDir, workspace } from './helpers.js';
+
+/** The folder's entries: a refused --db leaves no -journal, -wal or -shm beside it. */
+function entries(dir: string): string[] {
+  return fs.readdirSync(dir).sort();
+}
 
 describe('init', () => {
   test('creates the store 0600 with the workspace and its owner', async () => {
@@ -37,6 +43,30 @@ describe('init', () => {
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(fs.existsSync(db)).toBe(false);
+  });
+
+  test.each(['0m', '59s', '366d', '500000w'])('--invite-ttl %s is out of bounds: exit 2 naming them, no store created', async (ttl) => {
+    const dir = tempDir();
+    const db = path.join(dir, 'w.db');
+    const result = await run(['--db', db, 'init', '--workspace', 'Acme', '--owner', 'o@acme.example', '--invite-ttl', ttl]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([`cerby-guests: invalid --invite-ttl "${ttl}": must be between 1m and 365d`]);
+    expect(entries(dir)).toEqual([]);
+  });
+
+  test.each([
+    ['1m', 60_000],
+    ['365d', 365 * 86_400_000],
+  ])('--invite-ttl %s is accepted, and an invite expires that much later', async (ttl, ms) => {
+    const clock = new Clock();
+    const db = path.join(tempDir(), 'w.db');
+    const init = await run(['--db', db, 'init', '--workspace', 'Acme', '--owner', 'o@acme.example', '--invite-ttl', ttl, '--json'], { clock });
+    expect(init.code).toBe(0);
+    expect(JSON.parse(init.stdout).inviteTtl).toBe(ttl);
+    expect((await run(['--db', db, 'invite', 'guest@partner.example'], { clock })).code).toBe(0);
+    const [row] = JSON.parse((await run(['--db', db, 'list', '--json'], { clock })).stdout);
+    expect(row.expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Date.parse(row.expiresAt) - clock.current.getTime()).toBe(ms);
   });
 
   test('a missing flag is a usage error naming it when not on a terminal', async () => {
@@ -83,6 +113,82 @@ describe('store files', () => {
     const result = await run(['--db', db, 'list']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/not a cerby-guests database/);
+  });
+
+  test('a FIFO is refused at once with exit 2, never opened, no side files', async () => {
+    const dir = tempDir();
+    const fifo = path.join(dir, 'pipe.db');
+    execFileSync('mkfifo', ['-m', '0644', fifo]);
+    // Should the CLI ever block opening the FIFO, this writer (every 3 s, while the test runs)
+    // lets it go on, so the test fails on the time taken instead of hanging jest.
+    const watchdog = spawn(
+      process.execPath,
+      ['-e', `setInterval(() => { try { const fs = require('fs'); fs.closeSync(fs.openSync(${JSON.stringify(fifo)}, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)); } catch {} }, 3000)`],
+      { stdio: 'ignore' },
+    );
+    try {
+      const started = Date.now();
+      const list = await run(['--db', fifo, 'list']);
+      const init = await run(['--db', fifo, 'init', '--workspace', 'Acme', '--owner', 'o@acme.example']);
+      expect(Date.now() - started).toBeLessThan(3000);
+      for (const result of [list, init]) {
+        expect(result.code).toBe(2);
+        expect(result.stderr.trim().split('\n')).toEqual([`cerby-guests: ${fifo} is a named pipe (FIFO), not a cerby-guests database`]);
+      }
+      expect(entries(dir)).toEqual(['pipe.db']);
+      expect(fs.statSync(fifo).mode & 0o777).toBe(0o644);
+    } finally {
+      watchdog.kill();
+    }
+  });
+
+  test('a character device (like /dev/null) is refused with exit 2: not chmodded, no side files', async () => {
+    const dir = tempDir();
+    const device = path.join(dir, 'null.db');
+    execFileSync('mknod', ['-m', '0666', device, 'c', '1', '3']);
+    for (const argv of [['list'], ['invite', 'guest@partner.example'], ['init', '--workspace', 'Acme', '--owner', 'o@acme.example']]) {
+      const result = await run(['--db', device, ...argv]);
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split('\n')).toEqual([`cerby-guests: ${device} is a character device, not a cerby-guests database`]);
+    }
+    expect(fs.statSync(device).isCharacterDevice()).toBe(true);
+    expect(fs.statSync(device).mode & 0o777).toBe(0o666);
+    expect(entries(dir)).toEqual(['null.db']);
+  });
+
+  test('a directory is refused with exit 2', async () => {
+    const dir = tempDir();
+    const folder = path.join(dir, 'folder.db');
+    fs.mkdirSync(folder, { mode: 0o755 });
+    for (const argv of [['list'], ['init', '--workspace', 'Acme', '--owner', 'o@acme.example']]) {
+      const result = await run(['--db', folder, ...argv]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/folder\.db is a directory, not a cerby-guests database/);
+    }
+    expect(entries(dir)).toEqual(['folder.db']);
+    expect(entries(folder)).toEqual([]);
+    expect(fs.statSync(folder).mode & 0o777).toBe(0o755);
+  });
+
+  test('an empty file is no store to `list`: the init hint, the file left as it was; `init` may use it', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'empty.db');
+    fs.writeFileSync(db, '');
+    fs.chmodSync(db, 0o644);
+    const list = await run(['--db', db, 'list']);
+    expect(list.code).toBe(2);
+    expect(list.stderr.trim().split('\n')).toEqual([
+      `cerby-guests: no workspace yet at ${db}: run \`cerby-guests --db ${db} init --workspace NAME --owner EMAIL\` first`,
+    ]);
+    expect(fs.statSync(db).size).toBe(0);
+    expect(fs.statSync(db).mode & 0o777).toBe(0o644);
+    expect(entries(dir)).toEqual(['empty.db']);
+
+    const init = await run(['--db', db, 'init', '--workspace', 'Acme', '--owner', 'o@acme.example']);
+    expect(init.code).toBe(0);
+    expect(fs.statSync(db).size).toBeGreaterThan(0);
+    expect(fs.statSync(db).mode & 0o777).toBe(0o600);
+    expect((await run(['--db', db, 'list'])).code).toBe(0);
   });
 
   test('loose permissions on an existing store are fixed to 0600, and said so', async () => {

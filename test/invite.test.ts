@@ -224,7 +224,7 @@ describe('delivery', () => {
     const { cli, dir } = await workspace();
     const result = await cli(['invite', 'guest@partner.example']);
     expect(result.code).toBe(0);
-    const file = path.join(dir, 'guests.outbox', 'guest@partner.example-1.eml');
+    const file = path.join(dir, 'guests.outbox', '000001-guest@partner.example.eml');
     expect(result.stderr).toContain(`Invite for guest@partner.example written to ${file}`);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     const parsed = await simpleParser(fs.readFileSync(file));

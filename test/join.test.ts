@@ -16,7 +16,7 @@ async function invited(extra: Parameters<typeof workspace>[0] = {}) {
   const ws = await workspace(extra);
   const result = await ws.cli(['invite', GUEST]);
   if (result.code !== 0) throw new Error(result.stderr);
-  const eml = path.join(ws.dir, 'guests.outbox', `${GUEST}-1.eml`);
+  const eml = path.join(ws.dir, 'guests.outbox', `000001-${GUEST}.eml`);
   return { ...ws, eml };
 }
 
@@ -114,7 +114,7 @@ describe('join, scripted', () => {
   test('a used code is never accepted twice, and an older step neither', async () => {
     const { cli, clock, db } = await invited();
     const { simpleParser } = await import('mailparser');
-    const email = await simpleParser(fs.readFileSync(path.join(path.dirname(db), 'guests.outbox', `${GUEST}-1.eml`)));
+    const email = await simpleParser(fs.readFileSync(path.join(path.dirname(db), 'guests.outbox', `000001-${GUEST}.eml`)));
     const { mfa } = JSON.parse((await cli(['join', '--username', GUEST, '--temp-password', tempPasswordFrom(String(email.text)), ...fullFlags, '--json'])).stdout);
     const wrong = await cli(['join', '--username', GUEST, '--password', PASSWORD, '--totp-code', '000000']);
     expect(wrong.code).toBe(1);
@@ -134,8 +134,8 @@ describe('join, scripted', () => {
   test('the new password: scrypt N=2^17 r=8 p=1 with the parameters stored, salted per guest', async () => {
     const { cli, db, dir } = await invited();
     await cli(['invite', 'bob@partner.example']);
-    await cli(['join', '--email-file', path.join(dir, 'guests.outbox', `${GUEST}-1.eml`), ...fullFlags]);
-    await cli(['join', '--email-file', path.join(dir, 'guests.outbox', 'bob@partner.example-1.eml'), ...fullFlags]);
+    await cli(['join', '--email-file', path.join(dir, 'guests.outbox', `000001-${GUEST}.eml`), ...fullFlags]);
+    await cli(['join', '--email-file', path.join(dir, 'guests.outbox', '000002-bob@partner.example.eml'), ...fullFlags]);
     const store = openStore(db, { create: false });
     const a = getCredentials(store, store.findGuest(GUEST)!.id)!.passwordHash;
     const b = getCredentials(store, store.findGuest('bob@partner.example')!.id)!.passwordHash;
@@ -218,7 +218,7 @@ describe('sign-in refusals', () => {
     const superseded = await invited();
     await superseded.cli(['resend', GUEST]);
     expect((await superseded.cli(['join', '--email-file', superseded.eml, ...fullFlags])).stderr).toMatch(/replaced by a newer invite/);
-    const fresh = path.join(path.dirname(superseded.eml), `${GUEST}-2.eml`);
+    const fresh = path.join(path.dirname(superseded.eml), `000002-${GUEST}.eml`);
     expect((await superseded.cli(['join', '--email-file', fresh, ...fullFlags])).code).toBe(0);
     const again = await superseded.cli(['join', '--email-file', fresh, ...fullFlags]);
     expect(again.code).toBe(1);
@@ -248,7 +248,7 @@ describe('sign-in refusals', () => {
     await cli(['join', '--email-file', eml, '--new-password', PASSWORD, '--name', 'Ada', '--family-name', 'L', '--decline-tos']);
     clock.advance(60_000);
     expect((await cli(['resend', GUEST])).code).toBe(0);
-    const second = path.join(dir, 'guests.outbox', `${GUEST}-2.eml`);
+    const second = path.join(dir, 'guests.outbox', `000002-${GUEST}.eml`);
     const other = 'another long passphrase, mine only';
     const fresh = await cli(['join', '--email-file', second, '--new-password', other, '--name', 'Ada', '--family-name', 'Lovelace', '--decline-tos']);
     expect(fresh.stderr).toMatch(/declined the Terms of Service/);
@@ -257,7 +257,7 @@ describe('sign-in refusals', () => {
     clock.advance(60_000);
     await cli(['revoke', GUEST]);
     expect((await cli(['invite', GUEST])).code).toBe(0);
-    const third = path.join(dir, 'guests.outbox', `${GUEST}-3.eml`);
+    const third = path.join(dir, 'guests.outbox', `000003-${GUEST}.eml`);
     const joined = await cli(['join', '--email-file', third, ...fullFlags, '--json']);
     expect(joined.code).toBe(0);
     expect(JSON.parse(joined.stdout)).toMatchObject({ status: 'joined' });
@@ -273,7 +273,7 @@ describe('sign-in refusals', () => {
     const right = await cli(['join', '--email-file', eml, ...fullFlags]);
     expect(right.stderr).toMatch(/locked after 5 failed sign-ins: ask an admin to resend it/);
     expect((await cli(['resend', GUEST])).code).toBe(0);
-    expect((await cli(['join', '--email-file', path.join(dir, 'guests.outbox', `${GUEST}-2.eml`), ...fullFlags])).code).toBe(0);
+    expect((await cli(['join', '--email-file', path.join(dir, 'guests.outbox', `000002-${GUEST}.eml`), ...fullFlags])).code).toBe(0);
   });
 });
 
@@ -292,7 +292,7 @@ describe('lockout when resuming', () => {
     // A resend unlocks by starting the account over: the new email's password works, the old own one not.
     expect((await cli(['resend', GUEST])).code).toBe(0);
     expect((await cli(['join', '--username', GUEST, '--password', PASSWORD, '--accept-tos'])).stderr).toMatch(/wrong username or password/);
-    const second = path.join(dir, 'guests.outbox', `${GUEST}-2.eml`);
+    const second = path.join(dir, 'guests.outbox', `000002-${GUEST}.eml`);
     const resumed = await cli(['join', '--email-file', second, ...fullFlags, '--json']);
     expect(resumed.code).toBe(0);
     expect(JSON.parse(resumed.stdout).status).toBe('joined');

@@ -31,6 +31,8 @@ export function classifySendError(error: unknown): FailureClass {
   const e = (error ?? {}) as SmtpishError;
   if (e.deadline) return 'unknown';
   if (e.code && FATAL_CODES.has(e.code)) return 'fatal';
+  // FolderMailer could not write this one .eml file (name taken, disk full…): only it fails.
+  if (e.code === 'EMESSAGEFILE') return 'permanent';
   if (typeof e.responseCode === 'number') {
     // An explicit reply means the server decided: nothing is in doubt.
     if (e.responseCode >= 500) return 'permanent';

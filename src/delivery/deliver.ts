@@ -356,7 +356,7 @@ export class Deliverer {
         return;
       }
       try {
-        const receipt = await this.sendWithDeadline(email, fileStemFor(message.recipient, message.sendNumber));
+        const receipt = await this.sendWithDeadline(email, fileStemFor(message.recipient, message.id));
         this.options.log?.(`attempt ${attempt} to ${message.recipient} (${message.messageId}): sent: ${receipt.response}`);
         this.record(
           message.id,

@@ -137,13 +137,28 @@ export class SmtpMailer implements Mailer {
   }
 }
 
-/** Writes each message as `<stem>.eml` (mode 0600) into a folder beside the database. */
+/** Errors that mean the folder itself is unusable: every other message would fail the same way. */
+const FOLDER_WIDE_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'ELOOP', 'EXDEV', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/** The outbox folder cannot be used: stops the run (classified fatal), the messages stay queued. */
+function folderError(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ECONFIG' });
+}
+
+/**
+ * Writes each message as `<stem>.eml` (mode 0600) into a folder beside the database (0700,
+ * never a symbolic link). A file is never overwritten: a name already taken fails that message.
+ */
 export class FolderMailer implements Mailer {
   readonly kind = 'folder' as const;
   readonly description: string;
   private composer?: Promise<Transporter>;
+  private folderChecked = false;
 
-  constructor(readonly folder: string) {
+  constructor(
+    readonly folder: string,
+    private readonly notice?: (line: string) => void,
+  ) {
     this.description = `outbox folder ${folder}`;
   }
 
@@ -154,29 +169,92 @@ export class FolderMailer implements Mailer {
     return this.composer;
   }
 
+  /** Creates the folder (0700) or checks the one there: a real folder, private, writable. */
+  private checkFolder(): void {
+    const folder = this.folder;
+    let stat: fs.Stats;
+    try {
+      stat = fs.lstatSync(folder);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw folderError(`cannot use the outbox folder ${folder}: ${errorCode(error)}`);
+      try {
+        fs.mkdirSync(folder, { mode: 0o700 });
+        stat = fs.lstatSync(folder);
+      } catch (error) {
+        throw folderError(`cannot create the outbox folder ${folder}: ${errorCode(error)}`);
+      }
+    }
+    if (stat.isSymbolicLink()) throw folderError(`the outbox folder ${folder} is a symbolic link: refusing to write through it`);
+    if (!stat.isDirectory()) throw folderError(`the outbox folder ${folder} is not a folder`);
+    const mode = stat.mode & 0o777;
+    if (mode & 0o077) {
+      // Through a descriptor opened without following links: the folder checked is the one changed.
+      let fd: number | undefined;
+      try {
+        fd = fs.openSync(folder, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+        fs.fchmodSync(fd, 0o700);
+      } catch (error) {
+        throw folderError(`cannot fix the permissions of the outbox folder ${folder}: ${errorCode(error)}`);
+      } finally {
+        if (fd !== undefined) fs.closeSync(fd);
+      }
+      this.notice?.(`fixed permissions of ${folder}: ${mode.toString(8).padStart(4, '0')} → 0700`);
+    }
+    try {
+      fs.accessSync(folder, fs.constants.W_OK);
+    } catch (error) {
+      throw folderError(`the outbox folder ${folder} is not writable: ${errorCode(error)}`);
+    }
+  }
+
   async send(email: RenderedEmail, fileStem: string): Promise<SendReceipt> {
+    if (!this.folderChecked) {
+      this.checkFolder();
+      this.folderChecked = true;
+    }
     const transporter = await this.compose();
     const info = (await transporter.sendMail(toMail(email))) as { message: Buffer };
     const target = path.join(this.folder, `${fileStem}.eml`);
+    // Written under a temporary name, then linked into place: a reader never sees half a
+    // message, and unlike rename() a link never replaces a file that is already there.
+    const temp = path.join(this.folder, `.${fileStem}.${randomBytes(6).toString('hex')}.tmp`);
+    let created = false;
     try {
-      fs.mkdirSync(this.folder, { recursive: true, mode: 0o700 });
-      // Write then rename: a reader never sees half a message.
-      const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-      fs.writeFileSync(temp, info.message, { mode: 0o600, flag: 'wx' });
-      fs.renameSync(temp, target);
+      const fd = fs.openSync(temp, 'wx', 0o600);
+      created = true;
+      try {
+        fs.writeFileSync(fd, info.message);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.linkSync(temp, target);
     } catch (error) {
-      // A folder we cannot write stops the run: every other message would fail the same way.
-      throw Object.assign(new Error(`cannot write to the outbox folder ${this.folder}: ${(error as NodeJS.ErrnoException).code ?? error}`), { code: 'ECONFIG' });
+      const code = errorCode(error);
+      if (FOLDER_WIDE_CODES.has(code)) throw folderError(`cannot write to the outbox folder ${this.folder}: ${code}`);
+      // Only this message is affected (name taken, disk full, I/O error…): it fails, the run goes on.
+      throw Object.assign(new Error(`cannot write the .eml file ${target}: ${code}`), { code: 'EMESSAGEFILE' });
+    } finally {
+      if (created) {
+        try {
+          fs.unlinkSync(temp);
+        } catch {
+          // Linked already, or gone: nothing more to clean up.
+        }
+      }
     }
     return { response: `written to ${target}`, filePath: target };
   }
 
   async verify(): Promise<void> {
-    fs.mkdirSync(this.folder, { recursive: true, mode: 0o700 });
-    fs.accessSync(this.folder, fs.constants.W_OK);
+    this.checkFolder();
+    this.folderChecked = true;
   }
 
   close(): void {}
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? String(error);
 }
 
 export function outboxFolderFor(dbPath: string): string {
@@ -184,7 +262,15 @@ export function outboxFolderFor(dbPath: string): string {
   return path.join(parsed.dir, `${parsed.name}.outbox`);
 }
 
-/** `.eml` file stem: the recipient (made filesystem-safe) and the send number. */
-export function fileStemFor(recipient: string, sendNumber: number): string {
-  return `${recipient.toLowerCase().replace(/[^a-z0-9@._+-]/g, '_')}-${sendNumber}`;
+/** The readable part of a file name: at most this many characters (ASCII, so as many bytes). */
+const READABLE_MAX = 100;
+
+/**
+ * `.eml` file stem: the outbox id (unique, so no two messages share a file), then the recipient
+ * made filesystem-safe and short, e.g. `000123-o_brien@x.example`. Whatever the address, the
+ * name stays far below 255 bytes.
+ */
+export function fileStemFor(recipient: string, outboxId: number): string {
+  const readable = recipient.toLowerCase().replace(/[^a-z0-9@._+-]/g, '_').slice(0, READABLE_MAX);
+  return `${String(outboxId).padStart(6, '0')}-${readable}`;
 }

@@ -50,8 +50,11 @@ function tightenModes(path: string, notice?: (m: string) => void): void {
 }
 
 function checkHeader(path: string): void {
-  const fd = fs.openSync(path, 'r');
+  // Non-blocking, and checked again once open: whatever was swapped in meanwhile, a FIFO never hangs us.
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
   try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new UsageError(`${path} is ${fileKind(stat)}, not a cerby-guests database`);
     const buf = Buffer.alloc(16);
     const n = fs.readSync(fd, buf, 0, 16, 0);
     // A zero-length file is a valid empty database to SQLite.
@@ -63,9 +66,33 @@ function checkHeader(path: string): void {
   }
 }
 
+/** What a path that is not a regular file is, for a message. */
+function fileKind(stat: fs.Stats): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isFIFO()) return 'a named pipe (FIFO)';
+  if (stat.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Looks before anything touches the path: a device, FIFO, socket or directory is refused
+ * before it is opened, chmodded or given side files. Only `init` (create) makes a store, and
+ * it alone may use an existing empty file: to anything else an empty file is no store yet.
+ */
 export function openStore(path: string, options: OpenStoreOptions): Store {
-  const exists = fs.existsSync(path);
-  if (!exists && !options.create) {
+  let stat: fs.Stats | undefined;
+  try {
+    // Follows the path the user gave: their own symbolic link to their store is fine.
+    stat = fs.statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new FailureError(`cannot open the store ${path}: ${code ?? String(error)}`);
+  }
+  if (stat && !stat.isFile()) throw new UsageError(`${path} is ${fileKind(stat)}, not a cerby-guests database`);
+  const exists = stat !== undefined;
+  if ((!exists || stat!.size === 0) && !options.create) {
     throw new UsageError(`no cerby-guests store at ${path}`);
   }
   if (!exists) {
@@ -75,7 +102,6 @@ export function openStore(path: string, options: OpenStoreOptions): Store {
       throw new FailureError(`cannot create the store ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
   } else {
-    if (fs.statSync(path).isDirectory()) throw new UsageError(`${path} is a directory, not a cerby-guests database`);
     checkHeader(path);
     tightenModes(path, options.notice);
   }

@@ -35,6 +35,8 @@ export function validateDomain(text: string): string {
 
 export const DEFAULT_SIGN_IN_URL = 'https://app.cerby.com';
 const DEFAULT_TTL = '7d';
+/** An invite lives at least a minute and at most a year. */
+const INVITE_TTL_BOUNDS = { min: 60, max: 365 * 86_400 };
 
 export function validateWorkspaceName(name: string): string {
   const trimmed = name.trim();
@@ -64,7 +66,7 @@ export function runInit(options: InitOptions, app: App): InitResult {
   const owner = requireEmail(options.owner.trim(), '--owner address');
   const signInUrl = validateSignInUrl(options.signInUrl ?? DEFAULT_SIGN_IN_URL);
   const sender = requireEmail((options.from ?? `no-reply@${owner.slice(owner.lastIndexOf('@') + 1)}`).trim(), '--from address');
-  const ttlSeconds = parseDuration(options.inviteTtl ?? DEFAULT_TTL, '--invite-ttl');
+  const ttlSeconds = parseDuration(options.inviteTtl ?? DEFAULT_TTL, '--invite-ttl', INVITE_TTL_BOUNDS);
   const domains = [...new Set((options.domains?.length ? options.domains : [owner.slice(owner.lastIndexOf('@') + 1)]).map(validateDomain))];
 
   const store = app.createStore();

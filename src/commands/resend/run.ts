@@ -32,7 +32,7 @@ export async function runResend(options: ResendOptions, app: App): Promise<RunRe
   if (!options.allPending && options.olderThan) throw new UsageError('--older-than goes with --all-pending');
   if (!options.allPending && options.emails.length === 0) throw new UsageError('give the addresses to resend to, or --all-pending');
   const emails = options.allPending ? [] : validateAddresses(options.emails);
-  const olderThan = options.olderThan ? parseDuration(options.olderThan, '--older-than') : undefined;
+  const olderThan = options.olderThan ? parseDuration(options.olderThan, '--older-than', { max: 3650 * 86_400 }) : undefined;
 
   const store = app.store();
   const workspace = app.workspace();
