@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { runCli } from '../src/cli.js';
-import type { Deps } from '../src/deps.js';
+import type { Deps, TestHooks } from '../src/deps.js';
 import { createPrompter, type Prompter } from '../src/prompter.js';
 
 export function tempDir(): string {
@@ -39,6 +39,8 @@ export interface RunOptions {
   stderr?: PassThrough;
   prompter?: Prompter;
   cwd?: string;
+  /** Pause points inside a command (race tests). */
+  hooks?: TestHooks;
 }
 
 function collect(stream: PassThrough): () => string {
@@ -69,6 +71,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
     env: { CERBY_GUESTS_RETRY_BASE_MS: '5', ...options.env },
     cwd: options.cwd ?? process.cwd(),
     version: '0.0.0-test',
+    hooks: options.hooks,
   };
   const code = await runCli(argv, deps);
   return { code, stdout: out(), stderr: err() };
@@ -85,6 +88,8 @@ export interface TestSmtp {
   port: number;
   url: string;
   messages: ReceivedMail[];
+  /** Every RCPT TO the server saw, in order: when a transaction for an address started. */
+  rcpts: string[];
   close(): Promise<void>;
 }
 
@@ -98,10 +103,13 @@ export async function startSmtp(
     login?: { user: string; pass: string };
     /** Wait this long before answering each message: a slow server. */
     onDataDelayMs?: number;
+    /** Awaited after the data arrived and before the reply: holds a message "in DATA". */
+    holdData?: (mail: ReceivedMail) => Promise<void>;
   } & Partial<SMTPServerOptions> = {},
 ): Promise<TestSmtp> {
   const messages: ReceivedMail[] = [];
-  const { onRcpt, afterData, login, onDataDelayMs, ...serverOptions } = options;
+  const rcpts: string[] = [];
+  const { onRcpt, afterData, login, onDataDelayMs, holdData, ...serverOptions } = options;
   const loginOptions: Partial<SMTPServerOptions> = login
     ? {
         authOptional: false,
@@ -121,6 +129,7 @@ export async function startSmtp(
     ...loginOptions,
     ...serverOptions,
     onRcptTo(address, _session, callback) {
+      rcpts.push(address.address);
       const rejection = onRcpt?.(address.address);
       if (rejection) {
         const error = new Error(rejection.message) as Error & { responseCode: number };
@@ -157,7 +166,8 @@ export async function startSmtp(
               messages.pop();
               return callback(error);
             }
-            if (onDataDelayMs) setTimeout(callback, onDataDelayMs);
+            if (holdData) void holdData(mail).then(() => callback());
+            else if (onDataDelayMs) setTimeout(callback, onDataDelayMs);
             else callback();
           },
           (error: Error) => callback(error),
@@ -173,6 +183,7 @@ export async function startSmtp(
     port,
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    rcpts,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -153,20 +153,18 @@ export class Deliverer {
         }
         if (!lease(store, job.outboxId, { owner, leaseUntil, at, ignoreSchedule: job.ignoreSchedule === true })) {
           const current = store.getOutboxMessage(job.outboxId);
-          skipped.push({
-            outboxId: job.outboxId,
-            recipient: current?.recipient ?? '?',
-            outcome: 'skipped',
-            detail: !current
-              ? 'no such message'
-              : current.state === 'queued'
-                ? 'not due yet'
-                : current.state === 'sending'
-                  ? 'another cerby-guests process is sending it'
-                  : current.state === 'failed' && current.lastError
-                    ? current.lastError
-                    : `already ${current.state}`,
-          });
+          skipped.push(
+            !current
+              ? { outboxId: job.outboxId, recipient: '?', outcome: 'skipped', detail: 'no such message' }
+              : this.notSent(
+                  current,
+                  current.state === 'queued'
+                    ? 'not due yet'
+                    : current.state === 'sending'
+                      ? 'another cerby-guests process is sending it'
+                      : (current.lastError ?? `already ${current.state}`),
+                ),
+          );
           continue;
         }
         const message = store.getOutboxMessage(job.outboxId)!;
@@ -174,7 +172,7 @@ export class Deliverer {
         if (guest.status !== 'pending' || guest.sendCount !== message.sendNumber) {
           const reason = guest.status !== 'pending' ? `not sent: the guest is ${guest.status}` : 'not sent: superseded by a newer invite';
           cancelMessage(store, message.id, 'sending', { at, actor: owner, reason });
-          skipped.push({ outboxId: message.id, recipient: message.recipient, outcome: 'skipped', detail: reason });
+          skipped.push(this.notSent(message, reason));
           continue;
         }
         let tempPassword = job.tempPassword;
@@ -317,13 +315,18 @@ export class Deliverer {
     });
     if (started) return undefined;
     const current = store.getOutboxMessage(message.id);
-    const guest = store.getGuest(message.guestId);
+    return this.notSent(message, current?.lastError ?? `not sent: the message is ${current?.state ?? 'gone'}`);
+  }
+
+  /** A message this run will not send: because its guest was revoked or re-invited meanwhile, or `otherwise`. */
+  private notSent(message: Pick<MessageToSend, 'id' | 'guestId' | 'sendNumber' | 'recipient'>, otherwise: string): DeliveryResult {
+    const guest = this.deps.store.getGuest(message.guestId);
     const detail =
       guest?.status === 'revoked'
         ? 'revoked during the run: not sent'
         : guest && guest.sendCount !== message.sendNumber
           ? 'a newer invite was sent during the run: not sent'
-          : (current?.lastError ?? `not sent: the message is ${current?.state ?? 'gone'}`);
+          : otherwise;
     return { outboxId: message.id, recipient: message.recipient, outcome: 'skipped', detail };
   }
 
