@@ -72,7 +72,12 @@ export class App implements Ctx {
   store(): Store {
     if (!this.openedStore) {
       try {
-        this.openedStore = openStore(this.dbPath, { create: false, notice: (m) => this.warn(m) });
+        this.openedStore = openStore(this.dbPath, {
+          create: false,
+          notice: (m) => this.warn(m),
+          // Testing aid (documented in README): a store that runs out of room without a full disk.
+          maxPageCount: positiveInt(this.env.CERBY_GUESTS_TEST_MAX_PAGES),
+        });
       } catch (error) {
         if (error instanceof UsageError && error.message.startsWith('no cerby-guests store')) {
           throw new UsageError(`no workspace yet at ${this.dbPath}: run \`${this.initHint()}\` first`);

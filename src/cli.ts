@@ -20,6 +20,23 @@ import { showCommand } from './commands/show/command.js';
 import type { Deps } from './deps.js';
 import { CliError, ExitCode } from './errors.js';
 import { colorLevel, makeChalk } from './color.js';
+import { storeFailure } from './store/errors.js';
+
+/** Waits until what was written to stdout has gone (or failed): then an error is known. */
+async function outputSettled(deps: Deps): Promise<NodeJS.ErrnoException | undefined> {
+  if (!deps.io.stdoutError) return undefined;
+  // A failed write reports itself on a later tick: let it.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const stdout = deps.io.stdout;
+  if (stdout.writableLength > 0 && !stdout.destroyed) {
+    await new Promise<void>((resolve) => {
+      stdout.once('drain', resolve);
+      stdout.once('error', () => resolve());
+      stdout.once('close', resolve);
+    });
+  }
+  return deps.io.stdoutError();
+}
 
 export function buildProgram(deps: Deps, makeApp: (command: Command) => App): Command {
   const program = new Command('cerby-guests')
@@ -96,6 +113,11 @@ export async function runCli(argv: readonly string[], deps: Deps): Promise<numbe
   configureTree(program, deps, prefix);
   try {
     await program.parseAsync([...argv], { from: 'user' });
+    const stdoutError = await outputSettled(deps);
+    if (stdoutError) {
+      deps.io.stderr.write(`${prefix(`cannot write the output (${stdoutError.code ?? stdoutError.message}): ${stdoutError.code === 'EPIPE' ? 'the reading end was closed' : 'standard output failed'}; the command's own work is done`)}\n`);
+      return ExitCode.failure;
+    }
     return app?.exitCode ?? ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -109,10 +131,11 @@ export async function runCli(argv: readonly string[], deps: Deps): Promise<numbe
       deps.io.stderr.write(`${prefix(error.message)}\n`);
       return error.exitCode;
     }
-    const message = error instanceof Error ? error.message : String(error);
-    deps.io.stderr.write(`${prefix(`unexpected error: ${message.split('\n')[0]}`)}\n`);
+    // A full disk or a store error: one line with what to do; anything else "unexpected error".
+    const failure = storeFailure(error);
+    deps.io.stderr.write(`${prefix(failure.message)}\n`);
     if (deps.env.CERBY_GUESTS_DEBUG === '1' && error instanceof Error && error.stack) deps.io.stderr.write(`${error.stack}\n`);
-    return ExitCode.failure;
+    return failure.exitCode;
   } finally {
     app?.close();
   }

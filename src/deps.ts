@@ -12,6 +12,8 @@ export interface IO {
   stderrIsTTY: boolean;
   /** Terminal width for tables and progress bars; undefined when not a terminal. */
   columns?: number;
+  /** The error writing stdout met (EPIPE: the reader went away; ENOSPC: /dev/full…), if any. */
+  stdoutError?: () => NodeJS.ErrnoException | undefined;
 }
 
 export interface Deps {

@@ -12,6 +12,12 @@ export async function main(): Promise<void> {
   const { version } = require('../package.json') as { version: string };
   const stdinIsTTY = process.stdin.isTTY === true;
   const stdoutIsTTY = process.stdout.isTTY === true;
+  // A closed pipe (`list | head`) or a full disk under stdout: remembered, never thrown, so the
+  // command still finishes its work (settles leases…) and cli.ts says it in one line.
+  let stdoutError: NodeJS.ErrnoException | undefined;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    stdoutError ??= error;
+  });
   const deps: Deps = {
     io: {
       stdin: process.stdin,
@@ -21,6 +27,7 @@ export async function main(): Promise<void> {
       stdoutIsTTY,
       stderrIsTTY: process.stderr.isTTY === true,
       columns: process.stderr.columns,
+      stdoutError: () => stdoutError,
     },
     prompter: createPrompter({ stdin: process.stdin, stderr: process.stderr, interactive: stdinIsTTY && stdoutIsTTY }),
     now: () => new Date(),
@@ -28,10 +35,5 @@ export async function main(): Promise<void> {
     cwd: process.cwd(),
     version,
   };
-  // A closed pipe (`list | head`) is not an error worth a stack trace.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
   process.exitCode = await runCli(process.argv.slice(2), deps);
 }

@@ -33,6 +33,9 @@ export interface SendJob {
   message?: MessageToSend;
 }
 
+/** The mailer cannot send at all (authentication, TLS, an unusable outbox folder): every message would fail alike. */
+export class MailerFailure extends FailureError {}
+
 /** A leased message ready to go. */
 interface LeasedJob {
   message: MessageToSend;
@@ -215,6 +218,14 @@ export class Deliverer {
     return this.results;
   }
 
+  /**
+   * Stops the run from outside (the recorder met an error): nothing more is leased; messages
+   * in flight finish and are recorded; `finish()` then releases the rest and throws `error`.
+   */
+  stop(error: unknown): void {
+    this.fail(error);
+  }
+
   /** Gives leases back, no attempt made. If the store cannot take even that, their leases run out and the next run recovers them. */
   private releaseUnsent(ids: number[]): void {
     const { store } = this.deps;
@@ -353,7 +364,16 @@ export class Deliverer {
     const email = renderFor(this.deps.workspace, message, job.tempPassword);
     const base = { outboxId: message.id, recipient: message.recipient };
     for (let attempt = 1; ; attempt++) {
-      const cancelled = this.startSend(message);
+      let cancelled: DeliveryResult | undefined;
+      try {
+        cancelled = this.startSend(message);
+      } catch (error) {
+        // The store cannot take the hand-over mark (disk full…): not sent; give the lease back if it can.
+        this.fail(error);
+        this.releaseUnsent([message.id]);
+        this.report({ ...base, outcome: 'queued', detail: `not sent: ${this.fatal!.message}` });
+        return;
+      }
       if (cancelled) {
         this.report(cancelled);
         return;
@@ -383,7 +403,8 @@ export class Deliverer {
         }
         // Transient or fatal: nothing was handed over, so it goes back to the queue.
         if (kind === 'fatal') {
-          this.fail(new FailureError(`SMTP ${this.deps.mailer.description}: ${text}`));
+          const { mailer } = this.deps;
+          this.fail(new MailerFailure(`${mailer.kind === 'smtp' ? 'SMTP ' : ''}${mailer.description}: ${text}`));
           this.record(message.id, { event: 'release', at: iso(at), error: text, nextAttemptAt: iso(at), extraAttempts }, { ...base, outcome: 'queued', detail: text });
           return;
         }

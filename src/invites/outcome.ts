@@ -1,5 +1,7 @@
 import type { App } from '../app.js';
-import { Deliverer, type SendJob } from '../delivery/deliver.js';
+import { Deliverer, MailerFailure, type SendJob } from '../delivery/deliver.js';
+import { recoverAbandonedLeases } from '../store/outbox.js';
+import { iso } from '../time.js';
 import { FailureError } from '../errors.js';
 import type { Workspace } from '../store/types.js';
 import { displayText } from '../validate.js';
@@ -38,17 +40,20 @@ export function countOutcomes(results: readonly AddressResult[]): Record<string,
  */
 export class RunDelivery {
   private readonly deliverer: Deliverer;
+  private readonly mailerKind: 'smtp' | 'folder';
   private readonly byId = new Map<number, AddressResult>();
   private pending: SendJob[] = [];
 
-  constructor(
+  private constructor(
     app: App,
     workspace: Workspace,
     concurrency: number,
     onDelivered?: (result: AddressResult) => void,
   ) {
+    const mailer = app.mailer(concurrency);
+    this.mailerKind = mailer.kind;
     this.deliverer = new Deliverer(
-      { store: app.store(), mailer: app.mailer(concurrency), now: app.now, workspace },
+      { store: app.store(), mailer, now: app.now, workspace },
       {
         ...app.deliveryOptions(concurrency),
         onResult: (d) => {
@@ -68,6 +73,17 @@ export class RunDelivery {
         },
       },
     );
+  }
+
+  /**
+   * A run's delivery, after settling leases that a stopped process left behind (back to the
+   * queue if nothing had started, else `unknown`), so a re-run picks up what that one did not send.
+   */
+  static begin(app: App, workspace: Workspace, concurrency: number, onDelivered?: (result: AddressResult) => void): RunDelivery {
+    const store = app.store();
+    const now = iso(app.now());
+    store.write(() => recoverAbandonedLeases(store, now, 'cerby-guests'));
+    return new RunDelivery(app, workspace, concurrency, onDelivered);
   }
 
   /** Remembers a recorded email; it is sent after `submit()`, i.e. once its transaction committed. */
@@ -100,17 +116,25 @@ export class RunDelivery {
     return this.deliverer.waitForBacklog(limit);
   }
 
+  /** The recorder failed (disk full…): stop sending, settle what is in flight; `finish()` throws. */
+  stop(error: unknown): void {
+    this.pending = [];
+    this.deliverer.stop(error);
+  }
+
   async finish(): Promise<void> {
     this.submit();
     try {
       await this.deliverer.finish();
     } catch (error) {
-      if (error instanceof FailureError) {
-        throw new FailureError(`${error.message}; the invites are saved and queued: fix the SMTP settings, then run \`cerby-guests outbox flush\``);
+      if (error instanceof MailerFailure) {
+        const fix = this.mailerKind === 'smtp' ? 'fix the SMTP settings' : 'fix the outbox folder';
+        throw new FailureError(`${error.message}; the invites are saved and queued: ${fix}, then run \`cerby-guests outbox flush\``);
       }
       throw error;
     }
   }
+
 }
 
 /**

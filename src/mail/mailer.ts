@@ -140,6 +140,8 @@ export class SmtpMailer implements Mailer {
 /** Errors that mean the folder itself is unusable: every other message would fail the same way. */
 const FOLDER_WIDE_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'ELOOP', 'EXDEV', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
+const NO_ROOM_CODES = new Set(['ENOSPC', 'EDQUOT']);
+
 /** The outbox folder cannot be used: stops the run (classified fatal), the messages stay queued. */
 function folderError(message: string): Error {
   return Object.assign(new Error(message), { code: 'ECONFIG' });
@@ -231,7 +233,9 @@ export class FolderMailer implements Mailer {
     } catch (error) {
       const code = errorCode(error);
       if (FOLDER_WIDE_CODES.has(code)) throw folderError(`cannot write to the outbox folder ${this.folder}: ${code}`);
-      // Only this message is affected (name taken, disk full, I/O error…): it fails, the run goes on.
+      // A full disk fails every message alike: the run stops, they stay queued for a later flush.
+      if (NO_ROOM_CODES.has(code)) throw folderError(`no room left in the outbox folder ${this.folder} (${code}): free some space, then run \`cerby-guests outbox flush\``);
+      // Only this message is affected (name taken, I/O error…): it fails, the run goes on.
       throw Object.assign(new Error(`cannot write the .eml file ${target}: ${code}`), { code: 'EMESSAGEFILE' });
     } finally {
       if (created) {

@@ -22,6 +22,8 @@ export interface OpenStoreOptions {
   create: boolean;
   /** Told when the store had to fix something, e.g. loose file permissions. */
   notice?: (message: string) => void;
+  /** Testing aid: SQLite's `max_page_count`, so a test can fill the store without filling a disk. */
+  maxPageCount?: number;
 }
 
 const SQLITE_HEADER = 'SQLite format 3\0';
@@ -112,6 +114,7 @@ export function openStore(path: string, options: OpenStoreOptions): Store {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    if (options.maxPageCount) db.pragma(`max_page_count = ${Math.trunc(options.maxPageCount)}`);
   } catch (error) {
     throw storeError(path, error);
   }

@@ -127,7 +127,7 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
     const duplicateLines = new Map<string, { email: string; lines: number[] }>();
     const counts = { invited: 0, skipped: 0, failed: 0, duplicates: 0 };
     const progress = createProgress(app, () => app.now().getTime());
-    const delivery = options.dryRun ? undefined : new RunDelivery(app, workspace, options.concurrency);
+    const delivery = options.dryRun ? undefined : RunDelivery.begin(app, workspace, options.concurrency);
     let batch: { row: CsvRow; result: RowResult; target: { partner?: Partner; partnerRole?: PartnerRole } }[] = [];
     let rows = 0;
 
@@ -176,50 +176,57 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
       }
     };
 
-    for await (const row of readCsvRows(file, (layout) => {
-      if (layout.ignored.length) app.warn(`ignoring column(s) ${layout.ignored.map((c) => JSON.stringify(c)).join(', ')}`);
-    })) {
-      rows++;
-      const email = row.fields.email?.trim() ?? '';
-      const result: RowResult = { line: row.line, email, outcome: 'failed' };
-      results.push(result);
-      const problem = rowProblem(row);
-      const target = problem ? undefined : rowTarget(row);
-      if (problem || typeof target === 'string') {
-        result.reason = problem ?? (target as string);
-      } else {
-        const key = emailKey(email);
-        const first = firstSeen.get(key);
-        if (first !== undefined) {
-          result.outcome = 'skipped';
-          result.reason = `duplicate of line ${first.line}`;
-          const entry = duplicateLines.get(key) ?? { email: first.email, lines: [first.line] };
-          entry.lines.push(row.line);
-          duplicateLines.set(key, entry);
+    try {
+      for await (const row of readCsvRows(file, (layout) => {
+        if (layout.ignored.length) app.warn(`ignoring column(s) ${layout.ignored.map((c) => JSON.stringify(c)).join(', ')}`);
+      })) {
+        rows++;
+        const email = row.fields.email?.trim() ?? '';
+        const result: RowResult = { line: row.line, email, outcome: 'failed' };
+        results.push(result);
+        const problem = rowProblem(row);
+        const target = problem ? undefined : rowTarget(row);
+        if (problem || typeof target === 'string') {
+          result.reason = problem ?? (target as string);
         } else {
-          firstSeen.set(key, { line: row.line, email });
-          if (sendEmailIsFalse(row)) {
+          const key = emailKey(email);
+          const first = firstSeen.get(key);
+          if (first !== undefined) {
             result.outcome = 'skipped';
-            result.reason = '"Send invitation message" is false: no invite sent';
+            result.reason = `duplicate of line ${first.line}`;
+            const entry = duplicateLines.get(key) ?? { email: first.email, lines: [first.line] };
+            entry.lines.push(row.line);
+            duplicateLines.set(key, entry);
           } else {
-            batch.push({ row, result, target: target! });
-            if (batch.length >= BATCH_ROWS) {
-              flushBatch();
-              if (delivery) {
-                await delivery.waitForBacklog(MAX_BACKLOG);
-                if (delivery.stopped) break;
+            firstSeen.set(key, { line: row.line, email });
+            if (sendEmailIsFalse(row)) {
+              result.outcome = 'skipped';
+              result.reason = '"Send invitation message" is false: no invite sent';
+            } else {
+              batch.push({ row, result, target: target! });
+              if (batch.length >= BATCH_ROWS) {
+                flushBatch();
+                if (delivery) {
+                  await delivery.waitForBacklog(MAX_BACKLOG);
+                  if (delivery.stopped) break;
+                }
               }
             }
           }
         }
+        progress.update(
+          rows,
+          () => `${rows.toLocaleString('en-US')} rows`,
+          () => (size ? row.bytes / size : undefined),
+        );
       }
-      progress.update(
-        rows,
-        () => `${rows.toLocaleString('en-US')} rows`,
-        () => (size ? row.bytes / size : undefined),
-      );
+      flushBatch();
+    } catch (error) {
+      // The store could not take a batch (disk full…): nothing of that batch was kept. Stop
+      // leasing, let messages in flight finish and be recorded; finish() then reports it.
+      if (!delivery) throw error;
+      delivery.stop(error);
     }
-    flushBatch();
     try {
       await delivery?.finish();
     } finally {

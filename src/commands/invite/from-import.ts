@@ -33,7 +33,7 @@ export async function runInviteFromImport(options: { importId: string; message?:
   const now = app.now();
   const at = iso(now);
   const results: AddressResult[] = [];
-  const delivery = options.dryRun ? undefined : new RunDelivery(app, workspace, 2);
+  const delivery = options.dryRun ? undefined : RunDelivery.begin(app, workspace, 2);
 
   const record_ = () => {
     // Items become accounts once (a later run reuses them).

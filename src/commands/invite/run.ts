@@ -146,7 +146,7 @@ export async function runInvite(options: InviteOptions, app: App): Promise<RunRe
 
   const now = app.now();
   const results: AddressResult[] = [];
-  const delivery = options.dryRun ? undefined : new RunDelivery(app, workspace, 1);
+  const delivery = options.dryRun ? undefined : RunDelivery.begin(app, workspace, 1);
 
   const record = () => {
     // Every address is planned and checked before anything is recorded: a refusal changes nothing.

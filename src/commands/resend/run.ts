@@ -41,7 +41,7 @@ export async function runResend(options: ResendOptions, app: App): Promise<RunRe
   const scope = authorize(actor, { action: 'list' });
   const now = app.now();
   const results: AddressResult[] = [];
-  const delivery = options.dryRun ? undefined : new RunDelivery(app, workspace, options.allPending ? 4 : 1);
+  const delivery = options.dryRun ? undefined : RunDelivery.begin(app, workspace, options.allPending ? 4 : 1);
 
   const record = () => {
     const targets: { email: string; guest: Guest | undefined }[] = options.allPending
