@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { recordInviteSend } from '../src/invites/record.js';
 import { newHmacKey, newInstanceId } from '../src/secrets.js';
@@ -346,5 +347,21 @@ describe('outbox message: every (state, event)', () => {
         expect(t.why.length).toBeGreaterThan(10);
       }
     }
+  });
+});
+
+describe('README', () => {
+  test('its States section lists every transition of the three tables', () => {
+    const readme = fs.readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## States'), readme.indexOf('## Delivery and crashes'));
+    const rows = new Set(
+      section
+        .split('\n')
+        .filter((l) => l.startsWith('| ') && !l.startsWith('| from'))
+        .map((l) => l.split('|').slice(1, 4).map((c) => c.trim()).join(' ')),
+    );
+    const all: readonly { from: string; event: string; to: string }[] = [...GUEST_TRANSITIONS, ...SETUP_TRANSITIONS, ...OUTBOX_TRANSITIONS];
+    const missing = all.map((t) => `${t.from} ${t.event} ${t.to}`).filter((row) => !rows.has(row) && !rows.has(`any ${row.slice(row.indexOf(' ') + 1)}`));
+    expect(missing).toEqual([]);
   });
 });
