@@ -19,7 +19,7 @@ import {
   turnOnMfa,
   type StepResult,
 } from '../src/store/guests.js';
-import { cancelMessage, finishSend, lease, leaseFresh, recoverAbandonedLeases, retryMessage, startHandover } from '../src/store/outbox.js';
+import { cancelMessage, finishSend, lease, recoverAbandonedLeases, retryMessage, startHandover } from '../src/store/outbox.js';
 import { openStore, type Store } from '../src/store/store.js';
 import type { Guest, Workspace } from '../src/store/types.js';
 import { tempDir } from './helpers.js';
@@ -253,7 +253,7 @@ function messageIn(state: OutboxState): { store: Store; id: number } {
   const id = guest.lastMessageId!;
   if (state !== 'queued') {
     store.write(() => {
-      expect(leaseFresh(store, id, LEASE)).toBe(true);
+      expect(lease(store, id, { ...LEASE, fresh: true })).toBe(true);
       if (state === 'sent') finishSend(store, id, OWNER, { event: 'deliver', at: NOW });
       if (state === 'failed') finishSend(store, id, OWNER, { event: 'reject', at: NOW, error: '550 no' });
       if (state === 'unknown') finishSend(store, id, OWNER, { event: 'doubt', at: NOW, error: 'dropped' });

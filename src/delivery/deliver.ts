@@ -3,7 +3,7 @@ import { renderInviteEmail } from '../email/render.js';
 import { FailureError } from '../errors.js';
 import { fileStemFor, type Mailer } from '../mail/mailer.js';
 import { generateTempPassword, hashTempPassword, tempPasswordMatches } from '../secrets.js';
-import { cancelMessage, finishSend, lease, leaseFresh, startHandover, type Outcome } from '../store/outbox.js';
+import { cancelMessage, finishSend, lease, startHandover, type Outcome } from '../store/outbox.js';
 import type { Store } from '../store/store.js';
 import type { OutboxMessage, Workspace } from '../store/types.js';
 import { addMs, iso } from '../time.js';
@@ -150,7 +150,7 @@ export class Deliverer {
     const owner = this.owner;
     store.write(() => {
       for (const job of batch) {
-        if (job.message && job.tempPassword !== undefined && leaseFresh(store, job.outboxId, { owner, leaseUntil, at })) {
+        if (job.message && job.tempPassword !== undefined && lease(store, job.outboxId, { owner, leaseUntil, at, fresh: true })) {
           this.ready.push({ message: job.message, tempPassword: job.tempPassword });
           continue;
         }

@@ -80,23 +80,33 @@ export interface NewSend {
   detail: Record<string, unknown>;
 }
 
-/** resend: pending|expired → pending, send number + 1, a new lifetime; the old password and queued email stop. */
-export function resendInvite(store: Store, guest: Guest, send: NewSend): StepResult {
+const NEW_SEND = `expires_at = @expiresAt, last_sent_at = @now, send_count = send_count + 1, failed_signins = 0, locked_at = NULL`;
+
+/**
+ * A new send of the invite (resend, or invite again): send number + 1, a new lifetime, the
+ * lock lifted; the old password, the account set up with it and any unsent email all stop.
+ */
+function startNewSend(store: Store, guest: Guest, send: NewSend, event: 'resend' | 'invite-again', more?: { set: string; params: Record<string, unknown> }): StepResult {
   return apply(store, {
     guest,
     now: send.now,
     actor: send.actor,
-    lifecycle: { event: 'resend' },
+    lifecycle: { event },
     setup: 'start-over',
-    set: `expires_at = @expiresAt, last_sent_at = @now, send_count = send_count + 1, failed_signins = 0, locked_at = NULL`,
-    params: { expiresAt: send.expiresAt },
-    action: 'resend',
+    set: more ? `${NEW_SEND}, ${more.set}` : NEW_SEND,
+    params: { ...more?.params, expiresAt: send.expiresAt },
+    action: event === 'resend' ? 'resend' : 'reinvite',
     detail: send.detail,
     alongside: () => {
       forgetAccount(store, guest.id);
       cancelMessagesOf(store, guest.id, { at: send.now, actor: send.actor, reason: 'not sent: superseded by a newer invite' });
     },
   });
+}
+
+/** resend: pending|expired → pending, keeping the inviter and message. */
+export function resendInvite(store: Store, guest: Guest, send: NewSend): StepResult {
+  return startNewSend(store, guest, send, 'resend');
 }
 
 export interface InviteAgain extends NewSend {
@@ -109,33 +119,13 @@ export interface InviteAgain extends NewSend {
   familyName: string | null;
 }
 
-/** invite again: expired|revoked → pending, as the new inviter's invite; the account starts over. */
+/** invite again: expired|revoked → pending, as the new inviter's invite. */
 export function inviteAgain(store: Store, guest: Guest, invite: InviteAgain): StepResult {
-  return apply(store, {
-    guest,
-    now: invite.now,
-    actor: invite.actor,
-    lifecycle: { event: 'invite-again' },
-    setup: 'start-over',
-    set: `expires_at = @expiresAt, last_sent_at = @now, send_count = send_count + 1, failed_signins = 0, locked_at = NULL,
-          revoked_at = NULL, joined_at = NULL, invited_by = @invitedBy, invited_at = @now, invited_via = @invitedVia,
+  const { invitedBy, invitedVia, message, partnerId, partnerRole, name, familyName } = invite;
+  return startNewSend(store, guest, invite, 'invite-again', {
+    set: `revoked_at = NULL, joined_at = NULL, invited_by = @invitedBy, invited_at = @now, invited_via = @invitedVia,
           message = @message, partner_id = @partnerId, partner_role = @partnerRole, name = @name, family_name = @familyName`,
-    params: {
-      expiresAt: invite.expiresAt,
-      invitedBy: invite.invitedBy,
-      invitedVia: invite.invitedVia,
-      message: invite.message,
-      partnerId: invite.partnerId,
-      partnerRole: invite.partnerRole,
-      name: invite.name,
-      familyName: invite.familyName,
-    },
-    action: 'reinvite',
-    detail: invite.detail,
-    alongside: () => {
-      forgetAccount(store, guest.id);
-      cancelMessagesOf(store, guest.id, { at: invite.now, actor: invite.actor, reason: 'not sent: superseded by a newer invite' });
-    },
+    params: { invitedBy, invitedVia, message, partnerId, partnerRole, name, familyName },
   });
 }
 

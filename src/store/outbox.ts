@@ -39,36 +39,21 @@ function apply(store: Store, step: Step): boolean {
   return changed;
 }
 
-const LEASE = `lease_owner = @owner, lease_expires_at = @leaseUntil, handover_at = NULL`;
-
 /**
- * lease, the common case in one statement: never tried (so the recorder still holds its
- * password) and its guest waits for exactly this send.
+ * lease: queued and due (or asked for explicitly), for one sender. `fresh` is the common case
+ * in one statement: never tried (so the recorder still holds its password) and its guest
+ * waits for exactly this send; otherwise the caller checks the guest before sending.
  */
-export function leaseFresh(store: Store, id: number, lease: { owner: string; leaseUntil: string; at: string }): boolean {
+export function lease(store: Store, id: number, lease: { owner: string; leaseUntil: string; at: string; ignoreSchedule?: boolean; fresh?: boolean }): boolean {
   return apply(store, {
     id,
     event: 'lease',
     from: 'queued',
     at: lease.at,
     actor: lease.owner,
-    set: `${LEASE}, attempts = 1`,
-    guard: `attempts = 0 AND ${GUEST_WAITS}`,
-    params: lease,
-  });
-}
-
-/** lease: queued and due (or asked for explicitly). The caller checks the guest before sending. */
-export function lease(store: Store, id: number, lease: { owner: string; leaseUntil: string; at: string; ignoreSchedule: boolean }): boolean {
-  return apply(store, {
-    id,
-    event: 'lease',
-    from: 'queued',
-    at: lease.at,
-    actor: lease.owner,
-    set: `${LEASE}, attempts = attempts + 1`,
-    guard: `(@ignoreSchedule OR next_attempt_at <= @at)`,
-    params: { ...lease, ignoreSchedule: lease.ignoreSchedule ? 1 : 0 },
+    set: `lease_owner = @owner, lease_expires_at = @leaseUntil, handover_at = NULL, attempts = attempts + 1`,
+    guard: lease.fresh ? `attempts = 0 AND ${GUEST_WAITS}` : `(@ignoreSchedule OR next_attempt_at <= @at)`,
+    params: { owner: lease.owner, leaseUntil: lease.leaseUntil, ignoreSchedule: lease.ignoreSchedule ? 1 : 0 },
   });
 }
 
