@@ -52,6 +52,17 @@ export function emailProblem(email: string): string | undefined {
   return undefined;
 }
 
+/** White space, except U+FEFF: `String.prototype.trim()` drops it, but it is an invisible character to refuse. */
+const EDGE_SPACE = /^[^\S\ufeff]+|[^\S\ufeff]+$/g;
+
+/**
+ * An address as given (an argument, a file's field), ready to check: surrounding white space
+ * dropped and NFC. Never `.trim()`: it would silently drop a U+FEFF at either end.
+ */
+export function emailInput(text: string): string {
+  return text.replace(EDGE_SPACE, '').normalize('NFC');
+}
+
 /** The address as it will be stored and shown (NFC), or a usage error saying what is wrong. */
 export function requireEmail(email: string, what = 'email address'): string {
   const problem = emailProblem(email);
