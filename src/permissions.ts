@@ -1,9 +1,10 @@
-import { NotPermittedError } from './errors.js';
+import { identityProblem } from './address.js';
+import { NotPermittedError, UsageError } from './errors.js';
 import { guestAccountRole } from './store/accounts.js';
 import { getPartner, hostedPartnerIds } from './store/partners.js';
 import type { Store } from './store/store.js';
 import type { Account, AccountRole, Guest, MemberRole, Partner, PartnerRole } from './store/types.js';
-import { emailKey } from './validate.js';
+import { displayText, emailKey } from './validate.js';
 
 /** Who is acting: a workspace member, a guest (acting only once joined), or nobody the workspace knows. */
 export interface Actor {
@@ -37,6 +38,9 @@ export function resolveActor(store: Store, requested: string | undefined): Actor
     const owner = store.firstOwner();
     return owner ? { email: owner.email, role: owner.role, hostOf: hostedPartnerIds(store, emailKey(owner.email)) } : { email: '(nobody)', role: 'unknown', hostOf: [] };
   }
+  // An invisible character would be dropped by IDNA and act as the member it hides in.
+  const problem = identityProblem(requested);
+  if (problem) throw new UsageError(`invalid --as address "${displayText(requested)}": ${problem}`);
   const key = emailKey(requested);
   const member = store.findMember(key);
   if (member) return { email: member.email, role: member.role, hostOf: hostedPartnerIds(store, key) };

@@ -10,6 +10,7 @@ const MAX_MESSAGE_LENGTH = 2000;
 // C0 controls, DEL and C1 controls; also the Unicode line/paragraph separators and
 // bidi overrides, which can disguise text in a terminal or a mail client.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+const FORMAT_CHAR = /\p{Cf}/u;
 const CONTROL_CHARS_EXCEPT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 /**
@@ -31,7 +32,10 @@ export const PLAIN_ADDRESS =
 /** Returns a reason when `email` is not an address we can invite, else undefined. */
 export function emailProblem(email: string): string | undefined {
   if (email.length === 0) return 'the email address is empty';
-  if (CONTROL_CHARS.test(email)) return 'the email address contains control characters';
+  if (CONTROL_CHARS.test(email)) {
+    // Bidi controls are control and format (Cf) characters: named, like every invisible one.
+    return FORMAT_CHAR.test(email) ? identityProblem(email) : 'the email address contains control characters';
+  }
   if (PLAIN_ADDRESS.test(email) && email.length <= MAX_EMAIL_LENGTH && email.lastIndexOf('@') <= 64) return undefined;
   const identity = identityProblem(email);
   if (identity) return identity;
@@ -46,6 +50,17 @@ export function emailProblem(email: string): string | undefined {
     return 'it is not a valid email address';
   }
   return undefined;
+}
+
+/** White space, except U+FEFF: `String.prototype.trim()` drops it, but it is an invisible character to refuse. */
+const EDGE_SPACE = /^[^\S\ufeff]+|[^\S\ufeff]+$/g;
+
+/**
+ * An address as given (an argument, a file's field), ready to check: surrounding white space
+ * dropped and NFC. Never `.trim()`: it would silently drop a U+FEFF at either end.
+ */
+export function emailInput(text: string): string {
+  return text.replace(EDGE_SPACE, '').normalize('NFC');
 }
 
 /** The address as it will be stored and shown (NFC), or a usage error saying what is wrong. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transform } from 'node:stream';
-import { address } from '../address.js';
+import { address, addressKey } from '../address.js';
 import type { RenderedEmail } from '../email/render.js';
 import { describeSmtp, type SmtpConfig } from './smtp-config.js';
 
@@ -270,11 +270,11 @@ export function outboxFolderFor(dbPath: string): string {
 const READABLE_MAX = 100;
 
 /**
- * `.eml` file stem: the outbox id (unique, so no two messages share a file), then the recipient
- * made filesystem-safe and short, e.g. `000123-o_brien@x.example`. Whatever the address, the
- * name stays far below 255 bytes.
+ * `.eml` file stem: the outbox id (unique, so no two messages share a file), then the recipient's
+ * canonical form (address.ts: NFC, lower-case, IDNA domain) made filesystem-safe and short, e.g.
+ * `000123-o_brien@xn--bcher-kva.example`. Whatever the address, the name stays far below 255 bytes.
  */
 export function fileStemFor(recipient: string, outboxId: number): string {
-  const readable = recipient.toLowerCase().replace(/[^a-z0-9@._+-]/g, '_').slice(0, READABLE_MAX);
+  const readable = addressKey(recipient).replace(/[^a-z0-9@._+-]/g, '_').slice(0, READABLE_MAX);
   return `${String(outboxId).padStart(6, '0')}-${readable}`;
 }

@@ -216,13 +216,17 @@ export const migrations: readonly Migration[] = [
   migrateToGuardedTransitions,
 ];
 
-/** Where an address identity is stored; `scope` is the rest of a unique key that includes it. */
-const ADDRESS_KEYS: readonly { table: string; column: string; unique: boolean; scope?: string }[] = [
+/**
+ * Where an address identity is stored; `scope` is the rest of a unique key that includes it;
+ * `other` matches values of the column that are not addresses (left as they are).
+ */
+const ADDRESS_KEYS: readonly { table: string; column: string; unique: boolean; scope?: string; other?: RegExp }[] = [
   { table: 'members', column: 'email_key', unique: true },
   { table: 'guests', column: 'email_key', unique: true },
   { table: 'partner_hosts', column: 'email_key', unique: true, scope: 'partner_id' },
   { table: 'import_permissions', column: 'email_key', unique: false },
-  { table: 'audit', column: 'target', unique: false },
+  // Also `partner:NAME`, `account:NAME`, `import:ID`, `domain:NAME`: a name may contain an @.
+  { table: 'audit', column: 'target', unique: false, other: /^[a-z]+:/ },
 ];
 
 function migrateToGuardedTransitions(db: Database.Database): void {
@@ -270,7 +274,7 @@ function migrateToGuardedTransitions(db: Database.Database): void {
   // First every new key and every collision, then the writes: a refused migration changes nothing.
   const collisions: string[] = [];
   const updates: { table: string; column: string; rowid: number; key: string }[] = [];
-  for (const { table, column, unique, scope } of ADDRESS_KEYS) {
+  for (const { table, column, unique, scope, other } of ADDRESS_KEYS) {
     const rows = db.prepare(`SELECT rowid AS rowid, ${column} AS old, ${scope ?? 'NULL'} AS scope FROM ${table} WHERE ${column} IS NOT NULL`).all() as {
       rowid: number;
       old: string;
@@ -278,7 +282,10 @@ function migrateToGuardedTransitions(db: Database.Database): void {
     }[];
     const spellings = new Map<string, string[]>();
     for (const row of rows) {
-      const key = addressKey(row.old);
+      if (other?.test(row.old)) continue;
+      // An invisible character stored by an older version is no part of the identity (new input
+      // refuses them): dropped here, so the row meets the one it imitates, as a collision.
+      const key = addressKey(row.old.replace(INVISIBLE, ''));
       if (key !== row.old) updates.push({ table, column, rowid: row.rowid, key });
       if (unique) {
         const id = `${String(row.scope)}\u0000${key}`;
@@ -295,6 +302,15 @@ function migrateToGuardedTransitions(db: Database.Database): void {
     );
   }
   for (const { table, column, rowid, key } of updates) db.prepare(`UPDATE ${table} SET ${column} = ? WHERE rowid = ?`).run(key, rowid);
+  // Shown addresses in NFC, as new ones are.
+  for (const table of ['members', 'guests', 'partner_hosts']) {
+    for (const row of db.prepare(`SELECT rowid AS rowid, email FROM ${table}`).all() as { rowid: number; email: string }[]) {
+      const nfc = row.email.normalize('NFC');
+      if (nfc !== row.email) db.prepare(`UPDATE ${table} SET email = ? WHERE rowid = ?`).run(nfc, row.rowid);
+    }
+  }
 }
+
+const INVISIBLE = /\p{Cf}/gu;
 
 export const SCHEMA_VERSION = migrations.length;

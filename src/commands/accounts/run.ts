@@ -4,7 +4,7 @@ import { authorize, authorizeShare } from '../../permissions.js';
 import { findAccount, guestAccess, insertAccount, listAccounts, removeShare, upsertShare, type GuestAccess } from '../../store/accounts.js';
 import { ACCOUNT_ROLES, type Account, type AccountRole } from '../../store/types.js';
 import { iso } from '../../time.js';
-import { emailKey, nameProblem, requireEmail } from '../../validate.js';
+import { emailInput, emailKey, nameProblem, requireEmail } from '../../validate.js';
 import { requirePartner } from '../partners/run.js';
 
 export function requireAccount(app: App, name: string): Account {
@@ -86,7 +86,7 @@ function shareTarget(app: App, options: ShareOptions) {
     if (options.role !== undefined) throw new UsageError('--role goes with --guest: a partner gets the user role');
     return { partner: requirePartner(app, options.partner) };
   }
-  const email = requireEmail(options.guest!.trim(), '--guest address');
+  const email = requireEmail(emailInput(options.guest!), '--guest address');
   const guest = app.store().findGuest(emailKey(email));
   if (!guest) throw new UsageError(`no guest ${email}: invite them first`);
   if (guest.status === 'revoked') throw new UsageError(`the invite of ${guest.email} was revoked`);

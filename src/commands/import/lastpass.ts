@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { csvRecords, type CsvRecord } from '../../csv/records.js';
 import { UsageError } from '../../errors.js';
 import type { ImportPermission } from '../../store/imports.js';
-import { emailKey, emailProblem, nameProblem } from '../../validate.js';
+import { emailInput, emailKey, emailProblem, nameProblem } from '../../validate.js';
 
 export interface RowError {
   file: string;
@@ -106,7 +106,7 @@ export async function readPermissions(file: string, folders: Set<string>): Promi
       checked = true;
     }
     const folder = (fields.folder ?? '').trim();
-    const email = (fields.email ?? '').trim();
+    const email = emailInput(fields.email ?? '');
     const permission = (fields.permission ?? '').trim().toLowerCase();
     const emailIssue = email ? emailProblem(email) : 'no email address';
     if (emailIssue) errors.push({ file, line, reason: email ? `invalid email address: ${emailIssue}` : emailIssue });

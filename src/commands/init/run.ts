@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.js';
 import { addWorkspaceDomain } from '../../store/partners.js';
 import { newHmacKey, newInstanceId } from '../../secrets.js';
 import { iso } from '../../time.js';
-import { emailKey, formatDuration, nameProblem, parseDuration, requireEmail } from '../../validate.js';
+import { emailInput, emailKey, formatDuration, nameProblem, parseDuration, requireEmail } from '../../validate.js';
 
 export interface InitOptions {
   workspace: string;
@@ -63,9 +63,9 @@ export function validateSignInUrl(text: string): string {
 /** Creates the store, the workspace and its first owner. Refuses to run twice on one store. */
 export function runInit(options: InitOptions, app: App): InitResult {
   const workspace = validateWorkspaceName(options.workspace);
-  const owner = requireEmail(options.owner.trim(), '--owner address');
+  const owner = requireEmail(emailInput(options.owner), '--owner address');
   const signInUrl = validateSignInUrl(options.signInUrl ?? DEFAULT_SIGN_IN_URL);
-  const sender = requireEmail((options.from ?? `no-reply@${owner.slice(owner.lastIndexOf('@') + 1)}`).trim(), '--from address');
+  const sender = requireEmail(emailInput(options.from ?? `no-reply@${owner.slice(owner.lastIndexOf('@') + 1)}`), '--from address');
   const ttlSeconds = parseDuration(options.inviteTtl ?? DEFAULT_TTL, '--invite-ttl', INVITE_TTL_BOUNDS);
   const domains = [...new Set((options.domains?.length ? options.domains : [owner.slice(owner.lastIndexOf('@') + 1)]).map(validateDomain))];
 

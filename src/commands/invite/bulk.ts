@@ -7,7 +7,7 @@ import { createProgress } from '../../output/progress.js';
 import { authorize } from '../../permissions.js';
 import type { Partner, PartnerRole } from '../../store/types.js';
 import { iso } from '../../time.js';
-import { emailKey, emailProblem, messageProblem, nameProblem } from '../../validate.js';
+import { emailInput, emailKey, emailProblem, messageProblem, nameProblem } from '../../validate.js';
 import { checkCsvFile, readCsvRows, spoolToFile, type CsvRow } from './csv-source.js';
 import { authorizePlan, carryOutInvite, planInvite, resolvePartnerTarget } from './run.js';
 
@@ -41,8 +41,7 @@ const MAX_BACKLOG = 1000;
 const PARTNER_ROLES = ['guest_user', 'guest_admin'];
 
 /** Per-row checks that need no store: a reason when the row cannot be invited. */
-function rowProblem(row: CsvRow): string | undefined {
-  const email = row.fields.email?.trim() ?? '';
+function rowProblem(row: CsvRow, email: string): string | undefined {
   if (!email) return 'no email address';
   const emailIssue = emailProblem(email);
   if (emailIssue) return `invalid email address: ${emailIssue}`;
@@ -181,10 +180,10 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
         if (layout.ignored.length) app.warn(`ignoring column(s) ${layout.ignored.map((c) => JSON.stringify(c)).join(', ')}`);
       })) {
         rows++;
-        const email = row.fields.email?.trim() ?? '';
+        const email = emailInput(row.fields.email ?? '');
         const result: RowResult = { line: row.line, email, outcome: 'failed' };
         results.push(result);
-        const problem = rowProblem(row);
+        const problem = rowProblem(row, email);
         const target = problem ? undefined : rowTarget(row);
         if (problem || typeof target === 'string') {
           result.reason = problem ?? (target as string);

@@ -7,7 +7,7 @@ import { findPartner } from '../../store/partners.js';
 import type { Store } from '../../store/store.js';
 import { PARTNER_ROLES, type Guest, type Partner, type PartnerRole, type Workspace } from '../../store/types.js';
 import { iso } from '../../time.js';
-import { emailKey, requireEmail, requireMessage, requireName } from '../../validate.js';
+import { emailInput, emailKey, requireEmail, requireMessage, requireName } from '../../validate.js';
 
 export interface InviteOptions {
   emails: string[];
@@ -122,7 +122,7 @@ export function validateAddresses(emails: readonly string[]): string[] {
   const seen = new Set<string>();
   const unique: string[] = [];
   for (const raw of emails) {
-    const email = requireEmail(raw.trim());
+    const email = requireEmail(emailInput(raw));
     const key = emailKey(email);
     if (seen.has(key)) continue;
     seen.add(key);

@@ -17,7 +17,7 @@ import {
 import { getCredentials, passwordPolicy, recordFailedSignin, resetFailedSignins, setupState, type SetupReport } from '../../store/join.js';
 import type { Guest } from '../../store/types.js';
 import { iso } from '../../time.js';
-import { emailKey, nameProblem, requireEmail } from '../../validate.js';
+import { emailInput, emailKey, nameProblem, requireEmail } from '../../validate.js';
 import { openInviteEmail, openInviteLink, type OpenedInvite } from './invite-email.js';
 import { describePolicy, hashPassword, openWithPassword, passwordProblem, sealWithPassword, verifyPassword } from './password.js';
 import { newTotpSecret, totpStep, totpUri } from './totp.js';
@@ -176,7 +176,7 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
     throw new UsageError(`this invite is for the workspace ${JSON.stringify(opened.workspaceName)}, not ${JSON.stringify(workspace.name)}`);
   }
   const username = requireEmail(
-    (options.username ?? opened.username ?? (await valueOrPrompt(app.prompter, undefined, '--username', (p) => p.input('Username')))).trim(),
+    emailInput(options.username ?? opened.username ?? (await valueOrPrompt(app.prompter, undefined, '--username', (p) => p.input('Username')))),
     'username',
   );
   steps.push('opened the invite');

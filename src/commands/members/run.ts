@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.js';
 import { authorize, requireCanGrant } from '../../permissions.js';
 import { MEMBER_ROLES, type Member, type MemberRole } from '../../store/types.js';
 import { iso } from '../../time.js';
-import { emailKey, requireEmail } from '../../validate.js';
+import { emailInput, emailKey, requireEmail } from '../../validate.js';
 
 export function parseMemberRole(text: string): MemberRole {
   if ((MEMBER_ROLES as readonly string[]).includes(text)) return text as MemberRole;
@@ -18,7 +18,7 @@ export interface MemberAdded {
 }
 
 export function runMembersAdd(emailArg: string, roleArg: string, app: App): MemberAdded {
-  const email = requireEmail(emailArg.trim());
+  const email = requireEmail(emailInput(emailArg));
   const role = parseMemberRole(roleArg);
   const store = app.store();
   app.workspace();

@@ -5,7 +5,7 @@ import { partnerAccounts } from '../../store/accounts.js';
 import { addPartnerHost, findPartner, insertPartner, listPartners, partnerHosts } from '../../store/partners.js';
 import type { Partner } from '../../store/types.js';
 import { iso } from '../../time.js';
-import { emailKey, nameProblem, requireEmail } from '../../validate.js';
+import { emailInput, emailKey, nameProblem, requireEmail } from '../../validate.js';
 
 export function requirePartner(app: App, name: string): Partner {
   const partner = findPartner(app.store(), name);
@@ -40,7 +40,7 @@ export function runPartnersCreate(nameArg: string, app: App): Partner {
 }
 
 export function runPartnersAddHost(nameArg: string, emailArg: string, app: App): { partner: string; host: string; added: boolean } {
-  const email = requireEmail(emailArg.trim());
+  const email = requireEmail(emailInput(emailArg));
   const store = app.store();
   app.workspace();
   const partner = requirePartner(app, nameArg);
