@@ -282,31 +282,51 @@ export class Deliverer {
     else this.flushTimer ??= setImmediate(() => this.flushOutcomes());
   }
 
+  /** Records the outcomes waiting, in a commit of their own. A failure stops the run (see `fail`). */
   private flushOutcomes(): void {
+    if (this.pendingOutcomes.length === 0) {
+      if (this.flushTimer) clearImmediate(this.flushTimer);
+      this.flushTimer = undefined;
+      return;
+    }
+    try {
+      this.commitWithOutcomes(() => undefined);
+    } catch {
+      // Kept in this.fatal; finish() reports it.
+    }
+  }
+
+  /**
+   * One commit: the outcomes waiting (not fsynced: a lost outcome reads as in doubt after the
+   * lease, never as unsent), then `work`. A worker starting its next message thus records the
+   * last one's outcome in the same commit as the new hand-over mark. Outcomes are reported only
+   * once stored: a result on screen is a result on disk.
+   */
+  private commitWithOutcomes<T>(work: () => T): T {
     if (this.flushTimer) clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
-    if (this.pendingOutcomes.length === 0) return;
     const batch = this.pendingOutcomes.splice(0);
     const { store } = this.deps;
     const lost = new Set<number>();
+    let value: T;
     try {
-      // Not fsynced: a lost outcome reads as in doubt after the lease, never as unsent.
-      store.writeRelaxed(() => {
+      value = store.writeRelaxed(() => {
         for (const { id, outcome } of batch) {
           // Our lease ran out and another process settled the message: say so.
           if (!finishSend(store, id, this.owner, outcome)) lost.add(id);
         }
+        return work();
       });
     } catch (error) {
       // Not recorded (disk full…): the leases run out and the next run settles them.
       this.fail(error);
       for (const { result } of batch) this.report({ ...result, detail: `${result.detail} (not recorded: ${this.fatal!.message})` });
-      return;
+      throw error;
     }
-    // Reported only once stored: a result on screen is a result on disk.
     for (const { id, result } of batch) {
       this.report(lost.has(id) ? { ...result, outcome: 'unknown', detail: `${result.detail} (the lease expired before the outcome was recorded)` } : result);
     }
+    return value;
   }
 
   /**
@@ -316,7 +336,7 @@ export class Deliverer {
   private startSend(message: MessageToSend): DeliveryResult | undefined {
     const { store } = this.deps;
     const at = iso(this.deps.now());
-    const started = store.writeRelaxed(() => {
+    const started = this.commitWithOutcomes(() => {
       if (startHandover(store, message.id, this.owner, at)) return true;
       const current = store.getOutboxMessage(message.id);
       if (current?.state === 'sending' && current.leaseOwner === this.owner) {

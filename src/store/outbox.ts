@@ -11,33 +11,39 @@ import type { OutboxState } from './types.js';
 /** The guest still waits for exactly this send: pending, and this is their latest invite. */
 const GUEST_WAITS = `EXISTS (SELECT 1 FROM guests g WHERE g.id = outbox.guest_id AND g.status = 'pending' AND g.send_count = outbox.send_number)`;
 
-interface Step {
-  id: number;
+/** One kind of step: a table row and its statement, built once (a bulk run applies three per message). */
+interface StepKind {
   event: OutboxEvent;
   from: OutboxState;
-  at: string;
-  actor: string;
-  set?: string;
-  guard?: string;
-  params?: Record<string, unknown>;
-  detail?: Record<string, unknown>;
+  to: OutboxState;
+  sql: string;
 }
 
-function apply(store: Store, step: Step): boolean {
+/** A step of the table, with the columns it sets and any guard beyond the state; undefined if the table has no such row. */
+function stepKind(event: OutboxEvent, from: OutboxState, set?: string, guard?: string): StepKind | undefined {
+  const to = nextOutboxState(from, event);
+  if (to === undefined) return undefined;
+  const sql = `UPDATE outbox SET state = '${to}'${set ? `, ${set}` : ''} WHERE id = @id AND state = '${from}'${guard ? ` AND ${guard}` : ''}`;
+  return { event, from, to, sql };
+}
+
+function apply(store: Store, kind: StepKind | undefined, id: number, at: string, actor: string, params: Record<string, unknown> = {}): boolean {
   if (!store.db.inTransaction) throw new Error('outbox transitions run inside store.write()');
-  const to = nextOutboxState(step.from, step.event);
-  if (to === undefined) return false;
-  const changed =
-    store
-      .stmt(`UPDATE outbox SET state = @to${step.set ? `, ${step.set}` : ''} WHERE id = @id AND state = @from${step.guard ? ` AND ${step.guard}` : ''}`)
-      .run({ ...step.params, id: step.id, from: step.from, to, at: step.at }).changes === 1;
+  if (kind === undefined) return false;
+  params.id = id;
+  params.at = at;
+  const changed = store.stmt(kind.sql).run(params).changes === 1;
   if (changed) {
     store
-      .stmt(`INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-      .run(step.id, step.at, step.actor, step.event, step.from, to, step.detail ? JSON.stringify(step.detail) : null);
+      .stmt(`INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(id, at, actor, kind.event, kind.from, kind.to);
   }
   return changed;
 }
+
+const LEASE = `lease_owner = @owner, lease_expires_at = @leaseUntil, handover_at = NULL, attempts = attempts + 1`;
+const LEASE_FRESH = stepKind('lease', 'queued', LEASE, `attempts = 0 AND ${GUEST_WAITS}`);
+const LEASE_DUE = stepKind('lease', 'queued', LEASE, `(@ignoreSchedule OR next_attempt_at <= @at)`);
 
 /**
  * lease: queued and due (or asked for explicitly), for one sender. `fresh` is the common case
@@ -45,17 +51,14 @@ function apply(store: Store, step: Step): boolean {
  * waits for exactly this send; otherwise the caller checks the guest before sending.
  */
 export function lease(store: Store, id: number, lease: { owner: string; leaseUntil: string; at: string; ignoreSchedule?: boolean; fresh?: boolean }): boolean {
-  return apply(store, {
-    id,
-    event: 'lease',
-    from: 'queued',
-    at: lease.at,
-    actor: lease.owner,
-    set: `lease_owner = @owner, lease_expires_at = @leaseUntil, handover_at = NULL, attempts = attempts + 1`,
-    guard: lease.fresh ? `attempts = 0 AND ${GUEST_WAITS}` : `(@ignoreSchedule OR next_attempt_at <= @at)`,
-    params: { owner: lease.owner, leaseUntil: lease.leaseUntil, ignoreSchedule: lease.ignoreSchedule ? 1 : 0 },
+  return apply(store, lease.fresh ? LEASE_FRESH : LEASE_DUE, id, lease.at, lease.owner, {
+    owner: lease.owner,
+    leaseUntil: lease.leaseUntil,
+    ...(lease.fresh ? {} : { ignoreSchedule: lease.ignoreSchedule ? 1 : 0 }),
   });
 }
+
+const START = stepKind('start', 'sending', `handover_at = @at`, `lease_owner = @owner AND ${GUEST_WAITS}`);
 
 /**
  * start: the last check before a message goes to a connection (or a file). Committed before
@@ -63,16 +66,7 @@ export function lease(store: Store, id: number, lease: { owner: string; leaseUnt
  * on its way, and after a crash only such messages are in doubt.
  */
 export function startHandover(store: Store, id: number, owner: string, at: string): boolean {
-  return apply(store, {
-    id,
-    event: 'start',
-    from: 'sending',
-    at,
-    actor: owner,
-    set: `handover_at = @at`,
-    guard: `lease_owner = @owner AND ${GUEST_WAITS}`,
-    params: { owner },
-  });
+  return apply(store, START, id, at, owner, { owner });
 }
 
 export interface Outcome {
@@ -88,53 +82,40 @@ export interface Outcome {
   actor?: string;
 }
 
-const OUTCOME_SET: Record<Outcome['event'], string> = {
-  deliver: `sent_at = @at`,
-  reject: '',
-  doubt: `in_doubt = 1`,
+const SETTLE = `lease_owner = NULL, lease_expires_at = NULL, attempts = max(attempts + @extraAttempts, 0), last_error = @error,
+  smtp_response = coalesce(@smtpResponse, smtp_response), file_path = coalesce(@filePath, file_path)`;
+const OUTCOMES: Record<Outcome['event'], StepKind | undefined> = {
+  deliver: stepKind('deliver', 'sending', `${SETTLE}, sent_at = @at`, `lease_owner = @owner`),
+  reject: stepKind('reject', 'sending', SETTLE, `lease_owner = @owner`),
+  doubt: stepKind('doubt', 'sending', `${SETTLE}, in_doubt = 1`, `lease_owner = @owner`),
   // Nothing was handed over: it may go again, at its retry time.
-  release: `handover_at = NULL, next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at)`,
+  release: stepKind('release', 'sending', `${SETTLE}, handover_at = NULL, next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at)`, `lease_owner = @owner`),
 };
 
 /** Settles a send, only if this sender still holds the lease. */
 export function finishSend(store: Store, id: number, owner: string, outcome: Outcome): boolean {
-  return apply(store, {
-    id,
-    event: outcome.event,
-    from: 'sending',
-    at: outcome.at,
-    actor: outcome.actor ?? owner,
-    set: [
-      `lease_owner = NULL, lease_expires_at = NULL, attempts = max(attempts + @extraAttempts, 0), last_error = @error,
-       smtp_response = coalesce(@smtpResponse, smtp_response), file_path = coalesce(@filePath, file_path)`,
-      OUTCOME_SET[outcome.event],
-    ]
-      .filter(Boolean)
-      .join(', '),
-    guard: `lease_owner = @owner`,
-    params: {
-      owner,
-      extraAttempts: outcome.extraAttempts ?? 0,
-      nextAttemptAt: outcome.nextAttemptAt ?? null,
-      error: outcome.error ?? null,
-      smtpResponse: outcome.smtpResponse ?? null,
-      filePath: outcome.filePath ?? null,
-    },
+  return apply(store, OUTCOMES[outcome.event], id, outcome.at, outcome.actor ?? owner, {
+    owner,
+    extraAttempts: outcome.extraAttempts ?? 0,
+    error: outcome.error ?? null,
+    smtpResponse: outcome.smtpResponse ?? null,
+    filePath: outcome.filePath ?? null,
+    ...(outcome.event === 'release' ? { nextAttemptAt: outcome.nextAttemptAt ?? null } : {}),
   });
 }
 
+const CANCEL = `lease_owner = NULL, lease_expires_at = NULL, last_error = @reason`;
+const CANCELS: Record<OutboxState, StepKind | undefined> = {
+  queued: stepKind('cancel', 'queued', CANCEL),
+  sending: stepKind('cancel', 'sending', CANCEL, `handover_at IS NULL`),
+  sent: undefined,
+  failed: undefined,
+  unknown: undefined,
+};
+
 /** cancel: a queued message, or a leased one whose SMTP transaction has not started. */
-export function cancelMessage(store: Store, id: number, from: 'queued' | 'sending', why: { at: string; actor: string; reason: string }): boolean {
-  return apply(store, {
-    id,
-    event: 'cancel',
-    from,
-    at: why.at,
-    actor: why.actor,
-    set: `lease_owner = NULL, lease_expires_at = NULL, last_error = @reason`,
-    guard: from === 'sending' ? `handover_at IS NULL` : undefined,
-    params: { reason: why.reason },
-  });
+export function cancelMessage(store: Store, id: number, from: OutboxState, why: { at: string; actor: string; reason: string }): boolean {
+  return apply(store, CANCELS[from], id, why.at, why.actor, { reason: why.reason });
 }
 
 /** Cancels every email of a guest that has not started; counts those already on their way. */
@@ -151,9 +132,14 @@ export function cancelMessagesOf(store: Store, guestId: number, why: { at: strin
   return { cancelled, onTheirWay };
 }
 
+const RETRIES: Partial<Record<OutboxState, StepKind>> = {
+  failed: stepKind('retry', 'failed', `next_attempt_at = @at`),
+  unknown: stepKind('retry', 'unknown', `next_attempt_at = @at`),
+};
+
 /** retry: failed or unknown back to the queue, due now. Its in-doubt mark stays. */
-export function retryMessage(store: Store, id: number, from: 'failed' | 'unknown', at: string, actor: string): boolean {
-  return apply(store, { id, event: 'retry', from, at, actor, set: `next_attempt_at = @at` });
+export function retryMessage(store: Store, id: number, from: OutboxState, at: string, actor: string): boolean {
+  return apply(store, RETRIES[from], id, at, actor);
 }
 
 /**

@@ -240,22 +240,28 @@ export class Store {
 
   /** Runs `fn` in a BEGIN IMMEDIATE transaction: the write lock is taken up front, so no upgrade deadlock. */
   write<T>(fn: () => T): T {
+    this.setSynchronous('FULL');
     return this.db.transaction(fn).immediate();
   }
 
   /**
-   * A write transaction whose commit is not fsynced (synchronous=NORMAL for this one commit).
-   * In WAL mode it still survives a killed process; only a power cut can lose it. Use it only
-   * for records whose loss is safe: a delivery outcome that is lost reads as `unknown`
-   * (the lease expires), never as unsent, so nothing is resent silently.
+   * A write transaction whose commit is not fsynced (synchronous=NORMAL). In WAL mode it still
+   * survives a killed process; only a power cut can lose it. Use it only for records whose loss
+   * is safe: a delivery outcome or hand-over mark that is lost reads as in doubt (the lease
+   * expires), never as unsent, so nothing is resent silently.
    */
   writeRelaxed<T>(fn: () => T): T {
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      return this.write(fn);
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
+    this.setSynchronous('NORMAL');
+    return this.db.transaction(fn).immediate();
+  }
+
+  private synchronous: 'FULL' | 'NORMAL' = 'FULL';
+
+  /** Switched only when it changes, and never inside a transaction (the outer one decides). */
+  private setSynchronous(mode: 'FULL' | 'NORMAL'): void {
+    if (this.synchronous === mode || this.db.inTransaction) return;
+    this.db.pragma(`synchronous = ${mode}`);
+    this.synchronous = mode;
   }
 
   /** Runs `fn` in one read transaction: many lookups share one snapshot and one WAL lock. */
