@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
 import { FailureError, UsageError } from '../errors.js';
 import { migrations, SCHEMA_VERSION } from './migrations.js';
+import { Sql } from './sql.js';
 import type {
   AuditEntry,
   Guest,
@@ -125,7 +126,7 @@ export function openStore(path: string, options: OpenStoreOptions): Store {
     throw error instanceof UsageError ? error : storeError(path, error);
   }
   tightenModes(path, options.notice);
-  return new Store(db, path);
+  return new Store(new Sql(db), path);
 }
 
 // The native module is loaded when a store is opened, not when the CLI starts: --help stays fast.
@@ -217,64 +218,45 @@ export interface GuestFilter {
  * parameters only. Every write that spans several statements goes through `write()`.
  */
 export class Store {
-  private readonly statements = new Map<string, Database.Statement>();
-
   constructor(
-    readonly db: Database.Database,
+    private readonly sql: Sql,
     readonly path: string,
   ) {}
 
+  get db(): Database.Database {
+    return this.sql.db;
+  }
+
   close(): void {
-    if (this.db.open) this.db.close();
+    this.sql.close();
   }
 
   /** A cached prepared statement. For store modules only: other code calls store functions, not SQL. */
   stmt(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return this.sql.stmt(sql);
   }
 
   /** Runs `fn` in a BEGIN IMMEDIATE transaction: the write lock is taken up front, so no upgrade deadlock. */
   write<T>(fn: () => T): T {
-    this.setSynchronous('FULL');
-    return this.db.transaction(fn).immediate();
+    return this.sql.write(fn);
   }
 
-  /**
-   * A write transaction whose commit is not fsynced (synchronous=NORMAL). In WAL mode it still
-   * survives a killed process; only a power cut can lose it. Use it only for records whose loss
-   * is safe: a delivery outcome or hand-over mark that is lost reads as in doubt (the lease
-   * expires), never as unsent, so nothing is resent silently.
-   */
+  /** A write transaction whose commit is not fsynced: see `Sql.writeRelaxed`. */
   writeRelaxed<T>(fn: () => T): T {
-    this.setSynchronous('NORMAL');
-    return this.db.transaction(fn).immediate();
-  }
-
-  private synchronous: 'FULL' | 'NORMAL' = 'FULL';
-
-  /** Switched only when it changes, and never inside a transaction (the outer one decides). */
-  private setSynchronous(mode: 'FULL' | 'NORMAL'): void {
-    if (this.synchronous === mode || this.db.inTransaction) return;
-    this.db.pragma(`synchronous = ${mode}`);
-    this.synchronous = mode;
+    return this.sql.writeRelaxed(fn);
   }
 
   /** Runs `fn` in one read transaction: many lookups share one snapshot and one WAL lock. */
   read<T>(fn: () => T): T {
-    return this.db.transaction(fn).deferred();
+    return this.sql.read(fn);
   }
 
   schemaVersion(): number {
-    return this.db.pragma('user_version', { simple: true }) as number;
+    return this.sql.db.pragma('user_version', { simple: true }) as number;
   }
 
   integrityCheck(): string {
-    return this.db.pragma('integrity_check', { simple: true }) as string;
+    return this.sql.db.pragma('integrity_check', { simple: true }) as string;
   }
 
   // ── workspace ────────────────────────────────────────────────────────────
