@@ -144,9 +144,9 @@ function report(name, value, floor, target, unit = 'ms', note = '') {
   const expires = new Date(Date.now() + 7 * 86400_000).toISOString();
   store.write(() => {
     for (let i = 0; i < LIST_ROWS; i++) {
-      const guestId = store.insertGuest({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@bench.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: expires });
-      const outboxId = store.insertOutboxMessage({ guestId, sendNumber: 1, messageId: `<b.${i}@bench.example>`, recipient: `guest${i}@partner.example`, inviter: 'owner@bench.example', customMessage: null, expiresAt: expires, createdAt: at });
-      store.setLastMessage(guestId, outboxId);
+      const guestId = store.guests.insert({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@bench.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: expires });
+      const outboxId = store.outbox.insert({ guestId, sendNumber: 1, messageId: `<b.${i}@bench.example>`, recipient: `guest${i}@partner.example`, inviter: 'owner@bench.example', customMessage: null, expiresAt: expires, createdAt: at });
+      store.guests.setLastMessage(guestId, outboxId);
     }
   });
   store.close();

@@ -95,7 +95,7 @@ export class App implements Ctx {
   }
 
   workspace(): Workspace {
-    const workspace = this.store().getWorkspace();
+    const workspace = this.store().workspace.get();
     if (!workspace) throw new UsageError(`no workspace yet in ${this.dbPath}: run \`${this.initHint()}\` first`);
     return workspace;
   }

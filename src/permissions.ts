@@ -1,7 +1,5 @@
 import { identityProblem } from './address.js';
 import { NotPermittedError, UsageError } from './errors.js';
-import { guestAccountRole } from './store/accounts.js';
-import { getPartner, hostedPartnerIds } from './store/partners.js';
 import type { Store } from './store/store.js';
 import type { Account, AccountRole, Guest, MemberRole, Partner, PartnerRole } from './store/types.js';
 import { displayText, emailKey } from './validate.js';
@@ -35,16 +33,16 @@ const RANK: Record<MemberRole, number> = { owner: 4, super_admin: 3, admin: 2, u
 
 export function resolveActor(store: Store, requested: string | undefined): Actor {
   if (requested === undefined || requested === '') {
-    const owner = store.firstOwner();
-    return owner ? { email: owner.email, role: owner.role, hostOf: hostedPartnerIds(store, emailKey(owner.email)) } : { email: '(nobody)', role: 'unknown', hostOf: [] };
+    const owner = store.members.firstOwner();
+    return owner ? { email: owner.email, role: owner.role, hostOf: store.partners.hostedBy(emailKey(owner.email)) } : { email: '(nobody)', role: 'unknown', hostOf: [] };
   }
   // An invisible character would be dropped by IDNA and act as the member it hides in.
   const problem = identityProblem(requested);
   if (problem) throw new UsageError(`invalid --as address "${displayText(requested)}": ${problem}`);
   const key = emailKey(requested);
-  const member = store.findMember(key);
-  if (member) return { email: member.email, role: member.role, hostOf: hostedPartnerIds(store, key) };
-  const guest = store.findGuest(key);
+  const member = store.members.find(key);
+  if (member) return { email: member.email, role: member.role, hostOf: store.partners.hostedBy(key) };
+  const guest = store.guests.find(key);
   if (guest) {
     return {
       email: guest.email,
@@ -54,7 +52,7 @@ export function resolveActor(store: Store, requested: string | undefined): Actor
         id: guest.id,
         joined: guest.status === 'joined',
         partnerId: guest.partnerId,
-        partnerName: guest.partnerId === null ? null : (getPartner(store, guest.partnerId)?.name ?? null),
+        partnerName: guest.partnerId === null ? null : (store.partners.get(guest.partnerId)?.name ?? null),
         partnerRole: guest.partnerRole,
       },
     };
@@ -183,7 +181,7 @@ export function authorize(actor: Actor, request: Request): { partnerId?: number 
 export function authorizeShare(store: Store, actor: Actor, request: Extract<Request, { action: 'share' }>): void {
   authorize(actor, request);
   if (!isAdmin(actor) && actor.guest && 'guest' in request) {
-    const role = guestAccountRole(store, actor.guest.id, request.account.id);
+    const role = store.accounts.guestRole(actor.guest.id, request.account.id);
     if (role !== 'manager') {
       refuse(actor, `share ${request.account.name}`, `the Manager role on ${request.account.name} (you have ${role ?? 'no role'} on it)`);
     }

@@ -74,9 +74,9 @@ describe('crashes', () => {
     expect([0, 1]).toContain(flush.code);
 
     const store = openStore(db, { create: false });
-    const rows = store.listOutbox();
+    const rows = store.outbox.list();
     expect(store.integrityCheck()).toBe('ok');
-    const guests = store.listGuests({ now: later.current.toISOString() });
+    const guests = store.guests.list({ now: later.current.toISOString() });
     store.close();
 
     // 0 lost invites: every row of the file has its guest and exactly one email, sent or unknown.
@@ -128,7 +128,7 @@ describe('concurrency', () => {
     expect([...received.values()].every((n) => n === 1)).toBe(true);
     const store = openStore(db, { create: false });
     expect(store.integrityCheck()).toBe('ok');
-    expect(store.outboxCounts()).toMatchObject({ sent: ROWS, queued: 0, sending: 0, unknown: 0 });
+    expect(store.outbox.counts()).toMatchObject({ sent: ROWS, queued: 0, sending: 0, unknown: 0 });
     store.close();
   }, 60_000);
 });

@@ -51,10 +51,10 @@ describe('a store that runs out of room', () => {
           )
           .get() as { n: number };
         expect(orphans.n).toBe(0);
-        const stored = store.listGuests({ now: clock.current.toISOString() }).length;
+        const stored = store.guests.list({ now: clock.current.toISOString() }).length;
         expect(stored).toBeGreaterThan(0);
         expect(stored).toBeLessThan(emails.length);
-        expect(store.outboxCounts().sending).toBe(0);
+        expect(store.outbox.counts().sending).toBe(0);
       } finally {
         store.close();
       }

@@ -19,7 +19,7 @@ async function smtp(options: Parameters<typeof startSmtp>[0] = {}) {
 function outbox(db: string) {
   const store = openStore(db, { create: false });
   try {
-    return store.listOutbox();
+    return store.outbox.list();
   } finally {
     store.close();
   }
@@ -98,7 +98,7 @@ describe('fault injection against a real SMTP server', () => {
     expect(server.messages[1]!.parsed.messageId).toBe(server.messages[0]!.parsed.messageId);
     // Both emails work: the first may have reached the guest.
     const store = openStore(db, { create: false });
-    const ws = store.getWorkspace()!;
+    const ws = store.workspace.get()!;
     for (const mail of server.messages) {
       expect(checkTempPassword(store, ws, 'doubt@partner.example', tempPasswordFrom(mail.parsed.text!), clock.current.toISOString()).verdict).toBe('ok');
     }

@@ -16,7 +16,7 @@ afterEach(async () => {
 function verify(db: string, email: string, password: string, now: Date) {
   const store = openStore(db, { create: false });
   try {
-    return checkTempPassword(store, store.getWorkspace()!, email, password, now.toISOString()).verdict;
+    return checkTempPassword(store, store.workspace.get()!, email, password, now.toISOString()).verdict;
   } finally {
     store.close();
   }
@@ -251,7 +251,7 @@ describe('delivery', () => {
     expect(JSON.parse((await cli(['list', '--json'])).stdout)[0].delivery).toBe('sent');
     // The flushed email carries a working password even though the first one never left.
     const store = openStore(path.join(dir, 'guests.db'), { create: false });
-    const verdict = checkTempPassword(store, store.getWorkspace()!, 'guest@partner.example', tempPasswordFrom(smtp.messages[0]!.parsed.text!), clock.current.toISOString());
+    const verdict = checkTempPassword(store, store.workspace.get()!, 'guest@partner.example', tempPasswordFrom(smtp.messages[0]!.parsed.text!), clock.current.toISOString());
     store.close();
     expect(verdict.verdict).toBe('ok');
   });

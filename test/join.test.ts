@@ -5,7 +5,6 @@ import { Secret, TOTP } from 'otpauth';
 import { hashPassword, verifyPassword } from '../src/commands/join/password.js';
 import { newTotpSecret, totpCode, totpStep, totpUri } from '../src/commands/join/totp.js';
 import { createPrompter, type Prompter } from '../src/prompter.js';
-import { getCredentials, useTotpStep } from '../src/store/join.js';
 import { openStore } from '../src/store/store.js';
 import { DAY, tempPasswordFrom, workspace } from './helpers.js';
 
@@ -122,12 +121,12 @@ describe('join, scripted', () => {
     const code = totpCode(mfa.secret, clock.current.getTime());
     expect((await cli(['join', '--username', GUEST, '--password', PASSWORD, '--totp-code', code, '--apps', 'none', '--device', 'laptop'])).code).toBe(0);
     const store = openStore(db, { create: false });
-    const guest = store.findGuest(GUEST)!;
+    const guest = store.guests.find(GUEST)!;
     const step = Math.floor(clock.current.getTime() / 30000);
-    expect(getCredentials(store, guest.id)!.totpLastStep).toBe(step);
-    expect(useTotpStep(store, guest.id, step, clock.current.toISOString())).toBe(false);
-    expect(useTotpStep(store, guest.id, step - 1, clock.current.toISOString())).toBe(false);
-    expect(useTotpStep(store, guest.id, step + 1, clock.current.toISOString())).toBe(true);
+    expect(store.credentials.get(guest.id)!.totpLastStep).toBe(step);
+    expect(store.credentials.useTotpStep(guest.id, step, clock.current.toISOString())).toBe(false);
+    expect(store.credentials.useTotpStep(guest.id, step - 1, clock.current.toISOString())).toBe(false);
+    expect(store.credentials.useTotpStep(guest.id, step + 1, clock.current.toISOString())).toBe(true);
     store.close();
   });
 
@@ -137,8 +136,8 @@ describe('join, scripted', () => {
     await cli(['join', '--email-file', path.join(dir, 'guests.outbox', `000001-${GUEST}.eml`), ...fullFlags]);
     await cli(['join', '--email-file', path.join(dir, 'guests.outbox', '000002-bob@partner.example.eml'), ...fullFlags]);
     const store = openStore(db, { create: false });
-    const a = getCredentials(store, store.findGuest(GUEST)!.id)!.passwordHash;
-    const b = getCredentials(store, store.findGuest('bob@partner.example')!.id)!.passwordHash;
+    const a = store.credentials.get(store.guests.find(GUEST)!.id)!.passwordHash;
+    const b = store.credentials.get(store.guests.find('bob@partner.example')!.id)!.passwordHash;
     store.close();
     expect(a).toMatch(/^scrypt\$131072\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$/);
     expect(a.split('$')[4]).not.toBe(b.split('$')[4]);

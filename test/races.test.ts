@@ -291,7 +291,7 @@ describe('real processes', () => {
       const revoke = await revoking;
       expect(revoke.code).toBe(0);
       const store = openStore(db, { create: false });
-      const guest = store.findGuest(GUEST)!;
+      const guest = store.guests.find(GUEST)!;
       store.close();
       expect(guest.status).toBe('revoked');
       if (join.code === 0) outcomes.revokedAfterJoin++;

@@ -5,21 +5,7 @@ import { newHmacKey, newInstanceId } from '../src/secrets.js';
 import { GUEST_EVENTS, GUEST_STATES, GUEST_TRANSITIONS, nextGuestState, type GuestEvent, type GuestState } from '../src/state/guest.js';
 import { nextOutboxState, OUTBOX_EVENTS, OUTBOX_STATES, OUTBOX_TRANSITIONS, type OutboxEvent, type OutboxState } from '../src/state/outbox.js';
 import { nextSetupState, SETUP_EVENTS, SETUP_STATES, SETUP_TRANSITIONS, type SetupEvent, type SetupState } from '../src/state/setup.js';
-import {
-  acceptTerms,
-  declineTerms,
-  guestState,
-  inviteAgain,
-  recordApps,
-  resendInvite,
-  revokeGuest,
-  setOwnPassword,
-  storeMfaSecret,
-  trustDevice,
-  turnOnMfa,
-  type StepResult,
-} from '../src/store/guests.js';
-import { cancelMessage, finishSend, lease, recoverAbandonedLeases, retryMessage, startHandover } from '../src/store/outbox.js';
+import { guestState, type StepResult } from '../src/store/guests.js';
 import { openStore, type Store } from '../src/store/store.js';
 import type { Guest, Workspace } from '../src/store/types.js';
 import { tempDir } from './helpers.js';
@@ -46,7 +32,7 @@ function freshStore(): { store: Store; workspace: Workspace } {
     instanceId: newInstanceId(),
     createdAt: NOW,
   };
-  store.write(() => store.createWorkspace(workspace));
+  store.write(() => store.workspace.create(workspace));
   return { store, workspace };
 }
 
@@ -54,7 +40,7 @@ function invite(store: Store, workspace: Workspace, email = 'ada@partner.example
   const sent = store.write(() =>
     recordInviteSend(store, workspace, T0, { email, name: null, familyName: null, message: null, actor: 'owner@acme.example', invitedVia: 'members', action: 'invite' }),
   )!;
-  return store.getGuest(sent.guestId)!;
+  return store.guests.get(sent.guestId)!;
 }
 
 function applied(result: StepResult): Guest {
@@ -72,9 +58,9 @@ const rowOf = (store: Store, table: string, id: number) => store.db.prepare(`SEL
 function guestIn(state: GuestState): { store: Store; workspace: Workspace; guest: Guest; now: string } {
   const { store, workspace } = freshStore();
   let guest = invite(store, workspace);
-  guest = applied(setOwnPassword(store, guest, { now: NOW, hash: 'scrypt$x', name: 'Ada', familyName: 'L' }));
-  if (state === 'joined') guest = applied(acceptTerms(store, guest, NOW));
-  if (state === 'revoked') guest = applied(revokeGuest(store, guest, { now: NOW, actor: 'owner@acme.example' }));
+  guest = applied(store.guests.setOwnPassword(guest, { now: NOW, hash: 'scrypt$x', name: 'Ada', familyName: 'L' }));
+  if (state === 'joined') guest = applied(store.guests.acceptTerms(guest, NOW));
+  if (state === 'revoked') guest = applied(store.guests.revoke(guest, { now: NOW, actor: 'owner@acme.example' }));
   return { store, workspace, guest, now: state === 'expired' ? AFTER_EXPIRY : NOW };
 }
 
@@ -82,13 +68,13 @@ function applyGuestEvent(store: Store, guest: Guest, event: Exclude<GuestEvent, 
   const send = { now, actor: 'owner@acme.example', expiresAt: '2027-01-01T00:00:00.000Z', detail: {} };
   switch (event) {
     case 'resend':
-      return resendInvite(store, guest, send);
+      return store.guests.resend(guest, send);
     case 'invite-again':
-      return inviteAgain(store, guest, { ...send, invitedBy: 'owner@acme.example', invitedVia: 'members', message: null, partnerId: null, partnerRole: null, name: null, familyName: null });
+      return store.guests.inviteAgain(guest, { ...send, invitedBy: 'owner@acme.example', invitedVia: 'members', message: null, partnerId: null, partnerRole: null, name: null, familyName: null });
     case 'join':
-      return acceptTerms(store, guest, now);
+      return store.guests.acceptTerms(guest, now);
     case 'revoke':
-      return revokeGuest(store, guest, { now, actor: 'owner@acme.example' });
+      return store.guests.revoke(guest, { now, actor: 'owner@acme.example' });
   }
 }
 
@@ -100,7 +86,7 @@ describe('guest lifecycle: every (state, event)', () => {
     const before = { row: rowOf(store, 'guests', guest.id), counts: counts(store) };
     const expected = nextGuestState(state, event);
     const result = applyGuestEvent(store, guest, event, now);
-    const after = store.getGuest(guest.id)!;
+    const after = store.guests.get(guest.id)!;
     if (expected === undefined) {
       expect(result.applied).toBe(false);
       expect(rowOf(store, 'guests', guest.id)).toEqual(before.row);
@@ -124,11 +110,11 @@ describe('guest lifecycle: every (state, event)', () => {
 
   test('a step computed from a stale read is refused and changes nothing (the compare-and-set)', () => {
     const { store, guest } = guestIn('pending');
-    applied(revokeGuest(store, guest, { now: NOW, actor: 'owner@acme.example' }));
+    applied(store.guests.revoke(guest, { now: NOW, actor: 'owner@acme.example' }));
     const row = rowOf(store, 'guests', guest.id);
     const audit = counts(store).audit;
     // `guest` still says pending at the old version: joining from it must not resurrect the invite.
-    const result = acceptTerms(store, guest, NOW);
+    const result = store.guests.acceptTerms(guest, NOW);
     expect(result).toMatchObject({ applied: false, current: { status: 'revoked' } });
     expect(rowOf(store, 'guests', guest.id)).toEqual(row);
     expect(counts(store).audit).toBe(audit);
@@ -145,11 +131,11 @@ function setupIn(state: SetupState): { store: Store; guest: Guest } {
   const { store, workspace } = freshStore();
   let guest = invite(store, workspace);
   const path: [SetupState, (g: Guest) => StepResult][] = [
-    ['own_password', (g) => setOwnPassword(store, g, { now: NOW, hash: 'scrypt$x', name: 'Ada', familyName: 'L' })],
-    ['terms_accepted', (g) => acceptTerms(store, g, NOW)],
-    ['mfa_on', (g) => turnOnMfa(store, applied(storeMfaSecret(store, g, NOW, 'v1$sealed')), NOW, TOTP_STEP)],
-    ['apps_recorded', (g) => recordApps(store, g, NOW, ['mobile'])],
-    ['device_trusted', (g) => trustDevice(store, g, NOW, 'laptop')],
+    ['own_password', (g) => store.guests.setOwnPassword(g, { now: NOW, hash: 'scrypt$x', name: 'Ada', familyName: 'L' })],
+    ['terms_accepted', (g) => store.guests.acceptTerms(g, NOW)],
+    ['mfa_on', (g) => store.guests.turnOnMfa(applied(store.guests.storeMfaSecret(g, NOW, 'v1$sealed')), NOW, TOTP_STEP)],
+    ['apps_recorded', (g) => store.guests.recordApps(g, NOW, ['mobile'])],
+    ['device_trusted', (g) => store.guests.trustDevice(g, NOW, 'laptop')],
   ];
   for (const [reached, step] of path) {
     if (guest.setup === state) break;
@@ -164,19 +150,19 @@ type SetupOnly = Exclude<SetupEvent, 'start-over' | 'drop-devices'>;
 function applySetupEvent(store: Store, guest: Guest, event: SetupOnly): StepResult {
   switch (event) {
     case 'set-password':
-      return setOwnPassword(store, guest, { now: NOW, hash: 'scrypt$y', name: 'Ada', familyName: 'L' });
+      return store.guests.setOwnPassword(guest, { now: NOW, hash: 'scrypt$y', name: 'Ada', familyName: 'L' });
     case 'decline-terms':
-      return declineTerms(store, guest, NOW);
+      return store.guests.declineTerms(guest, NOW);
     case 'accept-terms':
-      return acceptTerms(store, guest, NOW);
+      return store.guests.acceptTerms(guest, NOW);
     case 'store-mfa-secret':
-      return storeMfaSecret(store, guest, NOW, 'v1$other');
+      return store.guests.storeMfaSecret(guest, NOW, 'v1$other');
     case 'turn-on-mfa':
-      return turnOnMfa(store, guest, NOW, TOTP_STEP + 1);
+      return store.guests.turnOnMfa(guest, NOW, TOTP_STEP + 1);
     case 'record-apps':
-      return recordApps(store, guest, NOW, ['extension']);
+      return store.guests.recordApps(guest, NOW, ['extension']);
     case 'trust-device':
-      return trustDevice(store, guest, NOW, 'phone');
+      return store.guests.trustDevice(guest, NOW, 'phone');
   }
 }
 
@@ -195,7 +181,7 @@ describe('account setup: every (state, event)', () => {
       expect(counts(store).audit).toBe(before.counts.audit);
     } else {
       expect(result.applied).toBe(true);
-      expect(store.getGuest(guest.id)!.setup).toBe(expected);
+      expect(store.guests.get(guest.id)!.setup).toBe(expected);
       expect(counts(store).audit).toBe(before.counts.audit + 1);
     }
     store.close();
@@ -204,18 +190,18 @@ describe('account setup: every (state, event)', () => {
   test('start-over: a resend after the own password was set forgets it; invite-again after a revoke forgets MFA and devices too', () => {
     expect(SETUP_STATES.every((s) => nextSetupState(s, 'start-over') === 'temporary_password')).toBe(true);
     const own = setupIn('own_password');
-    const resent = applied(resendInvite(own.store, own.guest, { now: NOW, actor: 'owner@acme.example', expiresAt: '2027-01-01T00:00:00.000Z', detail: {} }));
+    const resent = applied(own.store.guests.resend(own.guest, { now: NOW, actor: 'owner@acme.example', expiresAt: '2027-01-01T00:00:00.000Z', detail: {} }));
     expect(resent.setup).toBe('temporary_password');
     expect(own.store.db.prepare(`SELECT count(*) AS n FROM guest_credentials`).get()).toEqual({ n: 0 });
 
     const full = setupIn('device_trusted');
-    const revoked = applied(revokeGuest(full.store, full.guest, { now: NOW, actor: 'owner@acme.example' }));
+    const revoked = applied(full.store.guests.revoke(full.guest, { now: NOW, actor: 'owner@acme.example' }));
     // drop-devices rides on revoke: the trusted devices go, the rest stays until an invite starts over.
     expect(nextSetupState('device_trusted', 'drop-devices')).toBe('apps_recorded');
     expect(revoked.setup).toBe('apps_recorded');
     expect(full.store.db.prepare(`SELECT count(*) AS n FROM trusted_devices`).get()).toEqual({ n: 0 });
     const again = applied(
-      inviteAgain(full.store, revoked, {
+      full.store.guests.inviteAgain(revoked, {
         now: NOW,
         actor: 'owner@acme.example',
         expiresAt: '2027-01-01T00:00:00.000Z',
@@ -235,11 +221,11 @@ describe('account setup: every (state, event)', () => {
 
   test('a TOTP step is accepted once: the same or an earlier step cannot turn MFA on', () => {
     const { store, guest } = setupIn('terms_accepted');
-    const sealed = applied(storeMfaSecret(store, guest, NOW, 'v1$sealed'));
+    const sealed = applied(store.guests.storeMfaSecret(guest, NOW, 'v1$sealed'));
     store.db.prepare(`UPDATE guest_credentials SET totp_last_step = ?`).run(TOTP_STEP);
-    expect(turnOnMfa(store, sealed, NOW, TOTP_STEP).applied).toBe(false);
-    expect(turnOnMfa(store, sealed, NOW, TOTP_STEP - 1).applied).toBe(false);
-    expect(turnOnMfa(store, sealed, NOW, TOTP_STEP + 1).applied).toBe(true);
+    expect(store.guests.turnOnMfa(sealed, NOW, TOTP_STEP).applied).toBe(false);
+    expect(store.guests.turnOnMfa(sealed, NOW, TOTP_STEP - 1).applied).toBe(false);
+    expect(store.guests.turnOnMfa(sealed, NOW, TOTP_STEP + 1).applied).toBe(true);
   });
 });
 
@@ -253,13 +239,13 @@ function messageIn(state: OutboxState): { store: Store; id: number } {
   const id = guest.lastMessageId!;
   if (state !== 'queued') {
     store.write(() => {
-      expect(lease(store, id, { ...LEASE, fresh: true })).toBe(true);
-      if (state === 'sent') finishSend(store, id, OWNER, { event: 'deliver', at: NOW });
-      if (state === 'failed') finishSend(store, id, OWNER, { event: 'reject', at: NOW, error: '550 no' });
-      if (state === 'unknown') finishSend(store, id, OWNER, { event: 'doubt', at: NOW, error: 'dropped' });
+      expect(store.outbox.lease(id, { ...LEASE, fresh: true })).toBe(true);
+      if (state === 'sent') store.outbox.finish(id, OWNER, { event: 'deliver', at: NOW });
+      if (state === 'failed') store.outbox.finish(id, OWNER, { event: 'reject', at: NOW, error: '550 no' });
+      if (state === 'unknown') store.outbox.finish(id, OWNER, { event: 'doubt', at: NOW, error: 'dropped' });
     });
   }
-  expect(store.getOutboxMessage(id)!.state).toBe(state);
+  expect(store.outbox.get(id)!.state).toBe(state);
   return { store, id };
 }
 
@@ -267,18 +253,18 @@ function applyOutboxEvent(store: Store, id: number, from: OutboxState, event: Ou
   return store.write(() => {
     switch (event) {
       case 'lease':
-        return lease(store, id, { ...LEASE, ignoreSchedule: true });
+        return store.outbox.lease(id, { ...LEASE, ignoreSchedule: true });
       case 'start':
-        return startHandover(store, id, OWNER, NOW);
+        return store.outbox.startHandover(id, OWNER, NOW);
       case 'deliver':
       case 'reject':
       case 'doubt':
       case 'release':
-        return finishSend(store, id, OWNER, { event, at: NOW });
+        return store.outbox.finish(id, OWNER, { event, at: NOW });
       case 'cancel':
-        return cancelMessage(store, id, from as 'queued', { at: NOW, actor: 'owner@acme.example', reason: 'revoked' });
+        return store.outbox.cancel(id, from as 'queued', { at: NOW, actor: 'owner@acme.example', reason: 'revoked' });
       case 'retry':
-        return retryMessage(store, id, from as 'failed', NOW, 'owner@acme.example');
+        return store.outbox.retry(id, from as 'failed', NOW, 'owner@acme.example');
     }
   });
 }
@@ -296,7 +282,7 @@ describe('outbox message: every (state, event)', () => {
       expect(counts(store).events).toBe(before.counts.events);
     } else {
       expect(moved).toBe(true);
-      expect(store.getOutboxMessage(id)!.state).toBe(expected);
+      expect(store.outbox.get(id)!.state).toBe(expected);
       expect(counts(store).events).toBe(before.counts.events + 1);
       const last = store.db.prepare(`SELECT event, from_state AS "from", to_state AS "to" FROM outbox_events ORDER BY id DESC LIMIT 1`).get();
       expect(last).toEqual({ event, from: state, to: expected });
@@ -307,29 +293,29 @@ describe('outbox message: every (state, event)', () => {
   test('the guards beyond the state: another lease owner, a revoked guest, a started hand-over', () => {
     const { store, id } = messageIn('sending');
     store.write(() => {
-      expect(finishSend(store, id, 'someone-else', { event: 'deliver', at: NOW })).toBe(false);
-      expect(startHandover(store, id, 'someone-else', NOW)).toBe(false);
-      expect(startHandover(store, id, OWNER, NOW)).toBe(true);
+      expect(store.outbox.finish(id, 'someone-else', { event: 'deliver', at: NOW })).toBe(false);
+      expect(store.outbox.startHandover(id, 'someone-else', NOW)).toBe(false);
+      expect(store.outbox.startHandover(id, OWNER, NOW)).toBe(true);
       // Its SMTP transaction started: a revoke can no longer cancel it, only count it.
-      expect(cancelMessage(store, id, 'sending', { at: NOW, actor: 'x', reason: 'revoked' })).toBe(false);
+      expect(store.outbox.cancel(id, 'sending', { at: NOW, actor: 'x', reason: 'revoked' })).toBe(false);
     });
     const other = messageIn('sending');
-    const guest = other.store.getGuest(other.store.getOutboxMessage(other.id)!.guestId)!;
-    const revoked = revokeGuest(other.store, guest, { now: NOW, actor: 'owner@acme.example' });
+    const guest = other.store.guests.get(other.store.outbox.get(other.id)!.guestId)!;
+    const revoked = other.store.guests.revoke(guest, { now: NOW, actor: 'owner@acme.example' });
     expect([revoked.cancelled, revoked.onTheirWay]).toEqual([1, 0]);
-    expect(other.store.write(() => startHandover(other.store, other.id, OWNER, NOW))).toBe(false);
-    expect(other.store.getOutboxMessage(other.id)).toMatchObject({ state: 'failed', lastError: 'not sent: the invite was revoked' });
+    expect(other.store.write(() => other.store.outbox.startHandover(other.id, OWNER, NOW))).toBe(false);
+    expect(other.store.outbox.get(other.id)).toMatchObject({ state: 'failed', lastError: 'not sent: the invite was revoked' });
   });
 
   test('a dead sender\'s lease: back to the queue if nothing started, unknown if its SMTP transaction had', () => {
     const quiet = messageIn('sending');
     const started = messageIn('sending');
-    started.store.write(() => startHandover(started.store, started.id, OWNER, NOW));
+    started.store.write(() => started.store.outbox.startHandover(started.id, OWNER, NOW));
     const later = '2026-11-23T10:10:00.000Z';
-    expect(quiet.store.write(() => recoverAbandonedLeases(quiet.store, later, 'owner@acme.example'))).toEqual({ released: 1, doubted: 0 });
-    expect(quiet.store.getOutboxMessage(quiet.id)).toMatchObject({ state: 'queued', handoverAt: null, inDoubt: 0 });
-    expect(started.store.write(() => recoverAbandonedLeases(started.store, later, 'owner@acme.example'))).toEqual({ released: 0, doubted: 1 });
-    expect(started.store.getOutboxMessage(started.id)).toMatchObject({ state: 'unknown', inDoubt: 1 });
+    expect(quiet.store.write(() => quiet.store.outbox.recoverAbandonedLeases(later, 'owner@acme.example'))).toEqual({ released: 1, doubted: 0 });
+    expect(quiet.store.outbox.get(quiet.id)).toMatchObject({ state: 'queued', handoverAt: null, inDoubt: 0 });
+    expect(started.store.write(() => started.store.outbox.recoverAbandonedLeases(later, 'owner@acme.example'))).toEqual({ released: 0, doubted: 1 });
+    expect(started.store.outbox.get(started.id)).toMatchObject({ state: 'unknown', inDoubt: 1 });
   });
 
   test('the tables name only their own states and events, and each (from, event) once', () => {

@@ -11,7 +11,7 @@ export function managedGuest(app: App, emailArg: string, verb: 'show' | 'unlock'
   app.workspace();
   const actor = app.actor();
   authorize(actor, { action: 'list' });
-  const guest = store.findGuest(emailKey(email));
+  const guest = store.guests.find(emailKey(email));
   if (!guest) throw new UsageError(`no guest ${email} in this workspace`);
   authorize(actor, { action: 'manageGuest', verb, target: guest });
   return { guest, actor };

@@ -3,7 +3,7 @@ import { renderInviteEmail } from '../email/render.js';
 import { FailureError } from '../errors.js';
 import { fileStemFor, type Mailer } from '../mail/mailer.js';
 import { generateTempPassword, hashTempPassword, tempPasswordMatches } from '../secrets.js';
-import { cancelMessage, finishSend, lease, startHandover, type Outcome } from '../store/outbox.js';
+import type { Outcome } from '../store/outbox.js';
 import type { Store } from '../store/store.js';
 import type { OutboxMessage, Workspace } from '../store/types.js';
 import { addMs, iso } from '../time.js';
@@ -150,12 +150,12 @@ export class Deliverer {
     const owner = this.owner;
     store.write(() => {
       for (const job of batch) {
-        if (job.message && job.tempPassword !== undefined && lease(store, job.outboxId, { owner, leaseUntil, at, fresh: true })) {
+        if (job.message && job.tempPassword !== undefined && store.outbox.lease(job.outboxId, { owner, leaseUntil, at, fresh: true })) {
           this.ready.push({ message: job.message, tempPassword: job.tempPassword });
           continue;
         }
-        if (!lease(store, job.outboxId, { owner, leaseUntil, at, ignoreSchedule: job.ignoreSchedule === true })) {
-          const current = store.getOutboxMessage(job.outboxId);
+        if (!store.outbox.lease(job.outboxId, { owner, leaseUntil, at, ignoreSchedule: job.ignoreSchedule === true })) {
+          const current = store.outbox.get(job.outboxId);
           skipped.push(
             !current
               ? { outboxId: job.outboxId, recipient: '?', outcome: 'skipped', detail: 'no such message' }
@@ -170,23 +170,23 @@ export class Deliverer {
           );
           continue;
         }
-        const message = store.getOutboxMessage(job.outboxId)!;
-        const guest = store.getGuest(message.guestId)!;
+        const message = store.outbox.get(job.outboxId)!;
+        const guest = store.guests.get(message.guestId)!;
         if (guest.status !== 'pending' || guest.sendCount !== message.sendNumber) {
           const reason = guest.status !== 'pending' ? `not sent: the guest is ${guest.status}` : 'not sent: superseded by a newer invite';
-          cancelMessage(store, message.id, 'sending', { at, actor: owner, reason });
+          store.outbox.cancel(message.id, 'sending', { at, actor: owner, reason });
           skipped.push(this.notSent(message, reason));
           continue;
         }
         let tempPassword = job.tempPassword;
-        const hashes = store.tempPasswordHashes(guest.id).filter((h) => h.sendNumber === message.sendNumber);
+        const hashes = store.credentials.tempPasswordHashes(guest.id).filter((h) => h.sendNumber === message.sendNumber);
         if (tempPassword === undefined || !hashes.some((h) => tempPasswordMatches(workspace.hmacKey, tempPassword!, h.hash))) {
           // A message never handed over can take a new password. After an `unknown` send the
           // old one may be in the guest's inbox, so it stays valid too.
           tempPassword = generateTempPassword();
           const hash = hashTempPassword(workspace.hmacKey, tempPassword);
-          if (message.inDoubt) store.addTempPasswordHash(guest.id, message.sendNumber, hash, at);
-          else store.replaceTempPasswordHash(guest.id, message.sendNumber, hash, at);
+          if (message.inDoubt) store.credentials.addTempPasswordHash(guest.id, message.sendNumber, hash, at);
+          else store.credentials.replaceTempPasswordHash(guest.id, message.sendNumber, hash, at);
         }
         this.ready.push({ message: { ...message, guestName: guest.name }, tempPassword });
       }
@@ -232,7 +232,7 @@ export class Deliverer {
     const at = iso(this.deps.now());
     try {
       store.write(() => {
-        for (const id of ids) finishSend(store, id, this.owner, { event: 'release', at, extraAttempts: -1 });
+        for (const id of ids) store.outbox.finish(id, this.owner, { event: 'release', at, extraAttempts: -1 });
       });
     } catch (error) {
       this.fail(error);
@@ -313,7 +313,7 @@ export class Deliverer {
       value = store.writeRelaxed(() => {
         for (const { id, outcome } of batch) {
           // Our lease ran out and another process settled the message: say so.
-          if (!finishSend(store, id, this.owner, outcome)) lost.add(id);
+          if (!store.outbox.finish(id, this.owner, outcome)) lost.add(id);
         }
         return work();
       });
@@ -337,21 +337,21 @@ export class Deliverer {
     const { store } = this.deps;
     const at = iso(this.deps.now());
     const started = this.commitWithOutcomes(() => {
-      if (startHandover(store, message.id, this.owner, at)) return true;
-      const current = store.getOutboxMessage(message.id);
+      if (store.outbox.startHandover(message.id, this.owner, at)) return true;
+      const current = store.outbox.get(message.id);
       if (current?.state === 'sending' && current.leaseOwner === this.owner) {
-        cancelMessage(store, message.id, 'sending', { at, actor: this.owner, reason: 'not sent: the guest changed during the run' });
+        store.outbox.cancel(message.id, 'sending', { at, actor: this.owner, reason: 'not sent: the guest changed during the run' });
       }
       return false;
     });
     if (started) return undefined;
-    const current = store.getOutboxMessage(message.id);
+    const current = store.outbox.get(message.id);
     return this.notSent(message, current?.lastError ?? `not sent: the message is ${current?.state ?? 'gone'}`);
   }
 
   /** A message this run will not send: because its guest was revoked or re-invited meanwhile, or `otherwise`. */
   private notSent(message: Pick<MessageToSend, 'id' | 'guestId' | 'sendNumber' | 'recipient'>, otherwise: string): DeliveryResult {
-    const guest = this.deps.store.getGuest(message.guestId);
+    const guest = this.deps.store.guests.get(message.guestId);
     const detail =
       guest?.status === 'revoked'
         ? 'revoked during the run: not sent'

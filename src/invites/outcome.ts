@@ -1,6 +1,5 @@
 import type { App } from '../app.js';
 import { Deliverer, MailerFailure, type SendJob } from '../delivery/deliver.js';
-import { recoverAbandonedLeases } from '../store/outbox.js';
 import { iso } from '../time.js';
 import { FailureError } from '../errors.js';
 import type { Workspace } from '../store/types.js';
@@ -82,7 +81,7 @@ export class RunDelivery {
   static begin(app: App, workspace: Workspace, concurrency: number, onDelivered?: (result: AddressResult) => void): RunDelivery {
     const store = app.store();
     const now = iso(app.now());
-    store.write(() => recoverAbandonedLeases(store, now, 'cerby-guests'));
+    store.write(() => store.outbox.recoverAbandonedLeases(now, 'cerby-guests'));
     return new RunDelivery(app, workspace, concurrency, onDelivered);
   }
 

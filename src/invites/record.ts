@@ -1,6 +1,5 @@
 import type { MessageToSend } from '../delivery/deliver.js';
 import { generateTempPassword, hashTempPassword } from '../secrets.js';
-import { inviteAgain, resendInvite } from '../store/guests.js';
 import type { Store } from '../store/store.js';
 import type { Guest, InvitedVia, PartnerRole, Workspace } from '../store/types.js';
 import { addSeconds, iso } from '../time.js';
@@ -58,7 +57,7 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
   let guestId: number;
   let sendNumber: number;
   if (existing === undefined) {
-    guestId = store.insertGuest({
+    guestId = store.guests.insert({
       email: request.email,
       emailKey: emailKey(request.email),
       name: request.name,
@@ -72,12 +71,12 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
       partnerRole,
     });
     sendNumber = 1;
-    store.audit({ at, actor: request.actor, action: 'invite', target: emailKey(request.email), detail: detail(sendNumber) });
+    store.audit.record({ at, actor: request.actor, action: 'invite', target: emailKey(request.email), detail: detail(sendNumber) });
   } else {
     guestId = existing.id;
     sendNumber = existing.sendCount + 1;
     const step = reinvite
-      ? inviteAgain(store, existing, {
+      ? store.guests.inviteAgain(existing, {
           now: at,
           actor: request.actor,
           expiresAt,
@@ -90,11 +89,11 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
           name: request.name,
           familyName: request.familyName,
         })
-      : resendInvite(store, existing, { now: at, actor: request.actor, expiresAt, detail: detail(sendNumber) });
+      : store.guests.resend(existing, { now: at, actor: request.actor, expiresAt, detail: detail(sendNumber) });
     if (!step.applied) return undefined;
   }
   const tempPassword = generateTempPassword();
-  store.addTempPasswordHash(guestId, sendNumber, hashTempPassword(workspace.hmacKey, tempPassword), at);
+  store.credentials.addTempPasswordHash(guestId, sendNumber, hashTempPassword(workspace.hmacKey, tempPassword), at);
   const message = {
     guestId,
     sendNumber,
@@ -104,8 +103,8 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
     customMessage,
     expiresAt,
   };
-  const outboxId = store.insertOutboxMessage({ ...message, createdAt: at });
-  store.setLastMessage(guestId, outboxId);
+  const outboxId = store.outbox.insert({ ...message, createdAt: at });
+  store.guests.setLastMessage(guestId, outboxId);
   const guestName = request.name ?? existing?.name ?? null;
   return { guestId, sendNumber, outboxId, expiresAt, tempPassword, message: { id: outboxId, ...message, guestName } };
 }

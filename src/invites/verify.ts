@@ -16,9 +16,9 @@ export function checkTempPassword(
   password: string,
   now: string,
 ): { verdict: TempPasswordVerdict; guest?: Guest } {
-  const guest = store.findGuest(emailKey(username));
+  const guest = store.guests.find(emailKey(username));
   if (!guest) return { verdict: 'wrong' };
-  const hashes = store.tempPasswordHashes(guest.id);
+  const hashes = store.credentials.tempPasswordHashes(guest.id);
   const match = hashes.find((h) => tempPasswordMatches(workspace.hmacKey, password, h.hash));
   if (!match) return { verdict: 'wrong', guest };
   if (guest.status === 'joined') return { verdict: 'joined', guest };

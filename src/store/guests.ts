@@ -1,9 +1,10 @@
 import { addressKey } from '../address.js';
 import { nextGuestState, type GuestEvent, type GuestState } from '../state/guest.js';
 import { nextSetupState, type SetupEvent } from '../state/setup.js';
-import { cancelMessagesOf } from './outbox.js';
-import type { Store } from './store.js';
-import type { Guest, InvitedVia, PartnerRole } from './types.js';
+import type { AuditRepository } from './audit.js';
+import type { OutboxRepository } from './outbox.js';
+import type { RowMapper, Sql } from './sql.js';
+import type { Guest, GuestListRow, GuestStatus, InvitedVia, PartnerRole } from './types.js';
 
 /**
  * The guest's lifecycle and account setup, applied as the tables in src/state/ say: each
@@ -47,32 +48,6 @@ interface Step {
   alongside?: () => void;
 }
 
-function apply(store: Store, step: Step): StepResult {
-  const { guest, now } = step;
-  const from = guestState(guest, now);
-  const to = 'event' in step.lifecycle ? nextGuestState(from, step.lifecycle.event) : from === step.lifecycle.stays ? from : undefined;
-  const setup = step.setup === undefined ? guest.setup : nextSetupState(guest.setup, step.setup);
-  if (to === undefined || setup === undefined) return { applied: false, current: store.getGuest(guest.id) };
-  if (to === 'expired') throw new Error('expired is derived from expires_at and never written');
-  return store.write(() => {
-    const sql = `UPDATE guests SET status = @to, setup = @setup, version = version + 1${step.set ? `, ${step.set}` : ''}
-                  WHERE id = @id AND version = @version AND setup = @fromSetup AND ${STATE_GUARD[from]}${step.guard ? ` AND ${step.guard}` : ''}`;
-    const changed =
-      store.stmt(sql).run({ ...step.params, id: guest.id, version: guest.version, fromSetup: guest.setup, to, setup, now }).changes === 1;
-    if (!changed) return { applied: false, current: store.getGuest(guest.id) };
-    step.alongside?.();
-    const detail = typeof step.detail === 'function' ? step.detail() : (step.detail ?? null);
-    store.audit({ at: now, actor: step.actor, action: step.action, target: addressKey(guest.email), detail });
-    return { applied: true, guest: store.getGuest(guest.id)! };
-  });
-}
-
-/** A new temporary password starts the account over: the old own password, MFA and devices go. */
-function forgetAccount(store: Store, guestId: number): void {
-  store.stmt(`DELETE FROM guest_credentials WHERE guest_id = ?`).run(guestId);
-  store.stmt(`DELETE FROM trusted_devices WHERE guest_id = ?`).run(guestId);
-}
-
 export interface NewSend {
   now: string;
   actor: string;
@@ -81,33 +56,6 @@ export interface NewSend {
 }
 
 const NEW_SEND = `expires_at = @expiresAt, last_sent_at = @now, send_count = send_count + 1, failed_signins = 0, locked_at = NULL`;
-
-/**
- * A new send of the invite (resend, or invite again): send number + 1, a new lifetime, the
- * lock lifted; the old password, the account set up with it and any unsent email all stop.
- */
-function startNewSend(store: Store, guest: Guest, send: NewSend, event: 'resend' | 'invite-again', more?: { set: string; params: Record<string, unknown> }): StepResult {
-  return apply(store, {
-    guest,
-    now: send.now,
-    actor: send.actor,
-    lifecycle: { event },
-    setup: 'start-over',
-    set: more ? `${NEW_SEND}, ${more.set}` : NEW_SEND,
-    params: { ...more?.params, expiresAt: send.expiresAt },
-    action: event === 'resend' ? 'resend' : 'reinvite',
-    detail: send.detail,
-    alongside: () => {
-      forgetAccount(store, guest.id);
-      cancelMessagesOf(store, guest.id, { at: send.now, actor: send.actor, reason: 'not sent: superseded by a newer invite' });
-    },
-  });
-}
-
-/** resend: pending|expired → pending, keeping the inviter and message. */
-export function resendInvite(store: Store, guest: Guest, send: NewSend): StepResult {
-  return startNewSend(store, guest, send, 'resend');
-}
 
 export interface InviteAgain extends NewSend {
   invitedBy: string;
@@ -119,133 +67,334 @@ export interface InviteAgain extends NewSend {
   familyName: string | null;
 }
 
-/** invite again: expired|revoked → pending, as the new inviter's invite. */
-export function inviteAgain(store: Store, guest: Guest, invite: InviteAgain): StepResult {
-  const { invitedBy, invitedVia, message, partnerId, partnerRole, name, familyName } = invite;
-  return startNewSend(store, guest, invite, 'invite-again', {
-    set: `revoked_at = NULL, joined_at = NULL, invited_by = @invitedBy, invited_at = @now, invited_via = @invitedVia,
-          message = @message, partner_id = @partnerId, partner_role = @partnerRole, name = @name, family_name = @familyName`,
-    params: { invitedBy, invitedVia, message, partnerId, partnerRole, name, familyName },
-  });
-}
-
 export type RevokeResult = StepResult & { cancelled: number; onTheirWay: number };
 
-/**
- * revoke: pending|expired|joined → revoked. In the same transaction every email of theirs that
- * has not started its SMTP transaction is cancelled (a sender re-checks just before it starts
- * one), and those already started are counted: they may still arrive, with a dead password.
- */
-export function revokeGuest(store: Store, guest: Guest, at: { now: string; actor: string }): RevokeResult {
-  let cancelled = 0;
-  let onTheirWay = 0;
-  const result = apply(store, {
-    guest,
-    now: at.now,
-    actor: at.actor,
-    lifecycle: { event: 'revoke' },
-    setup: guest.setup === 'device_trusted' ? 'drop-devices' : undefined,
-    set: `revoked_at = @now`,
-    action: 'revoke',
-    alongside: () => {
-      store.stmt(`DELETE FROM trusted_devices WHERE guest_id = ?`).run(guest.id);
-      ({ cancelled, onTheirWay } = cancelMessagesOf(store, guest.id, { at: at.now, actor: at.actor, reason: 'not sent: the invite was revoked' }));
-    },
-    detail: () => ({ cancelledMessages: cancelled, messagesOnTheirWay: onTheirWay, ...(guest.status === 'joined' ? { wasJoined: true } : {}) }),
-  });
-  return { ...result, cancelled, onTheirWay };
+const GUEST_COLUMNS = `
+  id, email, name, family_name AS familyName, status, invited_by AS invitedBy, invited_via AS invitedVia,
+  message, invited_at AS invitedAt, last_sent_at AS lastSentAt, send_count AS sendCount,
+  expires_at AS expiresAt, joined_at AS joinedAt, revoked_at AS revokedAt, last_message_id AS lastMessageId,
+  partner_id AS partnerId, partner_role AS partnerRole, version, setup, failed_signins AS failedSignins, locked_at AS lockedAt`;
+
+export interface NewGuest {
+  partnerId?: number | null;
+  partnerRole?: PartnerRole | null;
+  email: string;
+  emailKey: string;
+  name: string | null;
+  familyName: string | null;
+  invitedBy: string;
+  invitedVia: InvitedVia;
+  message: string | null;
+  invitedAt: string;
+  expiresAt: string;
 }
 
-/** Step 4: the guest's own password (scrypt, made before) and names; the temporary password stops working. */
-export function setOwnPassword(store: Store, guest: Guest, step: { now: string; hash: string; name: string; familyName: string }): StepResult {
-  return apply(store, {
-    guest,
-    now: step.now,
-    actor: guest.email,
-    lifecycle: { stays: 'pending' },
-    setup: 'set-password',
-    set: `name = @name, family_name = @familyName, failed_signins = 0`,
-    params: { name: step.name, familyName: step.familyName },
-    action: 'join.password',
-    alongside: () =>
-      store
-        .stmt(
-          `INSERT INTO guest_credentials (guest_id, password_hash, password_set_at) VALUES (?, ?, ?)
+export interface GuestFilter {
+  status?: GuestStatus;
+  search?: string;
+  /** Only guests of this partner. */
+  partnerId?: number;
+  now: string;
+}
+
+/** A row of the list query as an array, in the order of its SELECT. */
+type GuestListTuple = [
+  email: string,
+  name: string | null,
+  familyName: string | null,
+  status: GuestListRow['status'],
+  partner: string | null,
+  partnerRole: string | null,
+  invitedBy: string,
+  invitedAt: string,
+  lastSentAt: string | null,
+  sendCount: number,
+  expiresAt: string,
+  joinedAt: string | null,
+  delivery: GuestListRow['delivery'],
+];
+
+const guestListRow: RowMapper<GuestListTuple, GuestListRow> = (r) => ({
+  email: r[0],
+  name: r[1],
+  familyName: r[2],
+  status: r[3],
+  partner: r[4],
+  partnerRole: r[5],
+  invitedBy: r[6],
+  invitedAt: r[7],
+  lastSentAt: r[8],
+  sendCount: r[9],
+  expiresAt: r[10],
+  joinedAt: r[11],
+  delivery: r[12],
+});
+
+/** The guests: their rows, and every step of their lifecycle and account setup. */
+export class GuestRepository {
+  constructor(
+    private readonly sql: Sql,
+    private readonly outbox: OutboxRepository,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  // ── rows ─────────────────────────────────────────────────────────────────
+
+  find(emailKey: string): Guest | undefined {
+    return this.sql.stmt(`SELECT ${GUEST_COLUMNS} FROM guests WHERE email_key = ?`).get(emailKey) as Guest | undefined;
+  }
+
+  get(id: number): Guest | undefined {
+    return this.sql.stmt(`SELECT ${GUEST_COLUMNS} FROM guests WHERE id = ?`).get(id) as Guest | undefined;
+  }
+
+  /** A new guest with their first send already counted (send number 1). */
+  insert(guest: NewGuest): number {
+    const result = this.sql
+      .stmt(
+        `INSERT INTO guests (email, email_key, name, family_name, status, invited_by, invited_via, message, invited_at, expires_at,
+                          last_sent_at, send_count, partner_id, partner_role)
+       VALUES (@email, @emailKey, @name, @familyName, 'pending', @invitedBy, @invitedVia, @message, @invitedAt, @expiresAt,
+               @invitedAt, 1, @partnerId, @partnerRole)`,
+      )
+      .run({ ...guest, partnerId: guest.partnerId ?? null, partnerRole: guest.partnerRole ?? null });
+    return Number(result.lastInsertRowid);
+  }
+
+  setLastMessage(guestId: number, messageRowId: number): void {
+    this.sql.stmt(`UPDATE guests SET last_message_id = ? WHERE id = ?`).run(messageRowId, guestId);
+  }
+
+  list(filter: GuestFilter): GuestListRow[] {
+    return [...this.iterate(filter)];
+  }
+
+  /**
+   * The same rows, one at a time: `list` streams 100,000 of them without holding them all.
+   * The iterator holds a read statement open: consume it before writing.
+   */
+  *iterate(filter: GuestFilter): Generator<GuestListRow> {
+    const search = filter.search ? `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+    const statement = this.sql.stmt(
+      `SELECT * FROM (
+         SELECT g.email, g.name, g.family_name AS familyName,
+                CASE WHEN g.status = 'pending' AND g.expires_at <= @now THEN 'expired' ELSE g.status END AS status,
+                p.name AS partner, g.partner_role AS partnerRole,
+                g.invited_by AS invitedBy, g.invited_at AS invitedAt, g.last_sent_at AS lastSentAt,
+                g.send_count AS sendCount, g.expires_at AS expiresAt, g.joined_at AS joinedAt,
+                CASE WHEN o.state IS NULL OR o.state = 'sending' THEN 'queued' ELSE o.state END AS delivery
+           FROM guests g LEFT JOIN outbox o ON o.id = g.last_message_id LEFT JOIN partners p ON p.id = g.partner_id
+          WHERE (@partnerId IS NULL OR g.partner_id = @partnerId)
+            AND (@search IS NULL
+                 OR g.email LIKE @search ESCAPE '\\'
+                 OR g.name LIKE @search ESCAPE '\\'
+                 OR g.family_name LIKE @search ESCAPE '\\')
+       )
+       WHERE @status IS NULL OR status = @status
+       ORDER BY invitedAt, email`,
+    );
+    // Arrays, then objects built here: better-sqlite3's per-row objects cost twice the query (100,000 rows).
+    const rows = statement.raw(true).iterate({
+      now: filter.now,
+      search,
+      status: filter.status ?? null,
+      partnerId: filter.partnerId ?? null,
+    }) as IterableIterator<GuestListTuple>;
+    for (const r of rows) yield guestListRow(r);
+  }
+
+  /** Guests whose invite can be resent: not joined, not revoked; optionally last sent before `sentBefore`. */
+  resendable(sentBefore: string | null): Guest[] {
+    return this.sql
+      .stmt(
+        `SELECT ${GUEST_COLUMNS} FROM guests
+        WHERE status = 'pending' AND (@sentBefore IS NULL OR coalesce(last_sent_at, invited_at) <= @sentBefore)
+        ORDER BY id`,
+      )
+      .all({ sentBefore }) as Guest[];
+  }
+
+  // ── transitions ──────────────────────────────────────────────────────────
+
+  private apply(step: Step): StepResult {
+    const { guest, now } = step;
+    const from = guestState(guest, now);
+    const to = 'event' in step.lifecycle ? nextGuestState(from, step.lifecycle.event) : from === step.lifecycle.stays ? from : undefined;
+    const setup = step.setup === undefined ? guest.setup : nextSetupState(guest.setup, step.setup);
+    if (to === undefined || setup === undefined) return { applied: false, current: this.get(guest.id) };
+    if (to === 'expired') throw new Error('expired is derived from expires_at and never written');
+    return this.sql.write(() => {
+      const sql = `UPDATE guests SET status = @to, setup = @setup, version = version + 1${step.set ? `, ${step.set}` : ''}
+                  WHERE id = @id AND version = @version AND setup = @fromSetup AND ${STATE_GUARD[from]}${step.guard ? ` AND ${step.guard}` : ''}`;
+      const changed =
+        this.sql.stmt(sql).run({ ...step.params, id: guest.id, version: guest.version, fromSetup: guest.setup, to, setup, now }).changes === 1;
+      if (!changed) return { applied: false, current: this.get(guest.id) };
+      step.alongside?.();
+      const detail = typeof step.detail === 'function' ? step.detail() : (step.detail ?? null);
+      this.audit.record({ at: now, actor: step.actor, action: step.action, target: addressKey(guest.email), detail });
+      return { applied: true, guest: this.get(guest.id)! };
+    });
+  }
+
+  /** A new temporary password starts the account over: the old own password, MFA and devices go. */
+  private forgetAccount(guestId: number): void {
+    this.sql.stmt(`DELETE FROM guest_credentials WHERE guest_id = ?`).run(guestId);
+    this.sql.stmt(`DELETE FROM trusted_devices WHERE guest_id = ?`).run(guestId);
+  }
+
+  /**
+   * A new send of the invite (resend, or invite again): send number + 1, a new lifetime, the
+   * lock lifted; the old password, the account set up with it and any unsent email all stop.
+   */
+  private startNewSend(guest: Guest, send: NewSend, event: 'resend' | 'invite-again', more?: { set: string; params: Record<string, unknown> }): StepResult {
+    return this.apply({
+      guest,
+      now: send.now,
+      actor: send.actor,
+      lifecycle: { event },
+      setup: 'start-over',
+      set: more ? `${NEW_SEND}, ${more.set}` : NEW_SEND,
+      params: { ...more?.params, expiresAt: send.expiresAt },
+      action: event === 'resend' ? 'resend' : 'reinvite',
+      detail: send.detail,
+      alongside: () => {
+        this.forgetAccount(guest.id);
+        this.outbox.cancelAllOf(guest.id, { at: send.now, actor: send.actor, reason: 'not sent: superseded by a newer invite' });
+      },
+    });
+  }
+
+  /** resend: pending|expired → pending, keeping the inviter and message. */
+  resend(guest: Guest, send: NewSend): StepResult {
+    return this.startNewSend(guest, send, 'resend');
+  }
+
+  /** invite again: expired|revoked → pending, as the new inviter's invite. */
+  inviteAgain(guest: Guest, invite: InviteAgain): StepResult {
+    const { invitedBy, invitedVia, message, partnerId, partnerRole, name, familyName } = invite;
+    return this.startNewSend(guest, invite, 'invite-again', {
+      set: `revoked_at = NULL, joined_at = NULL, invited_by = @invitedBy, invited_at = @now, invited_via = @invitedVia,
+          message = @message, partner_id = @partnerId, partner_role = @partnerRole, name = @name, family_name = @familyName`,
+      params: { invitedBy, invitedVia, message, partnerId, partnerRole, name, familyName },
+    });
+  }
+
+  /**
+   * revoke: pending|expired|joined → revoked. In the same transaction every email of theirs that
+   * has not started its SMTP transaction is cancelled (a sender re-checks just before it starts
+   * one), and those already started are counted: they may still arrive, with a dead password.
+   */
+  revoke(guest: Guest, at: { now: string; actor: string }): RevokeResult {
+    let cancelled = 0;
+    let onTheirWay = 0;
+    const result = this.apply({
+      guest,
+      now: at.now,
+      actor: at.actor,
+      lifecycle: { event: 'revoke' },
+      setup: guest.setup === 'device_trusted' ? 'drop-devices' : undefined,
+      set: `revoked_at = @now`,
+      action: 'revoke',
+      alongside: () => {
+        this.sql.stmt(`DELETE FROM trusted_devices WHERE guest_id = ?`).run(guest.id);
+        ({ cancelled, onTheirWay } = this.outbox.cancelAllOf(guest.id, { at: at.now, actor: at.actor, reason: 'not sent: the invite was revoked' }));
+      },
+      detail: () => ({ cancelledMessages: cancelled, messagesOnTheirWay: onTheirWay, ...(guest.status === 'joined' ? { wasJoined: true } : {}) }),
+    });
+    return { ...result, cancelled, onTheirWay };
+  }
+
+  /** Step 4: the guest's own password (scrypt, made before) and names; the temporary password stops working. */
+  setOwnPassword(guest: Guest, step: { now: string; hash: string; name: string; familyName: string }): StepResult {
+    return this.apply({
+      guest,
+      now: step.now,
+      actor: guest.email,
+      lifecycle: { stays: 'pending' },
+      setup: 'set-password',
+      set: `name = @name, family_name = @familyName, failed_signins = 0`,
+      params: { name: step.name, familyName: step.familyName },
+      action: 'join.password',
+      alongside: () =>
+        this.sql
+          .stmt(
+            `INSERT INTO guest_credentials (guest_id, password_hash, password_set_at) VALUES (?, ?, ?)
            ON CONFLICT (guest_id) DO UPDATE SET password_hash = excluded.password_hash, password_set_at = excluded.password_set_at,
              tos_accepted_at = NULL, totp_secret_enc = NULL, totp_last_step = NULL, mfa_enabled_at = NULL, apps = NULL, apps_recorded_at = NULL`,
-        )
-        .run(guest.id, step.hash, step.now),
-  });
-}
+          )
+          .run(guest.id, step.hash, step.now),
+    });
+  }
 
-export function declineTerms(store: Store, guest: Guest, now: string): StepResult {
-  return apply(store, { guest, now, actor: guest.email, lifecycle: { stays: 'pending' }, setup: 'decline-terms', action: 'join.tos-declined' });
-}
+  declineTerms(guest: Guest, now: string): StepResult {
+    return this.apply({ guest, now, actor: guest.email, lifecycle: { stays: 'pending' }, setup: 'decline-terms', action: 'join.tos-declined' });
+  }
 
-/** Steps 5 and 6: accepting the Terms of Service is joining (pending → joined, in time). */
-export function acceptTerms(store: Store, guest: Guest, now: string): StepResult {
-  return apply(store, {
-    guest,
-    now,
-    actor: guest.email,
-    lifecycle: { event: 'join' },
-    setup: 'accept-terms',
-    set: `joined_at = @now`,
-    action: 'join',
-    alongside: () => store.stmt(`UPDATE guest_credentials SET tos_accepted_at = ? WHERE guest_id = ?`).run(now, guest.id),
-  });
-}
+  /** Steps 5 and 6: accepting the Terms of Service is joining (pending → joined, in time). */
+  acceptTerms(guest: Guest, now: string): StepResult {
+    return this.apply({
+      guest,
+      now,
+      actor: guest.email,
+      lifecycle: { event: 'join' },
+      setup: 'accept-terms',
+      set: `joined_at = @now`,
+      action: 'join',
+      alongside: () => this.sql.stmt(`UPDATE guest_credentials SET tos_accepted_at = ? WHERE guest_id = ?`).run(now, guest.id),
+    });
+  }
 
-/** Step 7a: a TOTP secret sealed under the guest's own password, waiting for its first code. */
-export function storeMfaSecret(store: Store, guest: Guest, now: string, sealed: string): StepResult {
-  return apply(store, {
-    guest,
-    now,
-    actor: guest.email,
-    lifecycle: { stays: 'joined' },
-    setup: 'store-mfa-secret',
-    action: 'join.mfa-secret',
-    alongside: () => store.stmt(`UPDATE guest_credentials SET totp_secret_enc = ?, totp_last_step = NULL WHERE guest_id = ?`).run(sealed, guest.id),
-  });
-}
+  /** Step 7a: a TOTP secret sealed under the guest's own password, waiting for its first code. */
+  storeMfaSecret(guest: Guest, now: string, sealed: string): StepResult {
+    return this.apply({
+      guest,
+      now,
+      actor: guest.email,
+      lifecycle: { stays: 'joined' },
+      setup: 'store-mfa-secret',
+      action: 'join.mfa-secret',
+      alongside: () => this.sql.stmt(`UPDATE guest_credentials SET totp_secret_enc = ?, totp_last_step = NULL WHERE guest_id = ?`).run(sealed, guest.id),
+    });
+  }
 
-/** A valid code for the stored secret turns MFA on; its time step is used up (never accepted twice). */
-export function turnOnMfa(store: Store, guest: Guest, now: string, step: number): StepResult {
-  return apply(store, {
-    guest,
-    now,
-    actor: guest.email,
-    lifecycle: { stays: 'joined' },
-    setup: 'turn-on-mfa',
-    guard: `EXISTS (SELECT 1 FROM guest_credentials c WHERE c.guest_id = guests.id AND (c.totp_last_step IS NULL OR c.totp_last_step < @step))`,
-    params: { step },
-    action: 'join.mfa',
-    alongside: () => store.stmt(`UPDATE guest_credentials SET totp_last_step = ?, mfa_enabled_at = ? WHERE guest_id = ?`).run(step, now, guest.id),
-  });
-}
+  /** A valid code for the stored secret turns MFA on; its time step is used up (never accepted twice). */
+  turnOnMfa(guest: Guest, now: string, step: number): StepResult {
+    return this.apply({
+      guest,
+      now,
+      actor: guest.email,
+      lifecycle: { stays: 'joined' },
+      setup: 'turn-on-mfa',
+      guard: `EXISTS (SELECT 1 FROM guest_credentials c WHERE c.guest_id = guests.id AND (c.totp_last_step IS NULL OR c.totp_last_step < @step))`,
+      params: { step },
+      action: 'join.mfa',
+      alongside: () => this.sql.stmt(`UPDATE guest_credentials SET totp_last_step = ?, mfa_enabled_at = ? WHERE guest_id = ?`).run(step, now, guest.id),
+    });
+  }
 
-export function recordApps(store: Store, guest: Guest, now: string, apps: string[]): StepResult {
-  return apply(store, {
-    guest,
-    now,
-    actor: guest.email,
-    lifecycle: { stays: 'joined' },
-    setup: 'record-apps',
-    action: 'join.apps',
-    detail: { apps },
-    alongside: () => store.stmt(`UPDATE guest_credentials SET apps = ?, apps_recorded_at = ? WHERE guest_id = ?`).run(JSON.stringify(apps), now, guest.id),
-  });
-}
+  recordApps(guest: Guest, now: string, apps: string[]): StepResult {
+    return this.apply({
+      guest,
+      now,
+      actor: guest.email,
+      lifecycle: { stays: 'joined' },
+      setup: 'record-apps',
+      action: 'join.apps',
+      detail: { apps },
+      alongside: () => this.sql.stmt(`UPDATE guest_credentials SET apps = ?, apps_recorded_at = ? WHERE guest_id = ?`).run(JSON.stringify(apps), now, guest.id),
+    });
+  }
 
-export function trustDevice(store: Store, guest: Guest, now: string, device: string): StepResult {
-  return apply(store, {
-    guest,
-    now,
-    actor: guest.email,
-    lifecycle: { stays: 'joined' },
-    setup: 'trust-device',
-    action: 'join.device',
-    detail: { device },
-    alongside: () => store.stmt(`INSERT INTO trusted_devices (guest_id, name, registered_at) VALUES (?, ?, ?)`).run(guest.id, device, now),
-  });
+  trustDevice(guest: Guest, now: string, device: string): StepResult {
+    return this.apply({
+      guest,
+      now,
+      actor: guest.email,
+      lifecycle: { stays: 'joined' },
+      setup: 'trust-device',
+      action: 'join.device',
+      detail: { device },
+      alongside: () => this.sql.stmt(`INSERT INTO trusted_devices (guest_id, name, registered_at) VALUES (?, ?, ?)`).run(guest.id, device, now),
+    });
+  }
 }

@@ -1,4 +1,4 @@
-import type { Store } from './store.js';
+import type { RowMapper, Sql } from './sql.js';
 
 export type ImportPermission = 'read_only' | 'hide_passwords' | 'admin';
 
@@ -27,65 +27,73 @@ export interface NewImport {
   createdAt: string;
 }
 
-/** Records a migration. A failed one keeps its errors only: none of its rows become usable. */
-export function insertImport(store: Store, record: NewImport): number {
-  const id = Number(
-    store
-      .stmt(
-        `INSERT INTO imports (source, file, permissions_file, status, items, permissions, errors, created_by, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        record.source,
-        record.file,
-        record.permissionsFile,
-        record.status,
-        record.items.length,
-        record.permissions.length,
-        JSON.stringify(record.errors),
-        record.createdBy,
-        record.createdAt,
-      ).lastInsertRowid,
-  );
-  if (record.status === 'succeeded') {
-    const item = store.stmt(`INSERT INTO import_items (import_id, line, name, url, folder) VALUES (?, ?, ?, ?, ?)`);
-    for (const i of record.items) item.run(id, i.line, i.name, i.url, i.folder);
-    const permission = store.stmt(
-      `INSERT INTO import_permissions (import_id, line, folder, email, email_key, permission) VALUES (?, ?, ?, ?, ?, ?)`,
-    );
-    for (const p of record.permissions) permission.run(id, p.line, p.folder, p.email, p.emailKey, p.permission);
-  }
-  return id;
-}
-
 const IMPORT = `id, source, file, permissions_file AS permissionsFile, status, items, permissions, errors,
   created_by AS createdBy, created_at AS createdAt`;
 
-function decode(row: Omit<ImportRecord, 'errors'> & { errors: string | null }): ImportRecord {
-  return { ...row, errors: row.errors ? (JSON.parse(row.errors) as ImportRecord['errors']) : [] };
-}
+type ImportRow = Omit<ImportRecord, 'errors'> & { errors: string | null };
 
-export function getImport(store: Store, id: number): ImportRecord | undefined {
-  const row = store.stmt(`SELECT ${IMPORT} FROM imports WHERE id = ?`).get(id) as (Omit<ImportRecord, 'errors'> & { errors: string | null }) | undefined;
-  return row ? decode(row) : undefined;
-}
+const decode: RowMapper<ImportRow, ImportRecord> = (row) => ({
+  ...row,
+  errors: row.errors ? (JSON.parse(row.errors) as ImportRecord['errors']) : [],
+});
 
-export function listImports(store: Store): ImportRecord[] {
-  return (store.stmt(`SELECT ${IMPORT} FROM imports ORDER BY id`).all() as (Omit<ImportRecord, 'errors'> & { errors: string | null })[]).map(decode);
-}
+/** The Password Manager Importer's migrations: their items, permissions and errors. */
+export class ImportRepository {
+  constructor(private readonly sql: Sql) {}
 
-export function importItems(store: Store, importId: number): { id: number; name: string; url: string | null; folder: string; accountId: number | null }[] {
-  return store
-    .stmt(`SELECT id, name, url, folder, account_id AS accountId FROM import_items WHERE import_id = ? ORDER BY line`)
-    .all(importId) as { id: number; name: string; url: string | null; folder: string; accountId: number | null }[];
-}
+  /** Records a migration. A failed one keeps its errors only: none of its rows become usable. */
+  insert(record: NewImport): number {
+    const id = Number(
+      this.sql
+        .stmt(
+          `INSERT INTO imports (source, file, permissions_file, status, items, permissions, errors, created_by, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          record.source,
+          record.file,
+          record.permissionsFile,
+          record.status,
+          record.items.length,
+          record.permissions.length,
+          JSON.stringify(record.errors),
+          record.createdBy,
+          record.createdAt,
+        ).lastInsertRowid,
+    );
+    if (record.status === 'succeeded') {
+      const item = this.sql.stmt(`INSERT INTO import_items (import_id, line, name, url, folder) VALUES (?, ?, ?, ?, ?)`);
+      for (const i of record.items) item.run(id, i.line, i.name, i.url, i.folder);
+      const permission = this.sql.stmt(
+        `INSERT INTO import_permissions (import_id, line, folder, email, email_key, permission) VALUES (?, ?, ?, ?, ?, ?)`,
+      );
+      for (const p of record.permissions) permission.run(id, p.line, p.folder, p.email, p.emailKey, p.permission);
+    }
+    return id;
+  }
 
-export function setImportItemAccount(store: Store, itemId: number, accountId: number): void {
-  store.stmt(`UPDATE import_items SET account_id = ? WHERE id = ?`).run(accountId, itemId);
-}
+  get(id: number): ImportRecord | undefined {
+    const row = this.sql.stmt(`SELECT ${IMPORT} FROM imports WHERE id = ?`).get(id) as ImportRow | undefined;
+    return row ? decode(row) : undefined;
+  }
 
-export function importPermissions(store: Store, importId: number): { folder: string; email: string; emailKey: string; permission: ImportPermission }[] {
-  return store
-    .stmt(`SELECT folder, email, email_key AS emailKey, permission FROM import_permissions WHERE import_id = ? ORDER BY line`)
-    .all(importId) as { folder: string; email: string; emailKey: string; permission: ImportPermission }[];
+  list(): ImportRecord[] {
+    return (this.sql.stmt(`SELECT ${IMPORT} FROM imports ORDER BY id`).all() as ImportRow[]).map(decode);
+  }
+
+  items(importId: number): { id: number; name: string; url: string | null; folder: string; accountId: number | null }[] {
+    return this.sql
+      .stmt(`SELECT id, name, url, folder, account_id AS accountId FROM import_items WHERE import_id = ? ORDER BY line`)
+      .all(importId) as { id: number; name: string; url: string | null; folder: string; accountId: number | null }[];
+  }
+
+  setItemAccount(itemId: number, accountId: number): void {
+    this.sql.stmt(`UPDATE import_items SET account_id = ? WHERE id = ?`).run(accountId, itemId);
+  }
+
+  permissions(importId: number): { folder: string; email: string; emailKey: string; permission: ImportPermission }[] {
+    return this.sql
+      .stmt(`SELECT folder, email, email_key AS emailKey, permission FROM import_permissions WHERE import_id = ? ORDER BY line`)
+      .all(importId) as { folder: string; email: string; emailKey: string; permission: ImportPermission }[];
+  }
 }

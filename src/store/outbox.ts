@@ -1,6 +1,6 @@
 import { nextOutboxState, type OutboxEvent } from '../state/outbox.js';
-import type { Store } from './store.js';
-import type { OutboxState } from './types.js';
+import type { Sql } from './sql.js';
+import type { OutboxMessage, OutboxState } from './types.js';
 
 /**
  * The invite email's transitions (src/state/outbox.ts), each a compare-and-set on the row
@@ -27,47 +27,11 @@ function stepKind(event: OutboxEvent, from: OutboxState, set?: string, guard?: s
   return { event, from, to, sql };
 }
 
-function apply(store: Store, kind: StepKind | undefined, id: number, at: string, actor: string, params: Record<string, unknown> = {}): boolean {
-  if (!store.db.inTransaction) throw new Error('outbox transitions run inside store.write()');
-  if (kind === undefined) return false;
-  params.id = id;
-  params.at = at;
-  const changed = store.stmt(kind.sql).run(params).changes === 1;
-  if (changed) {
-    store
-      .stmt(`INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) VALUES (?, ?, ?, ?, ?, ?)`)
-      .run(id, at, actor, kind.event, kind.from, kind.to);
-  }
-  return changed;
-}
-
 const LEASE = `lease_owner = @owner, lease_expires_at = @leaseUntil, handover_at = NULL, attempts = attempts + 1`;
 const LEASE_FRESH = stepKind('lease', 'queued', LEASE, `attempts = 0 AND ${GUEST_WAITS}`);
 const LEASE_DUE = stepKind('lease', 'queued', LEASE, `(@ignoreSchedule OR next_attempt_at <= @at)`);
 
-/**
- * lease: queued and due (or asked for explicitly), for one sender. `fresh` is the common case
- * in one statement: never tried (so the recorder still holds its password) and its guest
- * waits for exactly this send; otherwise the caller checks the guest before sending.
- */
-export function lease(store: Store, id: number, lease: { owner: string; leaseUntil: string; at: string; ignoreSchedule?: boolean; fresh?: boolean }): boolean {
-  return apply(store, lease.fresh ? LEASE_FRESH : LEASE_DUE, id, lease.at, lease.owner, {
-    owner: lease.owner,
-    leaseUntil: lease.leaseUntil,
-    ...(lease.fresh ? {} : { ignoreSchedule: lease.ignoreSchedule ? 1 : 0 }),
-  });
-}
-
 const START = stepKind('start', 'sending', `handover_at = @at`, `lease_owner = @owner AND ${GUEST_WAITS}`);
-
-/**
- * start: the last check before a message goes to a connection (or a file). Committed before
- * the first byte, so a revoke that commits first stops it, one that commits later finds it
- * on its way, and after a crash only such messages are in doubt.
- */
-export function startHandover(store: Store, id: number, owner: string, at: string): boolean {
-  return apply(store, START, id, at, owner, { owner });
-}
 
 export interface Outcome {
   event: 'deliver' | 'reject' | 'doubt' | 'release';
@@ -92,18 +56,6 @@ const OUTCOMES: Record<Outcome['event'], StepKind | undefined> = {
   release: stepKind('release', 'sending', `${SETTLE}, handover_at = NULL, next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at)`, `lease_owner = @owner`),
 };
 
-/** Settles a send, only if this sender still holds the lease. */
-export function finishSend(store: Store, id: number, owner: string, outcome: Outcome): boolean {
-  return apply(store, OUTCOMES[outcome.event], id, outcome.at, outcome.actor ?? owner, {
-    owner,
-    extraAttempts: outcome.extraAttempts ?? 0,
-    error: outcome.error ?? null,
-    smtpResponse: outcome.smtpResponse ?? null,
-    filePath: outcome.filePath ?? null,
-    ...(outcome.event === 'release' ? { nextAttemptAt: outcome.nextAttemptAt ?? null } : {}),
-  });
-}
-
 const CANCEL = `lease_owner = NULL, lease_expires_at = NULL, last_error = @reason`;
 const CANCELS: Record<OutboxState, StepKind | undefined> = {
   queued: stepKind('cancel', 'queued', CANCEL),
@@ -113,62 +65,187 @@ const CANCELS: Record<OutboxState, StepKind | undefined> = {
   unknown: undefined,
 };
 
-/** cancel: a queued message, or a leased one whose SMTP transaction has not started. */
-export function cancelMessage(store: Store, id: number, from: OutboxState, why: { at: string; actor: string; reason: string }): boolean {
-  return apply(store, CANCELS[from], id, why.at, why.actor, { reason: why.reason });
-}
-
-/** Cancels every email of a guest that has not started; counts those already on their way. */
-export function cancelMessagesOf(store: Store, guestId: number, why: { at: string; actor: string; reason: string }): { cancelled: number; onTheirWay: number } {
-  let cancelled = 0;
-  let onTheirWay = 0;
-  const open = store
-    .stmt(`SELECT id, state, handover_at AS handoverAt FROM outbox WHERE guest_id = ? AND state IN ('queued', 'sending')`)
-    .all(guestId) as { id: number; state: 'queued' | 'sending'; handoverAt: string | null }[];
-  for (const message of open) {
-    if (message.state === 'sending' && message.handoverAt !== null) onTheirWay++;
-    else if (cancelMessage(store, message.id, message.state, why)) cancelled++;
-  }
-  return { cancelled, onTheirWay };
-}
-
 const RETRIES: Partial<Record<OutboxState, StepKind>> = {
   failed: stepKind('retry', 'failed', `next_attempt_at = @at`),
   unknown: stepKind('retry', 'unknown', `next_attempt_at = @at`),
 };
 
-/** retry: failed or unknown back to the queue, due now. Its in-doubt mark stays. */
-export function retryMessage(store: Store, id: number, from: OutboxState, at: string, actor: string): boolean {
-  return apply(store, RETRIES[from], id, at, actor);
+const OUTBOX_COLUMNS = `
+  id, guest_id AS guestId, send_number AS sendNumber, message_id AS messageId, recipient, inviter,
+  custom_message AS customMessage, expires_at AS expiresAt, state, attempts, next_attempt_at AS nextAttemptAt,
+  lease_owner AS leaseOwner, lease_expires_at AS leaseExpiresAt, last_error AS lastError,
+  smtp_response AS smtpResponse, file_path AS filePath, created_at AS createdAt, sent_at AS sentAt,
+  handover_at AS handoverAt, in_doubt AS inDoubt`;
+
+export interface NewOutboxMessage {
+  guestId: number;
+  sendNumber: number;
+  messageId: string;
+  recipient: string;
+  inviter: string;
+  customMessage: string | null;
+  expiresAt: string;
+  createdAt: string;
 }
 
-/**
- * Leases whose time ran out belong to a sender that died (or stalled): a message whose SMTP
- * transaction had not started goes back to the queue; one that had is `unknown`, never resent
- * silently.
- */
-export function recoverAbandonedLeases(store: Store, now: string, actor: string): { released: number; doubted: number } {
-  // The lease owner's id is the guard; `actor` (the recovering process) is who settles it.
-  let released = 0;
-  let doubted = 0;
-  const expired = store
-    .stmt(`SELECT id, lease_owner AS owner, handover_at AS handoverAt FROM outbox WHERE state = 'sending' AND lease_expires_at <= ?`)
-    .all(now) as { id: number; owner: string; handoverAt: string | null }[];
-  for (const message of expired) {
-    if (message.handoverAt === null) {
-      if (finishSend(store, message.id, message.owner, { event: 'release', at: now, nextAttemptAt: now, error: 'its sender stopped before sending it', actor })) {
-        released++;
-      }
-    } else if (
-      finishSend(store, message.id, message.owner, {
-        event: 'doubt',
-        at: now,
-        error: 'the sender stopped during the send (lease expired); it may or may not have been delivered',
-        actor,
-      })
-    ) {
-      doubted++;
-    }
+/** The invite emails: one row per send, recorded with its invite, and the table of their transitions. */
+export class OutboxRepository {
+  constructor(private readonly sql: Sql) {}
+
+  // ── rows ─────────────────────────────────────────────────────────────────
+
+  insert(message: NewOutboxMessage): number {
+    const result = this.sql
+      .stmt(
+        `INSERT INTO outbox (guest_id, send_number, message_id, recipient, inviter, custom_message, expires_at, next_attempt_at, created_at)
+       VALUES (@guestId, @sendNumber, @messageId, @recipient, @inviter, @customMessage, @expiresAt, @createdAt, @createdAt)`,
+      )
+      .run(message);
+    return Number(result.lastInsertRowid);
   }
-  return { released, doubted };
+
+  get(id: number): OutboxMessage | undefined {
+    return this.sql.stmt(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = ?`).get(id) as OutboxMessage | undefined;
+  }
+
+  dueIds(now: string, limit: number): number[] {
+    return (
+      this.sql.stmt(`SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit`).all({
+        now,
+        limit,
+      }) as { id: number }[]
+    ).map((r) => r.id);
+  }
+
+  /** Messages in this state, oldest first. */
+  idsIn(state: OutboxState): number[] {
+    return (this.sql.stmt(`SELECT id FROM outbox WHERE state = ? ORDER BY id`).all(state) as { id: number }[]).map((r) => r.id);
+  }
+
+  list(state?: OutboxState): OutboxMessage[] {
+    return this.sql
+      .stmt(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE @state IS NULL OR state = @state ORDER BY id`)
+      .all({ state: state ?? null }) as OutboxMessage[];
+  }
+
+  counts(): Record<OutboxState, number> {
+    const counts: Record<OutboxState, number> = { queued: 0, sending: 0, sent: 0, failed: 0, unknown: 0 };
+    for (const row of this.sql.stmt(`SELECT state, count(*) AS n FROM outbox GROUP BY state`).all() as {
+      state: OutboxState;
+      n: number;
+    }[]) {
+      counts[row.state] = row.n;
+    }
+    return counts;
+  }
+
+  /** A guest's emails, oldest first. */
+  ofGuest(guestId: number): OutboxMessage[] {
+    return this.sql.stmt(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE guest_id = ? ORDER BY id`).all(guestId) as OutboxMessage[];
+  }
+
+  // ── transitions ──────────────────────────────────────────────────────────
+
+  private apply(kind: StepKind | undefined, id: number, at: string, actor: string, params: Record<string, unknown> = {}): boolean {
+    if (!this.sql.inTransaction) throw new Error('outbox transitions run inside store.write()');
+    if (kind === undefined) return false;
+    params.id = id;
+    params.at = at;
+    const changed = this.sql.stmt(kind.sql).run(params).changes === 1;
+    if (changed) {
+      this.sql
+        .stmt(`INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(id, at, actor, kind.event, kind.from, kind.to);
+    }
+    return changed;
+  }
+
+  /**
+   * lease: queued and due (or asked for explicitly), for one sender. `fresh` is the common case
+   * in one statement: never tried (so the recorder still holds its password) and its guest
+   * waits for exactly this send; otherwise the caller checks the guest before sending.
+   */
+  lease(id: number, lease: { owner: string; leaseUntil: string; at: string; ignoreSchedule?: boolean; fresh?: boolean }): boolean {
+    return this.apply(lease.fresh ? LEASE_FRESH : LEASE_DUE, id, lease.at, lease.owner, {
+      owner: lease.owner,
+      leaseUntil: lease.leaseUntil,
+      ...(lease.fresh ? {} : { ignoreSchedule: lease.ignoreSchedule ? 1 : 0 }),
+    });
+  }
+
+  /**
+   * start: the last check before a message goes to a connection (or a file). Committed before
+   * the first byte, so a revoke that commits first stops it, one that commits later finds it
+   * on its way, and after a crash only such messages are in doubt.
+   */
+  startHandover(id: number, owner: string, at: string): boolean {
+    return this.apply(START, id, at, owner, { owner });
+  }
+
+  /** Settles a send, only if this sender still holds the lease. */
+  finish(id: number, owner: string, outcome: Outcome): boolean {
+    return this.apply(OUTCOMES[outcome.event], id, outcome.at, outcome.actor ?? owner, {
+      owner,
+      extraAttempts: outcome.extraAttempts ?? 0,
+      error: outcome.error ?? null,
+      smtpResponse: outcome.smtpResponse ?? null,
+      filePath: outcome.filePath ?? null,
+      ...(outcome.event === 'release' ? { nextAttemptAt: outcome.nextAttemptAt ?? null } : {}),
+    });
+  }
+
+  /** cancel: a queued message, or a leased one whose SMTP transaction has not started. */
+  cancel(id: number, from: OutboxState, why: { at: string; actor: string; reason: string }): boolean {
+    return this.apply(CANCELS[from], id, why.at, why.actor, { reason: why.reason });
+  }
+
+  /** Cancels every email of a guest that has not started; counts those already on their way. */
+  cancelAllOf(guestId: number, why: { at: string; actor: string; reason: string }): { cancelled: number; onTheirWay: number } {
+    let cancelled = 0;
+    let onTheirWay = 0;
+    const open = this.sql
+      .stmt(`SELECT id, state, handover_at AS handoverAt FROM outbox WHERE guest_id = ? AND state IN ('queued', 'sending')`)
+      .all(guestId) as { id: number; state: 'queued' | 'sending'; handoverAt: string | null }[];
+    for (const message of open) {
+      if (message.state === 'sending' && message.handoverAt !== null) onTheirWay++;
+      else if (this.cancel(message.id, message.state, why)) cancelled++;
+    }
+    return { cancelled, onTheirWay };
+  }
+
+  /** retry: failed or unknown back to the queue, due now. Its in-doubt mark stays. */
+  retry(id: number, from: OutboxState, at: string, actor: string): boolean {
+    return this.apply(RETRIES[from], id, at, actor);
+  }
+
+  /**
+   * Leases whose time ran out belong to a sender that died (or stalled): a message whose SMTP
+   * transaction had not started goes back to the queue; one that had is `unknown`, never resent
+   * silently.
+   */
+  recoverAbandonedLeases(now: string, actor: string): { released: number; doubted: number } {
+    // The lease owner's id is the guard; `actor` (the recovering process) is who settles it.
+    let released = 0;
+    let doubted = 0;
+    const expired = this.sql
+      .stmt(`SELECT id, lease_owner AS owner, handover_at AS handoverAt FROM outbox WHERE state = 'sending' AND lease_expires_at <= ?`)
+      .all(now) as { id: number; owner: string; handoverAt: string | null }[];
+    for (const message of expired) {
+      if (message.handoverAt === null) {
+        if (this.finish(message.id, message.owner, { event: 'release', at: now, nextAttemptAt: now, error: 'its sender stopped before sending it', actor })) {
+          released++;
+        }
+      } else if (
+        this.finish(message.id, message.owner, {
+          event: 'doubt',
+          at: now,
+          error: 'the sender stopped during the send (lease expired); it may or may not have been delivered',
+          actor,
+        })
+      ) {
+        doubted++;
+      }
+    }
+    return { released, doubted };
+  }
 }

@@ -1,14 +1,14 @@
 import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { authorize, authorizeShare } from '../../permissions.js';
-import { findAccount, guestAccess, insertAccount, listAccounts, removeShare, upsertShare, type GuestAccess } from '../../store/accounts.js';
+import type { AccountWithShares, GuestAccess } from '../../store/accounts.js';
 import { ACCOUNT_ROLES, type Account, type AccountRole } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailInput, emailKey, nameProblem, requireEmail } from '../../validate.js';
 import { requirePartner } from '../partners/run.js';
 
 export function requireAccount(app: App, name: string): Account {
-  const account = findAccount(app.store(), name);
+  const account = app.store().accounts.find(name);
   if (!account) throw new UsageError(`no account ${JSON.stringify(name.slice(0, 80))}: add it with \`cerby-guests accounts add NAME\``);
   return account;
 }
@@ -37,17 +37,17 @@ export function runAccountsAdd(nameArg: string, urlArg: string | undefined, app:
   app.workspace();
   const actor = app.actor();
   authorize(actor, { action: 'accounts.add' });
-  if (findAccount(store, name)) throw new UsageError(`an account named ${JSON.stringify(name)} exists already`);
+  if (store.accounts.find(name)) throw new UsageError(`an account named ${JSON.stringify(name)} exists already`);
   const at = iso(app.now());
   const id = store.write(() => {
-    const id = insertAccount(store, name, url, actor.email, at);
-    store.audit({ at, actor: actor.email, action: 'account.add', target: `account:${name.toLowerCase()}`, detail: { url } });
+    const id = store.accounts.insert(name, url, actor.email, at);
+    store.audit.record({ at, actor: actor.email, action: 'account.add', target: `account:${name.toLowerCase()}`, detail: { url } });
     return id;
   });
   return { id, name, url, createdBy: actor.email, createdAt: at };
 }
 
-export type AccountListing = { kind: 'workspace'; accounts: ReturnType<typeof listAccounts> } | { kind: 'guest'; guest: string; access: GuestAccess[] };
+export type AccountListing = { kind: 'workspace'; accounts: AccountWithShares[] } | { kind: 'guest'; guest: string; access: GuestAccess[] };
 
 /** Members see every account and its shares; a guest (with --as) sees exactly what they can access. */
 export function runAccountsList(app: App): AccountListing {
@@ -55,8 +55,8 @@ export function runAccountsList(app: App): AccountListing {
   app.workspace();
   const actor = app.actor();
   authorize(actor, { action: 'accounts.list' });
-  if (actor.guest) return { kind: 'guest', guest: actor.email, access: guestAccess(store, actor.guest.id) };
-  return { kind: 'workspace', accounts: listAccounts(store) };
+  if (actor.guest) return { kind: 'guest', guest: actor.email, access: store.accounts.guestAccess(actor.guest.id) };
+  return { kind: 'workspace', accounts: store.accounts.list() };
 }
 
 export interface ShareOptions {
@@ -87,7 +87,7 @@ function shareTarget(app: App, options: ShareOptions) {
     return { partner: requirePartner(app, options.partner) };
   }
   const email = requireEmail(emailInput(options.guest!), '--guest address');
-  const guest = app.store().findGuest(emailKey(email));
+  const guest = app.store().guests.find(emailKey(email));
   if (!guest) throw new UsageError(`no guest ${email}: invite them first`);
   if (guest.status === 'revoked') throw new UsageError(`the invite of ${guest.email} was revoked`);
   return { guest };
@@ -104,7 +104,7 @@ export function runShare(accountName: string, options: ShareOptions, app: App): 
   else authorizeShare(store, actor, { action: 'share', account, guest: target.guest!, role });
   const at = iso(app.now());
   const change = store.write(() => {
-    const change = upsertShare(store, {
+    const change = store.accounts.upsertShare({
       accountId: account.id,
       partnerId: target.partner?.id,
       guestId: target.guest?.id,
@@ -113,7 +113,7 @@ export function runShare(accountName: string, options: ShareOptions, app: App): 
       at,
     });
     if (change !== 'unchanged') {
-      store.audit({
+      store.audit.record({
         at,
         actor: actor.email,
         action: 'share',
@@ -143,9 +143,9 @@ export function runUnshare(accountName: string, options: ShareOptions, app: App)
   else authorizeShare(store, actor, { action: 'share', account, guest: target.guest!, role: 'user' });
   const at = iso(app.now());
   const removed = store.write(() => {
-    const removed = removeShare(store, account.id, { partnerId: target.partner?.id, guestId: target.guest?.id });
+    const removed = store.accounts.removeShare(account.id, { partnerId: target.partner?.id, guestId: target.guest?.id });
     if (removed) {
-      store.audit({
+      store.audit.record({
         at,
         actor: actor.email,
         action: 'unshare',

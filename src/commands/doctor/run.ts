@@ -60,13 +60,13 @@ export async function runDoctor(app: App): Promise<Check[]> {
     });
     const integrity = store.integrityCheck();
     checks.push({ check: 'integrity', ok: integrity === 'ok', detail: integrity });
-    const workspace = store.getWorkspace();
+    const workspace = store.workspace.get();
     checks.push(
       workspace
-        ? { check: 'workspace', ok: true, detail: `${workspace.name}, ${store.listMembers().length} member(s)` }
+        ? { check: 'workspace', ok: true, detail: `${workspace.name}, ${store.members.list().length} member(s)` }
         : { check: 'workspace', ok: false, detail: `none: run \`${app.initHint()}\`` },
     );
-    const counts = store.outboxCounts();
+    const counts = store.outbox.counts();
     checks.push({
       check: 'outbox',
       ok: true,

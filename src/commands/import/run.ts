@@ -2,8 +2,7 @@ import path from 'node:path';
 import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { authorize } from '../../permissions.js';
-import { getImport, importPermissions, insertImport, listImports, type ImportRecord } from '../../store/imports.js';
-import { workspaceDomains } from '../../store/partners.js';
+import type { ImportRecord } from '../../store/imports.js';
 import { iso } from '../../time.js';
 import type { RowError } from './lastpass.js';
 
@@ -54,8 +53,8 @@ export async function runImportLastPass(file: string, permissionsFile: string | 
     createdAt: at,
   } as const;
   const id = store.write(() => {
-    const id = insertImport(store, record);
-    store.audit({ at, actor: actor.email, action: 'import', target: `import:${id}`, detail: { status, items: items.length, permissions: permissionRead.permissions.length, errors: errors.length } });
+    const id = store.imports.insert(record);
+    store.audit.record({ at, actor: actor.email, action: 'import', target: `import:${id}`, detail: { status, items: items.length, permissions: permissionRead.permissions.length, errors: errors.length } });
     return id;
   });
   return {
@@ -69,7 +68,7 @@ export async function runImportLastPass(file: string, permissionsFile: string | 
     errors,
     createdBy: actor.email,
     createdAt: at,
-    guestCandidates: status === 'succeeded' ? guestCandidates(workspaceDomains(store), permissionRead.permissions) : [],
+    guestCandidates: status === 'succeeded' ? guestCandidates(store.workspace.domains(), permissionRead.permissions) : [],
   };
 }
 
@@ -83,11 +82,11 @@ export function runImportShow(idText: string, app: App): ImportReport {
   const store = app.store();
   app.workspace();
   authorize(app.actor(), { action: 'import' });
-  const record = getImport(store, parseImportId(idText));
+  const record = store.imports.get(parseImportId(idText));
   if (!record) throw new UsageError(`no import #${idText}: see \`cerby-guests import list\``);
   return {
     ...record,
-    guestCandidates: record.status === 'succeeded' ? guestCandidates(workspaceDomains(store), importPermissions(store, record.id)) : [],
+    guestCandidates: record.status === 'succeeded' ? guestCandidates(store.workspace.domains(), store.imports.permissions(record.id)) : [],
   };
 }
 
@@ -95,5 +94,5 @@ export function runImportList(app: App): ImportRecord[] {
   const store = app.store();
   app.workspace();
   authorize(app.actor(), { action: 'import' });
-  return listImports(store);
+  return store.imports.list();
 }

@@ -1,6 +1,5 @@
 import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
-import { addWorkspaceDomain } from '../../store/partners.js';
 import { newHmacKey, newInstanceId } from '../../secrets.js';
 import { iso } from '../../time.js';
 import { emailInput, emailKey, formatDuration, nameProblem, parseDuration, requireEmail } from '../../validate.js';
@@ -70,13 +69,13 @@ export function runInit(options: InitOptions, app: App): InitResult {
   const domains = [...new Set((options.domains?.length ? options.domains : [owner.slice(owner.lastIndexOf('@') + 1)]).map(validateDomain))];
 
   const store = app.createStore();
-  const existing = store.getWorkspace();
+  const existing = store.workspace.get();
   if (existing) {
     throw new UsageError(`${app.dbPath} already holds the workspace ${JSON.stringify(existing.name)}; nothing was changed`);
   }
   const at = iso(app.now());
   store.write(() => {
-    store.createWorkspace({
+    store.workspace.create({
       name: workspace,
       signInUrl,
       sender,
@@ -85,9 +84,9 @@ export function runInit(options: InitOptions, app: App): InitResult {
       instanceId: newInstanceId(),
       createdAt: at,
     });
-    store.addMember(owner, emailKey(owner), 'owner', null, at);
-    for (const domain of domains) addWorkspaceDomain(store, domain);
-    store.audit({ at, actor: owner, action: 'init', target: emailKey(owner), detail: { workspace } });
+    store.members.add(owner, emailKey(owner), 'owner', null, at);
+    for (const domain of domains) store.workspace.addDomain(domain);
+    store.audit.record({ at, actor: owner, action: 'init', target: emailKey(owner), detail: { workspace } });
   });
   return { workspace, owner, signInUrl, sender, inviteTtl: formatDuration(ttlSeconds), domains, db: app.dbPath };
 }

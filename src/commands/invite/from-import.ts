@@ -2,9 +2,6 @@ import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
 import { authorize } from '../../permissions.js';
-import { findAccount, insertAccount, upsertShare } from '../../store/accounts.js';
-import { getImport, importItems, importPermissions, setImportItemAccount } from '../../store/imports.js';
-import { workspaceDomains } from '../../store/partners.js';
 import { iso } from '../../time.js';
 import { emailKey } from '../../validate.js';
 import { guestCandidates, parseImportId } from '../import/run.js';
@@ -21,15 +18,15 @@ export async function runInviteFromImport(options: { importId: string; message?:
   const actor = app.actor();
   authorize(actor, { action: 'invite.fromImport' });
   const id = parseImportId(options.importId);
-  const record = getImport(store, id);
+  const record = store.imports.get(id);
   if (!record) throw new UsageError(`no import #${id}: see \`cerby-guests import list\``);
   if (record.status !== 'succeeded') {
     throw new UsageError(
       `import #${id} failed: guest invites can only be sent after a successful migration of items and user access permissions (see \`cerby-guests import show ${id}\`)`,
     );
   }
-  const permissions = importPermissions(store, id);
-  const candidates = guestCandidates(workspaceDomains(store), permissions);
+  const permissions = store.imports.permissions(id);
+  const candidates = guestCandidates(store.workspace.domains(), permissions);
   const now = app.now();
   const at = iso(now);
   const results: AddressResult[] = [];
@@ -38,11 +35,11 @@ export async function runInviteFromImport(options: { importId: string; message?:
   const record_ = () => {
     // Items become accounts once (a later run reuses them).
     const accountsByFolder = new Map<string, number[]>();
-    for (const item of importItems(store, id)) {
+    for (const item of store.imports.items(id)) {
       let accountId = item.accountId;
       if (accountId === null && !options.dryRun) {
-        accountId = findAccount(store, item.name)?.id ?? insertAccount(store, item.name, item.url, actor.email, at);
-        setImportItemAccount(store, item.id, accountId);
+        accountId = store.accounts.find(item.name)?.id ?? store.accounts.insert(item.name, item.url, actor.email, at);
+        store.imports.setItemAccount(item.id, accountId);
       }
       if (accountId !== null) accountsByFolder.set(item.folder, [...(accountsByFolder.get(item.folder) ?? []), accountId]);
     }
@@ -64,14 +61,14 @@ export async function runInviteFromImport(options: { importId: string; message?:
         carryOutInvite(store, workspace, now, delivery!, plan, details, result);
       }
       // The imported access: admin → manager, read_only / hide_passwords → user.
-      const guest = store.findGuest(emailKey(email))!;
+      const guest = store.guests.find(emailKey(email))!;
       for (const p of permissions.filter((p) => p.emailKey === emailKey(email))) {
         for (const accountId of accountsByFolder.get(p.folder) ?? []) {
-          upsertShare(store, { accountId, guestId: guest.id, role: p.permission === 'admin' ? 'manager' : 'user', sharedBy: actor.email, at });
+          store.accounts.upsertShare({ accountId, guestId: guest.id, role: p.permission === 'admin' ? 'manager' : 'user', sharedBy: actor.email, at });
         }
       }
     }
-    if (!options.dryRun) store.audit({ at, actor: actor.email, action: 'invite.fromImport', target: `import:${id}`, detail: { candidates: candidates.length } });
+    if (!options.dryRun) store.audit.record({ at, actor: actor.email, action: 'invite.fromImport', target: `import:${id}`, detail: { candidates: candidates.length } });
   };
   if (options.dryRun) record_();
   else store.write(record_);

@@ -3,7 +3,6 @@ import { UsageError } from '../../errors.js';
 import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
 import { recordInviteSend, type InviteSendRequest } from '../../invites/record.js';
 import { authorize, type Actor } from '../../permissions.js';
-import { findPartner } from '../../store/partners.js';
 import type { Store } from '../../store/store.js';
 import { PARTNER_ROLES, type Guest, type Partner, type PartnerRole, type Workspace } from '../../store/types.js';
 import { iso } from '../../time.js';
@@ -32,14 +31,14 @@ export const RESUME_REASON = 'its invite was recorded earlier but never sent: se
 /** Decides what inviting one address means, from what the store knows of it (SPEC §2). */
 export function planInvite(store: Store, email: string, now: string): Plan {
   const key = emailKey(email);
-  const member = store.findMember(key);
+  const member = store.members.find(key);
   if (member) return { kind: 'refuse', email, reason: `already a member of the workspace (${member.role})` };
-  const guest = store.findGuest(key);
+  const guest = store.guests.find(key);
   if (!guest) return { kind: 'new', email };
   if (guest.status === 'joined') return { kind: 'refuse', email: guest.email, reason: 'already joined the workspace as a guest' };
   if (guest.status === 'revoked') return { kind: 'again', email: guest.email, guest, why: 'the previous invite was revoked' };
   if (guest.expiresAt <= now) return { kind: 'again', email: guest.email, guest, why: 'the previous invite expired' };
-  const last = guest.lastMessageId === null ? undefined : store.getOutboxMessage(guest.lastMessageId);
+  const last = guest.lastMessageId === null ? undefined : store.outbox.get(guest.lastMessageId);
   if (last?.state === 'queued') return { kind: 'resume', email: guest.email, outboxId: last.id, guest };
   return {
     kind: 'skip',
@@ -62,7 +61,7 @@ export function resolvePartnerTarget(
     if (role !== undefined) throw new UsageError('--role goes with --partner');
     return {};
   }
-  const partner = findPartner(store, partnerName);
+  const partner = store.partners.find(partnerName);
   if (!partner) throw new UsageError(`no partner ${JSON.stringify(partnerName.slice(0, 80))}: create it with \`cerby-guests partners create NAME\``);
   return { partner, partnerRole: (role as PartnerRole | undefined) ?? 'guest_user' };
 }

@@ -3,18 +3,8 @@ import { FailureError, UsageError } from '../../errors.js';
 import { checkTempPassword } from '../../invites/verify.js';
 import { valueOrPrompt, type Prompter } from '../../prompter.js';
 import { LOCK_AFTER_FAILED_SIGNINS } from '../../state/guest.js';
-import {
-  acceptTerms,
-  declineTerms,
-  guestState,
-  recordApps,
-  setOwnPassword,
-  storeMfaSecret,
-  trustDevice,
-  turnOnMfa,
-  type StepResult,
-} from '../../store/guests.js';
-import { getCredentials, passwordPolicy, recordFailedSignin, resetFailedSignins, setupState, type SetupReport } from '../../store/join.js';
+import type { SetupReport } from '../../store/credentials.js';
+import { guestState, type StepResult } from '../../store/guests.js';
 import type { Guest } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailInput, emailKey, nameProblem, requireEmail } from '../../validate.js';
@@ -105,7 +95,7 @@ function refuseSignin(verdict: string, guest: Guest | undefined): never {
 function failSignin(app: App, guest: Guest | undefined): never {
   if (guest) {
     const store = app.store();
-    const count = store.write(() => recordFailedSignin(store, guest.id, LOCK_AFTER, iso(app.now())));
+    const count = store.write(() => store.credentials.recordFailedSignin(guest.id, LOCK_AFTER, iso(app.now())));
     if (count >= LOCK_AFTER) refuseSignin('locked', guest);
   }
   refuseSignin('wrong', guest);
@@ -189,7 +179,7 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
   // the account (revoked, already joined, own password set) is said before a password matched.
   // Every later write is a compare-and-set against the guest as read here: if a revoke, a
   // resend, the clock or another join moved it meanwhile, the step is refused and says why.
-  let guest = store.findGuest(emailKey(username));
+  let guest = store.guests.find(emailKey(username));
   if (guest?.lockedAt) refuseSignin('locked', guest);
   // The email's temporary password counts only when no own password was given with it.
   const givenTemp = options.tempPassword ?? (options.password === undefined ? opened.tempPassword : undefined);
@@ -204,11 +194,11 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
     guest = signin.guest!;
     // The temporary password stopped working at step 4 (a new invite starts the account over).
     if (guest.setup !== 'temporary_password') refuseSignin('wrong-temp', guest);
-    store.write(() => resetFailedSignins(store, guest!.id));
+    store.write(() => store.credentials.resetFailedSignins(guest!.id));
     steps.push('signed in with the temporary password');
 
     // 4. Change password, then name and family name.
-    const policy = passwordPolicy(store);
+    const policy = store.workspace.passwordPolicy();
     app.info(describePolicy(policy));
     ownPassword = await askUntilValid(
       app,
@@ -227,16 +217,16 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
       '--family-name',
     );
     const hash = await hashPassword(ownPassword);
-    guest = await commit(app, guest, 'join.password', (g) => setOwnPassword(store, g, { now: iso(app.now()), hash, name, familyName }));
+    guest = await commit(app, guest, 'join.password', (g) => store.guests.setOwnPassword(g, { now: iso(app.now()), hash, name, familyName }));
     steps.push('set a new password');
   } else {
     ownPassword = await valueOrPrompt(app.prompter, options.password, '--password', (p) => p.password('Password'));
     // No own password (unknown, or not set yet, or a new invite started over): the same words as a wrong one.
-    const credentials = guest && guest.setup !== 'temporary_password' ? getCredentials(store, guest.id) : undefined;
+    const credentials = guest && guest.setup !== 'temporary_password' ? store.credentials.get(guest.id) : undefined;
     if (!guest || !credentials || !(await verifyPassword(ownPassword, credentials.passwordHash))) failSignin(app, guest);
     if (guest.status === 'revoked') refuseSignin('revoked', guest);
     if (guestState(guest, iso(app.now())) === 'expired') refuseSignin('expired', guest);
-    store.write(() => resetFailedSignins(store, guest!.id));
+    store.write(() => store.credentials.resetFailedSignins(guest!.id));
     steps.push('signed in with your password');
   }
 
@@ -248,10 +238,10 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
       accepted = await app.prompter.confirm("I confirm that I have read, consent, and agree to Cerby's Terms of Service", { default: false });
     }
     if (!accepted) {
-      await commit(app, guest, 'join.tos-declined', (g) => declineTerms(store, g, iso(app.now())));
+      await commit(app, guest, 'join.tos-declined', (g) => store.guests.declineTerms(g, iso(app.now())));
       throw new FailureError('you declined the Terms of Service, so you have not joined. Run join again (with your new password) to continue from this step');
     }
-    guest = await commit(app, guest, 'join', (g) => acceptTerms(store, g, iso(app.now())));
+    guest = await commit(app, guest, 'join', (g) => store.guests.acceptTerms(g, iso(app.now())));
     steps.push('accepted the Terms of Service');
     steps.push('joined');
   }
@@ -260,14 +250,14 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
   let mfa: JoinReport['mfa'];
   let next: string | undefined;
   if (guest.setup === 'terms_accepted') {
-    const stored = getCredentials(store, guest.id)!;
+    const stored = store.credentials.get(guest.id)!;
     let secret: string;
     if (stored.totpSecretEnc) secret = await openSealedSecret(ownPassword, stored.totpSecretEnc, guest.email);
     else {
       secret = newTotpSecret();
       const sealed = await sealWithPassword(ownPassword, secret);
       // Stored before it is shown: a secret another join stored first is never shown here.
-      guest = await commit(app, guest, 'join.mfa-secret', (g) => storeMfaSecret(store, g, iso(app.now()), sealed));
+      guest = await commit(app, guest, 'join.mfa-secret', (g) => store.guests.storeMfaSecret(g, iso(app.now()), sealed));
     }
     mfa = { secret, uri: totpUri(secret, `Cerby ${workspace.name}`, guest.email) };
     if (!app.json) {
@@ -287,7 +277,7 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
         let reason = 'the code is not valid now';
         if (step !== undefined) {
           const before = guest;
-          const result = turnOnMfa(store, before, iso(app.now()), step);
+          const result = store.guests.turnOnMfa(before, iso(app.now()), step);
           if (result.applied) {
             guest = result.guest;
             break;
@@ -316,7 +306,7 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
               APPS.map((a) => ({ name: APP_NAMES[a]!, value: a })),
             )
           : parseApps(await valueOrPrompt(app.prompter, undefined, '--apps', async () => '')); // throws: names the flag
-    guest = await commit(app, guest, 'join.apps', (g) => recordApps(store, g, iso(app.now()), apps));
+    guest = await commit(app, guest, 'join.apps', (g) => store.guests.recordApps(g, iso(app.now()), apps));
     steps.push(`recorded client apps: ${apps.length ? apps.join(', ') : 'none'}`);
   }
   if (guest.setup === 'apps_recorded') {
@@ -324,11 +314,11 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
       options.device ?? (await valueOrPrompt(app.prompter, undefined, '--device', askText('Name of this device', '--device', 'My laptop'))),
       '--device',
     );
-    guest = await commit(app, guest, 'join.device', (g) => trustDevice(store, g, iso(app.now()), device));
+    guest = await commit(app, guest, 'join.device', (g) => store.guests.trustDevice(g, iso(app.now()), device));
     steps.push(`registered the trusted device "${device}"`);
   }
 
-  const state = setupState(store, guest.id);
+  const state = store.credentials.setupReport(guest.id);
   return {
     email: guest.email,
     workspace: workspace.name,

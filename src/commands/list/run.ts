@@ -1,11 +1,9 @@
 import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { authorize } from '../../permissions.js';
-import { findPartner } from '../../store/partners.js';
 import { GUEST_STATUSES, type GuestListRow, type GuestStatus } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailKey, nameProblem } from '../../validate.js';
-import { emailsWithCompleteSetup } from '../../store/join.js';
 
 export interface ListOptions {
   status?: string;
@@ -39,14 +37,14 @@ export function runList(options: ListOptions, app: App): Iterable<GuestListRow> 
   const scope = authorize(app.actor(), { action: 'list' });
   let partnerId = scope.partnerId;
   if (options.partner !== undefined) {
-    const partner = findPartner(store, options.partner);
+    const partner = store.partners.find(options.partner);
     if (!partner) throw new UsageError(`no partner ${JSON.stringify(options.partner.slice(0, 80))}`);
     if (partnerId !== undefined && partnerId !== partner.id) return [];
     partnerId = partner.id;
   }
-  const rows = store.iterateGuests({ status, search: options.search, now: iso(app.now()), partnerId });
+  const rows = store.guests.iterate({ status, search: options.search, now: iso(app.now()), partnerId });
   if (options.setup === undefined) return rows;
-  const complete = emailsWithCompleteSetup(store);
+  const complete = store.credentials.emailsWithCompleteSetup();
   const wanted = options.setup === 'complete';
   return (function* () {
     for (const r of rows) if (complete.has(emailKey(r.email)) === wanted) yield r;

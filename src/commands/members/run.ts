@@ -25,21 +25,21 @@ export function runMembersAdd(emailArg: string, roleArg: string, app: App): Memb
   const actor = app.actor();
   requireCanGrant(actor, role);
   const key = emailKey(email);
-  if (store.findGuest(key)) throw new UsageError(`${email} is a guest of this workspace; a guest cannot also be a member`);
+  if (store.guests.find(key)) throw new UsageError(`${email} is a guest of this workspace; a guest cannot also be a member`);
   const at = iso(app.now());
   return store.write(() => {
-    const existing = store.findMember(key);
+    const existing = store.members.find(key);
     if (existing?.role === role) return { email: existing.email, role, change: 'unchanged' as const };
     if (existing) {
-      if (existing.role === 'owner' && store.listMembers().filter((m) => m.role === 'owner').length === 1) {
+      if (existing.role === 'owner' && store.members.list().filter((m) => m.role === 'owner').length === 1) {
         throw new UsageError(`${existing.email} is the only owner; add another owner first`);
       }
       requireCanGrant(actor, existing.role);
-      store.setMemberRole(key, role);
+      store.members.setRole(key, role);
     } else {
-      store.addMember(email, key, role, actor.email, at);
+      store.members.add(email, key, role, actor.email, at);
     }
-    store.audit({ at, actor: actor.email, action: existing ? 'member.role' : 'member.add', target: key, detail: { role } });
+    store.audit.record({ at, actor: actor.email, action: existing ? 'member.role' : 'member.add', target: key, detail: { role } });
     return { email: existing?.email ?? email, role, change: existing ? ('updated' as const) : ('added' as const) };
   });
 }
@@ -47,5 +47,5 @@ export function runMembersAdd(emailArg: string, roleArg: string, app: App): Memb
 export function runMembersList(app: App): Member[] {
   app.workspace();
   authorize(app.actor(), { action: 'members.list' });
-  return app.store().listMembers();
+  return app.store().members.list();
 }

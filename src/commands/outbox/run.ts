@@ -1,7 +1,6 @@
 import type { App } from '../../app.js';
 import { deliverOutbox, type DeliveryResult } from '../../delivery/deliver.js';
 import { UsageError } from '../../errors.js';
-import { recoverAbandonedLeases, retryMessage } from '../../store/outbox.js';
 import { authorize } from '../../permissions.js';
 import type { OutboxMessage, OutboxState } from '../../store/types.js';
 import { iso } from '../../time.js';
@@ -21,8 +20,8 @@ export function runOutboxList(options: { state?: string }, app: App): OutboxList
   app.workspace();
   authorize(app.actor(), { action: 'outbox' });
   return {
-    counts: store.outboxCounts(),
-    messages: store.listOutbox(options.state as OutboxState | undefined).map(({ leaseOwner: _owner, ...rest }) => rest),
+    counts: store.outbox.counts(),
+    messages: store.outbox.list(options.state as OutboxState | undefined).map(({ leaseOwner: _owner, ...rest }) => rest),
   };
 }
 
@@ -47,11 +46,11 @@ export async function runOutboxFlush(options: { retryUnknown?: boolean; concurre
   const actor = app.actor();
   authorize(actor, { action: 'outbox' });
   const now = iso(app.now());
-  const { released, doubted } = store.write(() => recoverAbandonedLeases(store, now, actor.email));
+  const { released, doubted } = store.write(() => store.outbox.recoverAbandonedLeases(now, actor.email));
   const retried = options.retryUnknown
-    ? store.write(() => store.outboxIdsIn('unknown').filter((id) => retryMessage(store, id, 'unknown', now, actor.email)).length)
+    ? store.write(() => store.outbox.idsIn('unknown').filter((id) => store.outbox.retry(id, 'unknown', now, actor.email)).length)
     : 0;
-  const ids = store.dueOutboxMessageIds(now, 1_000_000);
+  const ids = store.outbox.dueIds(now, 1_000_000);
   const concurrency = options.concurrency ?? 4;
   const results = ids.length
     ? await deliverOutbox({ store, mailer: app.mailer(concurrency), now: app.now, workspace }, ids, app.deliveryOptions(concurrency))

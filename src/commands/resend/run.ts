@@ -46,10 +46,10 @@ export async function runResend(options: ResendOptions, app: App): Promise<RunRe
   const record = () => {
     const targets: { email: string; guest: Guest | undefined }[] = options.allPending
       ? store
-          .resendableGuests(olderThan === undefined ? null : iso(addSeconds(now, -olderThan)))
+          .guests.resendable(olderThan === undefined ? null : iso(addSeconds(now, -olderThan)))
           .filter((guest) => scope.partnerId === undefined || (guest.partnerId === scope.partnerId && guest.partnerRole === 'guest_user'))
           .map((guest) => ({ email: guest.email, guest }))
-      : emails.map((email) => ({ email, guest: store.findGuest(emailKey(email)) }));
+      : emails.map((email) => ({ email, guest: store.guests.find(emailKey(email)) }));
     // Every target is checked before anything is recorded: a refusal changes nothing.
     for (const { guest } of targets) if (guest) authorize(actor, { action: 'manageGuest', verb: 'resend', target: guest });
     for (const { email, guest } of targets) {

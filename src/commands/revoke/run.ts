@@ -2,7 +2,6 @@ import type { App } from '../../app.js';
 import { countOutcomes, type AddressResult, type RunReport } from '../../invites/outcome.js';
 import { authorize } from '../../permissions.js';
 import { iso } from '../../time.js';
-import { revokeGuest } from '../../store/guests.js';
 import { emailKey } from '../../validate.js';
 import { validateAddresses } from '../invite/run.js';
 
@@ -22,11 +21,11 @@ export function runRevoke(options: { emails: string[]; dryRun?: boolean }, app: 
   const record = () => {
     // Every target is checked before anything changes: a refusal changes nothing.
     for (const email of emails) {
-      const guest = store.findGuest(emailKey(email));
+      const guest = store.guests.find(emailKey(email));
       if (guest) authorize(actor, { action: 'manageGuest', verb: 'revoke', target: guest });
     }
     for (const email of emails) {
-      const guest = store.findGuest(emailKey(email));
+      const guest = store.guests.find(emailKey(email));
       if (!guest) {
         results.push({ email, outcome: 'failed', reason: 'no invite for this address' });
       } else if (guest.status === 'revoked') {
@@ -34,7 +33,7 @@ export function runRevoke(options: { emails: string[]; dryRun?: boolean }, app: 
       } else if (options.dryRun) {
         results.push({ email: guest.email, outcome: 'would-revoke', reason: guest.status === 'joined' ? 'has joined: their access ends' : undefined });
       } else {
-        const revoked = revokeGuest(store, guest, { now: at, actor: actor.email });
+        const revoked = store.guests.revoke(guest, { now: at, actor: actor.email });
         if (!revoked.applied) {
           results.push({ email: guest.email, outcome: 'failed', reason: 'it changed while this ran: run the command again' });
           continue;

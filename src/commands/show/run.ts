@@ -1,7 +1,7 @@
 import type { App } from '../../app.js';
 import { managedGuest } from '../managed-guest.js';
 import type { AuditEntry, GuestListRow } from '../../store/types.js';
-import { setupState, type SetupReport } from '../../store/join.js';
+import type { SetupReport } from '../../store/credentials.js';
 import { iso } from '../../time.js';
 import { emailKey } from '../../validate.js';
 
@@ -17,13 +17,13 @@ export interface GuestDetails extends GuestListRow {
 export function runShow(emailArg: string, app: App): GuestDetails {
   const { guest } = managedGuest(app, emailArg, 'show');
   const store = app.store();
-  const row = store.listGuests({ search: guest.email, now: iso(app.now()), partnerId: guest.partnerId ?? undefined }).find((r) => emailKey(r.email) === emailKey(guest.email))!;
+  const row = store.guests.list({ search: guest.email, now: iso(app.now()), partnerId: guest.partnerId ?? undefined }).find((r) => emailKey(r.email) === emailKey(guest.email))!;
   return {
     ...row,
     invitedVia: guest.invitedVia,
     message: guest.message,
     revokedAt: guest.revokedAt,
-    messages: store.guestMessages(guest.id).map((m) => ({
+    messages: store.outbox.ofGuest(guest.id).map((m) => ({
       messageId: m.messageId,
       sendNumber: m.sendNumber,
       state: m.state,
@@ -32,7 +32,7 @@ export function runShow(emailArg: string, app: App): GuestDetails {
       lastError: m.lastError,
       file: m.filePath,
     })),
-    history: store.auditFor(emailKey(guest.email)),
-    setup: setupState(store, guest.id),
+    history: store.audit.forTarget(emailKey(guest.email)),
+    setup: store.credentials.setupReport(guest.id),
   };
 }

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { unlockGuest } from '../../store/join.js';
 import { iso } from '../../time.js';
 import { emailKey } from '../../validate.js';
 import { managedGuest } from '../managed-guest.js';
@@ -17,8 +16,8 @@ export function unlockCommand(makeApp: AppFactory): Command {
       const store = app.store();
       const at = iso(app.now());
       const unlocked = store.write(() => {
-        const unlocked = unlockGuest(store, guest.id);
-        if (unlocked) store.audit({ at, actor: actor.email, action: 'unlock', target: emailKey(guest.email), detail: null });
+        const unlocked = store.credentials.unlock(guest.id);
+        if (unlocked) store.audit.record({ at, actor: actor.email, action: 'unlock', target: emailKey(guest.email), detail: null });
         return unlocked;
       });
       if (app.json) app.io.stdout.write(`${JSON.stringify({ email: guest.email, unlocked })}\n`);

@@ -1,8 +1,6 @@
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { authorize } from '../../permissions.js';
-import { passwordPolicy, setPasswordPolicy } from '../../store/join.js';
-import { addWorkspaceDomain, workspaceDomains } from '../../store/partners.js';
 import { iso } from '../../time.js';
 import { validateDomain } from '../init/run.js';
 import type { AppFactory } from '../types.js';
@@ -16,7 +14,7 @@ export function workspaceCommand(makeApp: AppFactory): Command {
       const app = makeApp(command);
       app.workspace();
       authorize(app.actor(), { action: 'members.list' });
-      const list = workspaceDomains(app.store());
+      const list = app.store().workspace.domains();
       app.io.stdout.write(app.json ? `${JSON.stringify(list)}\n` : list.map((d) => `${d}\n`).join(''));
     });
   domains
@@ -31,8 +29,8 @@ export function workspaceCommand(makeApp: AppFactory): Command {
       authorize(actor, { action: 'workspace.domains' });
       const at = iso(app.now());
       const added = store.write(() => {
-        const added = addWorkspaceDomain(store, domain);
-        if (added) store.audit({ at, actor: actor.email, action: 'domain.add', target: `domain:${domain}`, detail: null });
+        const added = store.workspace.addDomain(domain);
+        if (added) store.audit.record({ at, actor: actor.email, action: 'domain.add', target: `domain:${domain}`, detail: null });
         return added;
       });
       if (added) app.success(`Added the workspace domain ${domain}`);
@@ -49,7 +47,7 @@ export function workspaceCommand(makeApp: AppFactory): Command {
       const store = app.store();
       app.workspace();
       const actor = app.actor();
-      const current = passwordPolicy(store);
+      const current = store.workspace.passwordPolicy();
       if (opts.passwordMinLength !== undefined || opts.mfaRequired !== undefined) {
         authorize(actor, { action: 'workspace.domains' });
         const minLength = opts.passwordMinLength ?? current.minLength;
@@ -59,13 +57,13 @@ export function workspaceCommand(makeApp: AppFactory): Command {
         if (minLength < 15 && !mfaRequired) throw new UsageError('a minimum below 15 characters needs MFA required (NIST SP 800-63B rev. 4)');
         const at = iso(app.now());
         store.write(() => {
-          setPasswordPolicy(store, minLength, mfaRequired);
-          store.audit({ at, actor: actor.email, action: 'policy', target: 'workspace', detail: { minLength, mfaRequired } });
+          store.workspace.setPasswordPolicy(minLength, mfaRequired);
+          store.audit.record({ at, actor: actor.email, action: 'policy', target: 'workspace', detail: { minLength, mfaRequired } });
         });
       } else {
         authorize(actor, { action: 'members.list' });
       }
-      const policy = passwordPolicy(store);
+      const policy = store.workspace.passwordPolicy();
       if (app.json) app.io.stdout.write(`${JSON.stringify(policy)}\n`);
       else app.io.stdout.write(`password minimum length: ${policy.minLength}\nMFA required: ${policy.mfaRequired ? 'yes' : 'no'}\n`);
     });
