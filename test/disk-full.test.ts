@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { openStore } from '../src/store/store.js';
-import { startSmtp, workspace } from './helpers.js';
+import { peek, startSmtp, workspace } from './helpers.js';
 
 /**
  * Running out of room. SQLite's max_page_count (set through a testing knob) fills the store
@@ -43,14 +43,13 @@ describe('a store that runs out of room', () => {
       try {
         expect(store.integrityCheck()).toBe('ok');
         // Whole invites or none: every guest has its password hash and its email.
-        const orphans = store.db
-          .prepare(
-            `SELECT count(*) AS n FROM guests g
-              WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.guest_id = g.id AND o.send_number = g.send_count)
-                 OR NOT EXISTS (SELECT 1 FROM temp_passwords t WHERE t.guest_id = g.id AND t.send_number = g.send_count)`,
-          )
-          .get() as { n: number };
-        expect(orphans.n).toBe(0);
+        const [orphans] = peek<{ n: number }>(
+          db,
+          `SELECT count(*) AS n FROM guests g
+            WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.guest_id = g.id AND o.send_number = g.send_count)
+               OR NOT EXISTS (SELECT 1 FROM temp_passwords t WHERE t.guest_id = g.id AND t.send_number = g.send_count)`,
+        );
+        expect(orphans!.n).toBe(0);
         const stored = store.guests.list({ now: clock.current.toISOString() }).length;
         expect(stored).toBeGreaterThan(0);
         expect(stored).toBeLessThan(emails.length);

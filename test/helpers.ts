@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import Database from 'better-sqlite3';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { runCli } from '../src/cli.js';
@@ -10,6 +11,19 @@ import { createPrompter, type Prompter } from '../src/prompter.js';
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'cerby-guests-test-'));
+}
+
+/**
+ * Rows of a store file, read through a read-only connection of the test's own: a test checks
+ * what was stored without running SQL through the store (only its repositories do).
+ */
+export function peek<T = Record<string, unknown>>(dbPath: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
 }
 
 /** A clock tests can move. */

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { SMTPServerOptions } from 'smtp-server';
 import { migrations } from '../src/store/migrations.js';
 import { openStore } from '../src/store/store.js';
-import { run, startSmtp, tempDir, tempPasswordFrom, workspace, type RunResult } from './helpers.js';
+import { peek, run, startSmtp, tempDir, tempPasswordFrom, workspace, type RunResult } from './helpers.js';
 
 /**
  * One canonical identity per address (NFC, lower-case, IDNA domain), and no invisible
@@ -51,12 +51,7 @@ const outbox = async (cli: Cli) => JSON.parse((await cli(['outbox', 'list', '--j
 
 /** Read-only queries on a store the CLI wrote. */
 function query<T>(db: string, sql: string): T[] {
-  const store = openStore(db, { create: false });
-  try {
-    return store.db.prepare(sql).all() as T[];
-  } finally {
-    store.close();
-  }
+  return peek<T>(db, sql);
 }
 
 function writeCsv(dir: string, lines: string[]): string {
@@ -323,15 +318,6 @@ function insertHost(db: Database.Database, partnerId: number, email: string, key
   db.prepare(`INSERT INTO partner_hosts (partner_id, email_key, email, added_by, added_at) VALUES (?, ?, ?, 'owner@acme.example', ?)`).run(partnerId, key, email, T0);
 }
 
-/** Read-only, without the tool: what the file holds. */
-function peek<T>(file: string, sql: string): T[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare(sql).all() as T[];
-  } finally {
-    db.close();
-  }
-}
 const userVersion = (file: string) => peek<{ user_version: number }>(file, 'PRAGMA user_version')[0]!.user_version;
 
 const cliOn = (file: string, argv: string[]) => run(['--db', file, ...argv]);
@@ -384,7 +370,7 @@ describe('migration 4 on a version 3 store', () => {
     const store = openStore(file, { create: false });
     try {
       expect(store.schemaVersion()).toBe(4);
-      const all = <T>(sql: string) => store.db.prepare(sql).all() as T[];
+      const all = <T>(sql: string) => peek<T>(file, sql);
       expect(all('SELECT id, email, email_key AS key, setup FROM guests ORDER BY id')).toEqual([
         { id: ids.full, email: 'User@Bücher.example', key: 'user@xn--bcher-kva.example', setup: 'device_trusted' },
         // The shown address becomes NFC too.

@@ -8,7 +8,7 @@ import { nextSetupState, SETUP_EVENTS, SETUP_STATES, SETUP_TRANSITIONS, type Set
 import { guestState, type StepResult } from '../src/store/guests.js';
 import { openStore, type Store } from '../src/store/store.js';
 import type { Guest, Workspace } from '../src/store/types.js';
-import { tempDir } from './helpers.js';
+import { peek, tempDir } from './helpers.js';
 
 /**
  * Every (state, event) pair of each machine, applied by the store to a row in that state:
@@ -48,9 +48,11 @@ function applied(result: StepResult): Guest {
   return result.guest;
 }
 
+// Read through a connection of the test's own: the store runs no SQL for its callers.
 const counts = (store: Store) =>
-  store.db.prepare(`SELECT (SELECT count(*) FROM audit) AS audit, (SELECT count(*) FROM outbox_events) AS events`).get() as { audit: number; events: number };
-const rowOf = (store: Store, table: string, id: number) => store.db.prepare(`SELECT * FROM ${table} WHERE id = ?`).get(id);
+  peek<{ audit: number; events: number }>(store.path, `SELECT (SELECT count(*) FROM audit) AS audit, (SELECT count(*) FROM outbox_events) AS events`)[0]!;
+const rowOf = (store: Store, table: string, id: number) => peek(store.path, `SELECT * FROM ${table} WHERE id = ?`, id)[0];
+const countOf = (store: Store, table: string) => peek(store.path, `SELECT count(*) AS n FROM ${table}`)[0];
 
 // ── guest lifecycle ─────────────────────────────────────────────────────────
 
@@ -171,13 +173,13 @@ describe('account setup: every (state, event)', () => {
   const pairs = SETUP_STATES.flatMap((state) => events.map((event) => [state, event] as const));
   test.each(pairs)('%s + %s', (state, event) => {
     const { store, guest } = setupIn(state);
-    const before = { guest: rowOf(store, 'guests', guest.id), credentials: store.db.prepare(`SELECT * FROM guest_credentials`).all(), counts: counts(store) };
+    const before = { guest: rowOf(store, 'guests', guest.id), credentials: peek(store.path, `SELECT * FROM guest_credentials`), counts: counts(store) };
     const expected = nextSetupState(state, event);
     const result = applySetupEvent(store, guest, event);
     if (expected === undefined) {
       expect(result.applied).toBe(false);
       expect(rowOf(store, 'guests', guest.id)).toEqual(before.guest);
-      expect(store.db.prepare(`SELECT * FROM guest_credentials`).all()).toEqual(before.credentials);
+      expect(peek(store.path, `SELECT * FROM guest_credentials`)).toEqual(before.credentials);
       expect(counts(store).audit).toBe(before.counts.audit);
     } else {
       expect(result.applied).toBe(true);
@@ -192,14 +194,14 @@ describe('account setup: every (state, event)', () => {
     const own = setupIn('own_password');
     const resent = applied(own.store.guests.resend(own.guest, { now: NOW, actor: 'owner@acme.example', expiresAt: '2027-01-01T00:00:00.000Z', detail: {} }));
     expect(resent.setup).toBe('temporary_password');
-    expect(own.store.db.prepare(`SELECT count(*) AS n FROM guest_credentials`).get()).toEqual({ n: 0 });
+    expect(countOf(own.store, 'guest_credentials')).toEqual({ n: 0 });
 
     const full = setupIn('device_trusted');
     const revoked = applied(full.store.guests.revoke(full.guest, { now: NOW, actor: 'owner@acme.example' }));
     // drop-devices rides on revoke: the trusted devices go, the rest stays until an invite starts over.
     expect(nextSetupState('device_trusted', 'drop-devices')).toBe('apps_recorded');
     expect(revoked.setup).toBe('apps_recorded');
-    expect(full.store.db.prepare(`SELECT count(*) AS n FROM trusted_devices`).get()).toEqual({ n: 0 });
+    expect(countOf(full.store, 'trusted_devices')).toEqual({ n: 0 });
     const again = applied(
       full.store.guests.inviteAgain(revoked, {
         now: NOW,
@@ -216,13 +218,15 @@ describe('account setup: every (state, event)', () => {
       }),
     );
     expect([again.status, again.setup, again.joinedAt]).toEqual(['pending', 'temporary_password', null]);
-    expect(full.store.db.prepare(`SELECT count(*) AS n FROM guest_credentials`).get()).toEqual({ n: 0 });
+    expect(countOf(full.store, 'guest_credentials')).toEqual({ n: 0 });
   });
 
   test('a TOTP step is accepted once: the same or an earlier step cannot turn MFA on', () => {
     const { store, guest } = setupIn('terms_accepted');
     const sealed = applied(store.guests.storeMfaSecret(guest, NOW, 'v1$sealed'));
-    store.db.prepare(`UPDATE guest_credentials SET totp_last_step = ?`).run(TOTP_STEP);
+    // A code of this step was used already (as a sign-in code is, once MFA is on).
+    expect(store.write(() => store.credentials.useTotpStep(guest.id, TOTP_STEP, NOW))).toBe(true);
+    expect(store.credentials.get(guest.id)!.totpLastStep).toBe(TOTP_STEP);
     expect(store.guests.turnOnMfa(sealed, NOW, TOTP_STEP).applied).toBe(false);
     expect(store.guests.turnOnMfa(sealed, NOW, TOTP_STEP - 1).applied).toBe(false);
     expect(store.guests.turnOnMfa(sealed, NOW, TOTP_STEP + 1).applied).toBe(true);
@@ -284,7 +288,7 @@ describe('outbox message: every (state, event)', () => {
       expect(moved).toBe(true);
       expect(store.outbox.get(id)!.state).toBe(expected);
       expect(counts(store).events).toBe(before.counts.events + 1);
-      const last = store.db.prepare(`SELECT event, from_state AS "from", to_state AS "to" FROM outbox_events ORDER BY id DESC LIMIT 1`).get();
+      const [last] = peek(store.path, `SELECT event, from_state AS "from", to_state AS "to" FROM outbox_events ORDER BY id DESC LIMIT 1`);
       expect(last).toEqual({ event, from: state, to: expected });
     }
     store.close();
