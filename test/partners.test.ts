@@ -1,33 +1,41 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../src/store/store.js';
-import { run, startSmtp, tempDir, workspace, type TestSmtp } from './helpers.js';
+import { Clock, run, startSmtp, tempDir, workspace, type TestSmtp } from './helpers.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'lastpass');
 
-/** Test set-up only: marks a guest as joined, as `cerby-guests join` does at its step 6. */
-function markJoined(db: string, email: string): void {
-  const store = openStore(db, { create: false });
-  store.stmt(`UPDATE guests SET status = 'joined', joined_at = '2026-11-23T10:00:00.000Z' WHERE email_key = ?`).run(email.toLowerCase());
-  store.close();
+const JOIN_FLAGS = ['--new-password', 'correct horse battery staple 42', '--name', 'Ada', '--family-name', 'Lovelace', '--accept-tos'];
+
+type Cli = (argv: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+
+/** The guest joins as a guest does: `cerby-guests join` with the invite email they received (steps 1–6). */
+async function join(cli: Cli, dir: string, email: string): Promise<void> {
+  const mail = smtp.messages.filter((m) => m.to.includes(email)).at(-1);
+  if (!mail) throw new Error(`no invite email for ${email}`);
+  const eml = path.join(dir, `${email}.eml`);
+  fs.writeFileSync(eml, mail.raw);
+  await ok(cli, ['join', '--email-file', eml, ...JOIN_FLAGS]);
 }
 
 let smtp: TestSmtp;
+/** The store every test starts from: made once (each join costs a scrypt), copied per test. */
+let prepared: string;
 beforeAll(async () => {
   smtp = await startSmtp();
-});
+  prepared = (await matrixWorkspace()).db;
+}, 60_000);
 afterAll(async () => {
   await smtp.close();
 });
 
-async function ok(cli: (argv: string[]) => Promise<{ code: number; stderr: string }>, argv: string[]) {
+async function ok(cli: Cli, argv: string[]) {
   const result = await cli(argv);
   if (result.code !== 0) throw new Error(`${argv.join(' ')} → ${result.code}: ${result.stderr}`);
   return result;
 }
 
-/** The workspace every matrix case starts from (copied per case). */
+/** The workspace every test starts from (see `prepared`). */
 async function matrixWorkspace() {
   const ws = await workspace({ smtp: smtp.url });
   const c = (argv: string[]) => ok(ws.cli, argv);
@@ -44,7 +52,7 @@ async function matrixWorkspace() {
   await c(['invite', 'gu@p.example', '--partner', 'Partner P']);
   await c(['invite', 'pu@p.example', '--partner', 'Partner P']);
   await c(['invite', 'pga@p.example', '--partner', 'Partner P', '--role', 'guest_admin']);
-  for (const g of ['ga@p.example', 'gaq@q.example', 'gu@p.example']) markJoined(ws.db, g);
+  for (const g of ['ga@p.example', 'gaq@q.example', 'gu@p.example']) await join(ws.cli, ws.dir, g);
   await c(['share', 'Acme Social', '--guest', 'ga@p.example', '--role', 'manager']);
   await c(['share', 'Acme Social', '--guest', 'gaq@q.example', '--role', 'manager']);
   return ws;
@@ -92,19 +100,22 @@ const MATRIX: [string, string[], ActorName[]][] = [
   ['workspace domains add', ['workspace', 'domains', 'add', 'acme.test'], ADMINS],
 ];
 
-describe('role × command matrix (SPEC §6 and the partner rules)', () => {
-  let base: { db: string; dir: string };
-  beforeAll(async () => {
-    const ws = await matrixWorkspace();
-    base = { db: ws.db, dir: ws.dir };
-  }, 60_000);
+/** A copy of the prepared store in a folder of its own, and a runner bound to it. */
+function preparedWorkspace(): { dir: string; db: string; cli: Cli } {
+  const dir = tempDir();
+  const db = path.join(dir, 'guests.db');
+  fs.copyFileSync(prepared, db);
+  const clock = new Clock();
+  return { dir, db, cli: (argv) => run(['--db', db, '--smtp', smtp.url, ...argv], { clock }) };
+}
 
+describe('role × command matrix (SPEC §6 and the partner rules)', () => {
   const cases = MATRIX.flatMap(([name, argv, allowed]) => ALL.map((actor) => [name, actor, argv, allowed.includes(actor)] as const));
   test.each(cases)('%s as %s', async (_name, actor, argv, allowed) => {
     // Each case on its own copy of the same store.
     const dir = tempDir();
     const db = path.join(dir, 'guests.db');
-    fs.copyFileSync(base.db, db);
+    fs.copyFileSync(prepared, db);
     const before = fs.readFileSync(db);
     const result = await run(['--db', db, '--smtp', smtp.url, ...argv, '--as', ACTORS[actor]]);
     if (allowed) {
@@ -120,7 +131,7 @@ describe('role × command matrix (SPEC §6 and the partner rules)', () => {
 
 describe('partners and sharing', () => {
   test('partners show: members by partner role and shared accounts; the creator is Host Admin', async () => {
-    const ws = await matrixWorkspace();
+    const ws = preparedWorkspace();
     await ok(ws.cli, ['share', 'Acme Social', '--partner', 'Partner P']);
     const show = JSON.parse((await ws.cli(['partners', 'show', 'Partner P', '--json'])).stdout);
     expect(show.hostAdmins).toEqual(['owner@acme.example', 'host@acme.example']);
@@ -140,7 +151,7 @@ describe('partners and sharing', () => {
   });
 
   test('a Guest Admin lists and manages only their own partner\'s Guest Users', async () => {
-    const ws = await matrixWorkspace();
+    const ws = preparedWorkspace();
     const list = JSON.parse((await ws.cli(['list', '--json', '--as', 'ga@p.example'])).stdout);
     expect(list.map((g: { email: string }) => g.email)).toEqual(['ga@p.example', 'gu@p.example', 'pga@p.example', 'pu@p.example']);
     const other = JSON.parse((await ws.cli(['list', '--json', '--as', 'gaq@q.example'])).stdout);
@@ -151,7 +162,7 @@ describe('partners and sharing', () => {
   });
 
   test('accounts list --as GUEST shows exactly what that guest can access, directly or through the partner', async () => {
-    const ws = await matrixWorkspace();
+    const ws = preparedWorkspace();
     await ok(ws.cli, ['accounts', 'add', 'Acme Ads']);
     await ok(ws.cli, ['accounts', 'add', 'Secret Board']);
     await ok(ws.cli, ['share', 'Acme Ads', '--partner', 'Partner P']);
@@ -167,7 +178,7 @@ describe('partners and sharing', () => {
   });
 
   test('a Guest Admin without the Manager role on an account may not share it', async () => {
-    const ws = await matrixWorkspace();
+    const ws = preparedWorkspace();
     await ok(ws.cli, ['unshare', 'Acme Social', '--guest', 'ga@p.example']);
     await ok(ws.cli, ['share', 'Acme Social', '--guest', 'ga@p.example', '--role', 'user']);
     const result = await ws.cli(['share', 'Acme Social', '--guest', 'gu@p.example', '--as', 'ga@p.example']);
@@ -176,7 +187,7 @@ describe('partners and sharing', () => {
   });
 
   test('unknown partner, unknown role, duplicate partner: exit 2', async () => {
-    const ws = await matrixWorkspace();
+    const ws = preparedWorkspace();
     expect((await ws.cli(['invite', 'a@x.example', '--partner', 'Nope'])).stderr).toMatch(/no partner "Nope"/);
     expect((await ws.cli(['invite', 'a@x.example', '--partner', 'Partner P', '--role', 'boss'])).code).toBe(2);
     expect((await ws.cli(['invite', 'a@x.example', '--role', 'guest_user'])).stderr).toMatch(/--role goes with --partner/);
@@ -185,7 +196,7 @@ describe('partners and sharing', () => {
   });
 
   test('CSV partner and role columns', async () => {
-    const ws = await matrixWorkspace();
+    const ws = preparedWorkspace();
     const file = path.join(ws.dir, 'p.csv');
     fs.writeFileSync(file, 'email,partner,role\nc1@p.example,Partner P,guest_user\nc2@p.example,Partner P,guest_admin\nc3@x.example,Nowhere,\n');
     const result = await ws.cli(['invite', '--csv', file, '--json', '--as', 'ga@p.example']);
