@@ -194,16 +194,6 @@ export class Store {
     this.imports = new ImportRepository(sql);
   }
 
-  /** For tests that still read rows through the store; going away. */
-  get db(): Database.Database {
-    return this.sql.db;
-  }
-
-  /** For tests that still read rows through the store; going away. */
-  stmt(sql: string): Database.Statement {
-    return this.sql.stmt(sql);
-  }
-
   close(): void {
     this.sql.close();
   }
