@@ -26,7 +26,7 @@ export function codePointName(char: string): string {
 
 /** Why the address cannot have an identity (an invisible character, a domain IDNA refuses), or undefined. */
 export function identityProblem(text: string): string | undefined {
-  const format = FORMAT_CHAR.exec(text);
+  const format = text.match(FORMAT_CHAR);
   if (format) return `it contains the invisible character ${codePointName(format[0])}`;
   const at = text.lastIndexOf('@');
   if (at < 0) return undefined; // the shape check says what is wrong

@@ -108,7 +108,7 @@ export interface DurationBounds {
 
 /** Parses "90s", "15m", "12h", "7d", "2w" into seconds: more than zero, and within `bounds` when given. */
 export function parseDuration(text: string, flag: string, bounds: DurationBounds = {}): number {
-  const match = DURATION.exec(text.trim());
+  const match = text.trim().match(DURATION);
   if (!match) throw new UsageError(`invalid ${flag} ${JSON.stringify(truncate(text))}: use a number and a unit, e.g. 12h, 7d or 2w`);
   const seconds = Number(match[1]) * UNIT_SECONDS[match[2]!]!;
   const { min, max } = bounds;

@@ -83,7 +83,7 @@ export function mapHeader(form: 'plain' | 'entra', delimiter: ',' | ';', header:
     const name = raw.trim();
     let field: CsvField | undefined;
     if (form === 'entra') {
-      const property = /\[([^\]]+)\]/.exec(name)?.[1]?.toLowerCase();
+      const property = name.match(/\[([^\]]+)\]/)?.[1]?.toLowerCase();
       field = property ? ENTRA_PROPERTIES[property] : undefined;
     } else {
       field = PLAIN_HEADERS[name.toLowerCase()];

@@ -20,7 +20,7 @@ export async function openInviteEmail(file: string): Promise<OpenedInvite> {
   if (raw.length > 5 * 1024 * 1024) throw new UsageError(`${file} is larger than 5 MB: not an invite email`);
   const mail = await simpleParser(raw);
   const text = mail.text ?? '';
-  const field = (label: string) => new RegExp(`^\\s*${label}:[ \\t]+(\\S.*?)\\s*$`, 'm').exec(text)?.[1];
+  const field = (label: string) => text.match(new RegExp(`^\\s*${label}:[ \\t]+(\\S.*?)\\s*$`, 'm'))?.[1];
   const opened: OpenedInvite = {
     workspaceName: field('Workspace name'),
     username: field('Username'),
