@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { App, type GlobalOptions } from './app.js';
+import { App } from './app.js';
 import { accountsCommand } from './commands/accounts/command.js';
 import { doctorCommand } from './commands/doctor/command.js';
 import { importCommand } from './commands/import/command.js';
@@ -19,6 +19,8 @@ import { revokeCommand } from './commands/revoke/command.js';
 import { showCommand } from './commands/show/command.js';
 import type { Deps } from './deps.js';
 import { CliError, ExitCode } from './errors.js';
+import { Factory, type GlobalFlags, type Providers } from './factory.js';
+import type { Status } from './result.js';
 import { colorLevel, makeChalk } from './color.js';
 import { storeFailure } from './store/errors.js';
 
@@ -37,6 +39,15 @@ async function outputSettled(deps: Deps): Promise<NodeJS.ErrnoException | undefi
   }
   return deps.io.stdoutError();
 }
+
+/** SPEC §9: the one place a command's status becomes an exit code. */
+export const EXIT_CODES: Record<Status, number> = {
+  ok: ExitCode.ok,
+  failed: ExitCode.failure,
+  usage: ExitCode.usage,
+  partial: ExitCode.partial,
+  denied: ExitCode.notPermitted,
+};
 
 export function buildProgram(deps: Deps, makeApp: (command: Command) => App): Command {
   const program = new Command('cerby-guests')
@@ -101,15 +112,18 @@ function configureTree(command: Command, deps: Deps, errorPrefix: (s: string) =>
  * Runs one command line and returns its exit code. Every expected error becomes one stderr
  * line and its code from SPEC §9 here, and only here; a stack trace only with CERBY_GUESTS_DEBUG=1.
  */
-export async function runCli(argv: readonly string[], deps: Deps): Promise<number> {
+export async function runCli(argv: readonly string[], deps: Deps, providers: Providers = {}): Promise<number> {
+  const f = new Factory(deps, providers);
   let app: App | undefined;
   const makeApp = (command: Command): App => {
-    app ??= new App(deps, command.optsWithGlobals<GlobalOptions>());
+    f.configure(command.optsWithGlobals<GlobalFlags>());
+    app ??= new App(f);
     return app;
   };
   const colorErr = makeChalk(colorLevel(deps.io.stderrIsTTY, deps.env, argv.includes('--no-color') ? false : undefined));
   const prefix = (message: string) => `${colorErr.red('cerby-guests:')} ${message}`;
   const program = buildProgram(deps, makeApp);
+  program.hook('preAction', (_root, action) => f.configure(action.optsWithGlobals<GlobalFlags>()));
   configureTree(program, deps, prefix);
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -118,7 +132,7 @@ export async function runCli(argv: readonly string[], deps: Deps): Promise<numbe
       deps.io.stderr.write(`${prefix(`cannot write the output (${stdoutError.code ?? stdoutError.message}): ${stdoutError.code === 'EPIPE' ? 'the reading end was closed' : 'standard output failed'}; the command's own work is done`)}\n`);
       return ExitCode.failure;
     }
-    return app?.exitCode ?? ExitCode.ok;
+    return app?.exitCode ?? EXIT_CODES[f.status];
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
@@ -137,6 +151,6 @@ export async function runCli(argv: readonly string[], deps: Deps): Promise<numbe
     if (deps.env.CERBY_GUESTS_DEBUG === '1' && error instanceof Error && error.stack) deps.io.stderr.write(`${error.stack}\n`);
     return failure.exitCode;
   } finally {
-    app?.close();
+    f.close();
   }
 }

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ChalkInstance } from 'chalk';
+import type { CryptoCosts } from './crypto/costs.js';
 import type { Prompter } from './prompter.js';
 
 /** Everything a command may touch of the outside world, built once in `src/main.ts`. */
@@ -27,6 +28,8 @@ export interface Deps {
   version: string;
   /** For tests only: lets a race test pause a command between its slow work and its commit. */
   hooks?: TestHooks;
+  /** scrypt's work factors; the real ones unless a test asks for cheaper ones. */
+  crypto?: CryptoCosts;
 }
 
 export interface TestHooks {

@@ -1,6 +1,14 @@
 import { createRequire } from 'node:module';
 import type TableType from 'cli-table3';
-import type { Ctx } from '../deps.js';
+import type { ChalkInstance } from 'chalk';
+import type { IO } from '../deps.js';
+
+/** What printing needs: the streams, stdout's colours, and whether --json was asked for. */
+export interface PrintContext {
+  io: IO;
+  color: ChalkInstance;
+  json: boolean;
+}
 
 export interface Column<T> {
   key: keyof T & string;
@@ -13,7 +21,7 @@ export interface Column<T> {
 
 export type OutputFormat = 'table' | 'tsv' | 'json' | 'csv';
 
-export function outputFormat(ctx: Ctx, csv = false): OutputFormat {
+export function outputFormat(ctx: PrintContext, csv = false): OutputFormat {
   if (ctx.json) return 'json';
   if (csv) return 'csv';
   return ctx.io.stdoutIsTTY ? 'table' : 'tsv';
@@ -39,7 +47,7 @@ function safeForTerminal(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-export function printRows<T extends object>(ctx: Ctx, rows: Iterable<T>, columns: readonly Column<T>[], format: OutputFormat): void {
+export function printRows<T extends object>(ctx: PrintContext, rows: Iterable<T>, columns: readonly Column<T>[], format: OutputFormat): void {
   const out = ctx.io.stdout;
   const value = (row: T, column: Column<T>) => {
     const raw = (row as Record<string, unknown>)[column.key];
@@ -100,7 +108,7 @@ export function printRows<T extends object>(ctx: Ctx, rows: Iterable<T>, columns
 }
 
 /** `key: value` lines for one record (`show`). */
-export function printRecord(ctx: Ctx, fields: [string, unknown][]): void {
+export function printRecord(ctx: PrintContext, fields: [string, unknown][]): void {
   const width = Math.max(...fields.map(([k]) => k.length));
   for (const [key, raw] of fields) {
     ctx.io.stdout.write(`${ctx.color.bold(key.padEnd(width))}  ${safeForTerminal(cell(raw))}\n`);

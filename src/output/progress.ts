@@ -1,4 +1,4 @@
-import type { Ctx } from '../deps.js';
+import type { IO } from '../deps.js';
 
 export interface Progress {
   /** `text` is called only when a frame is drawn: formatting numbers per row would cost more than the row. */
@@ -13,7 +13,7 @@ const BAR_WIDTH = 24;
  * A one-line progress bar on stderr when it is a terminal; nothing at all when piped,
  * so logs and CI output never fill with carriage returns.
  */
-export function createProgress(ctx: Ctx, clock: () => number): Progress {
+export function createProgress(ctx: { io: IO }, clock: () => number): Progress {
   if (!ctx.io.stderrIsTTY) return { update() {}, finish() {} };
   const started = clock();
   let last = 0;

@@ -59,7 +59,7 @@ const noPrompts: Prompter = {
 export async function runSmoke(options: { to: string; keep?: boolean }, app: App): Promise<{ steps: SmokeStep[]; folder: string }> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'cerby-guests-smoke-'));
   fs.chmodSync(folder, 0o700);
-  const smoke = new App({ ...app.deps, prompter: noPrompts }, { ...app.globals, db: path.join(folder, 'smoke.db'), as: 'owner@smoke.example', json: false });
+  const smoke = new App(app.f.derive({ prompter: noPrompts }, { db: path.join(folder, 'smoke.db'), as: 'owner@smoke.example', json: false }));
   const steps: SmokeStep[] = [];
   const step = async <T>(name: string, fn: () => Promise<T> | T, describe: (value: T) => string): Promise<T> => {
     const started = performance.now();

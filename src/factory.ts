@@ -1,0 +1,205 @@
+import path from 'node:path';
+import type { ChalkInstance } from 'chalk';
+import { colorLevel, makeChalk } from './color.js';
+import type { CryptoCosts } from './crypto/costs.js';
+import type { Deps, IO, TestHooks } from './deps.js';
+import type { DeliveryOptions } from './delivery/deliver.js';
+import { UsageError } from './errors.js';
+import { FolderMailer, outboxFolderFor, SmtpMailer, type Mailer } from './mail/mailer.js';
+import { parseSmtpUrl } from './mail/smtp-config.js';
+import { Reporter } from './output/reporter.js';
+import type { Prompter } from './prompter.js';
+import type { Status } from './result.js';
+import { openStore, type Store } from './store/store.js';
+
+export const DEFAULT_DB = 'cerby-guests.db';
+
+/** The global flags of SPEC §8, as the root command parsed them. */
+export interface GlobalFlags {
+  db?: string;
+  smtp?: string;
+  smtpPasswordFile?: string;
+  as?: string;
+  json?: boolean;
+  color?: boolean;
+  verbose?: boolean;
+}
+
+/** Where a factory gets its store and mailer: the real ones, or a test's (in-memory store, fake mailer). */
+export interface Providers {
+  openStore?: (path: string, options: { create: boolean; notice: (line: string) => void; maxPageCount?: number }) => Store;
+  mailer?: (factory: Factory, concurrency: number) => Mailer;
+}
+
+/**
+ * Built once per invocation (gh's cmdutil.Factory): the outside world from `main.ts`, the
+ * global flags once the root command parsed them, and the store and mailer, opened on first
+ * use so `--help` or a usage error never touches the disk. Commands take what they need
+ * from it into their own options; only `cli.ts` reads the status they leave.
+ */
+export class Factory {
+  readonly io: IO;
+  readonly prompter: Prompter;
+  /** The clock. */
+  readonly now: () => Date;
+  readonly env: Record<string, string | undefined>;
+  readonly cwd: string;
+  readonly version: string;
+  readonly hooks?: TestHooks;
+  readonly crypto?: CryptoCosts;
+  /** How the command that ran went; `cli.ts` maps it to an exit code. */
+  status: Status = 'ok';
+  private flags: GlobalFlags = {};
+  private openedStore?: Store;
+  private openedMailer?: Mailer;
+
+  constructor(
+    readonly deps: Deps,
+    private readonly providers: Providers = {},
+  ) {
+    this.io = deps.io;
+    this.prompter = deps.prompter;
+    this.now = deps.now;
+    this.env = deps.env;
+    this.cwd = deps.cwd;
+    this.version = deps.version;
+    this.hooks = deps.hooks;
+    this.crypto = deps.crypto;
+  }
+
+  /** The global flags, set by the root command before any subcommand runs. */
+  configure(flags: GlobalFlags): void {
+    this.flags = flags;
+  }
+
+  /** Another invocation's factory (smoke's throw-away workspace): same world, other flags. */
+  derive(deps: Partial<Deps>, flags: Partial<GlobalFlags>): Factory {
+    const derived = new Factory({ ...this.deps, ...deps }, this.providers);
+    derived.configure({ ...this.flags, ...flags });
+    return derived;
+  }
+
+  get json(): boolean {
+    return this.flags.json === true;
+  }
+
+  get verbose(): boolean {
+    return this.flags.verbose === true;
+  }
+
+  /** For stdout. */
+  get color(): ChalkInstance {
+    return makeChalk(colorLevel(this.io.stdoutIsTTY, this.env, this.flags.color));
+  }
+
+  /** For stderr: the two streams can differ (`list | less`). */
+  get colorErr(): ChalkInstance {
+    return makeChalk(colorLevel(this.io.stderrIsTTY, this.env, this.flags.color));
+  }
+
+  /** ✓ / ! / ✗ lines on stderr. */
+  get reporter(): Reporter {
+    return new Reporter(this.io.stderr, this.colorErr);
+  }
+
+  get dbPath(): string {
+    return path.resolve(this.cwd, this.flags.db ?? this.env.CERBY_GUESTS_DB ?? DEFAULT_DB);
+  }
+
+  /** `--as`, else the environment; undefined means the workspace owner. */
+  get actorEmail(): string | undefined {
+    return this.flags.as ?? this.env.CERBY_GUESTS_ACTOR;
+  }
+
+  /** How to name this store in a command we suggest: the --db the user gave, if any. */
+  dbFlag(): string {
+    const given = this.flags.db ?? this.env.CERBY_GUESTS_DB;
+    return given ? ` --db ${shellQuote(given)}` : '';
+  }
+
+  initHint(): string {
+    return `cerby-guests${this.dbFlag()} init --workspace NAME --owner EMAIL`;
+  }
+
+  store(): Store {
+    if (!this.openedStore) {
+      try {
+        this.openedStore = this.open(false);
+      } catch (error) {
+        if (error instanceof UsageError && error.message.startsWith('no cerby-guests store')) {
+          throw new UsageError(`no workspace yet at ${this.dbPath}: run \`${this.initHint()}\` first`);
+        }
+        throw error;
+      }
+    }
+    return this.openedStore;
+  }
+
+  /** Only `init` creates the store. */
+  createStore(): Store {
+    this.openedStore ??= this.open(true);
+    return this.openedStore;
+  }
+
+  private open(create: boolean): Store {
+    const options = {
+      create,
+      notice: (line: string) => this.reporter.warn(line),
+      // Testing aid (documented in README): a store that runs out of room without a full disk.
+      maxPageCount: positiveInt(this.env.CERBY_GUESTS_TEST_MAX_PAGES),
+    };
+    return (this.providers.openStore ?? openStore)(this.dbPath, options);
+  }
+
+  smtpUrl(): string | undefined {
+    return this.flags.smtp ?? (this.env.CERBY_GUESTS_SMTP_URL || undefined);
+  }
+
+  mailer(concurrency = 1): Mailer {
+    if (!this.openedMailer) {
+      const url = this.smtpUrl();
+      if (this.providers.mailer) this.openedMailer = this.providers.mailer(this, concurrency);
+      else if (url) {
+        const passwordFile = this.flags.smtpPasswordFile ?? (this.env.CERBY_GUESTS_SMTP_PASSWORD_FILE || undefined);
+        this.openedMailer = new SmtpMailer(parseSmtpUrl(url, passwordFile), {
+          maxConnections: concurrency,
+          connectionTimeout: positiveInt(this.env.CERBY_GUESTS_SMTP_TIMEOUT_MS) ?? 10_000,
+          socketTimeout: positiveInt(this.env.CERBY_GUESTS_SMTP_TIMEOUT_MS) ?? 30_000,
+        });
+      } else {
+        this.openedMailer = new FolderMailer(outboxFolderFor(this.dbPath), (m) => this.reporter.warn(m));
+      }
+    }
+    return this.openedMailer;
+  }
+
+  /** For `smoke`: deliver through a mailer of its own (it tees the message to a file). */
+  useMailer(mailer: Mailer): void {
+    this.openedMailer = mailer;
+  }
+
+  deliveryOptions(concurrency = 1): DeliveryOptions {
+    return {
+      concurrency,
+      maxAttempts: positiveInt(this.env.CERBY_GUESTS_SEND_ATTEMPTS) ?? 3,
+      backoffMs: positiveInt(this.env.CERBY_GUESTS_RETRY_BASE_MS) ?? 500,
+      deadlineMs: positiveInt(this.env.CERBY_GUESTS_SEND_DEADLINE_MS) ?? 120_000,
+      log: this.verbose ? (line) => this.reporter.detail(line) : undefined,
+    };
+  }
+
+  close(): void {
+    this.openedMailer?.close();
+    this.openedStore?.close();
+  }
+}
+
+function positiveInt(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const n = Number(text);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,52 @@
+import type { Factory } from '../factory.js';
+import type { Result } from '../result.js';
+import { writeJson } from './json.js';
+import { printRecord, printRows, type Column, type OutputFormat } from './print.js';
+import type { Reporter } from './reporter.js';
+
+/** Stdout for data: rows (a table fitted to the terminal, TSV when piped, CSV), one record, JSON. */
+export class Output {
+  constructor(private readonly f: Factory) {}
+
+  rows<T extends object>(rows: Iterable<T>, columns: readonly Column<T>[], options: { csv?: boolean } = {}): void {
+    printRows(this.f, rows, columns, this.format(options.csv === true));
+  }
+
+  record(fields: [string, unknown][]): void {
+    printRecord(this.f, fields);
+  }
+
+  /** Plain lines on stdout (e.g. a record's sub-lists). */
+  line(text: string): void {
+    this.f.io.stdout.write(`${text}\n`);
+  }
+
+  json(value: unknown): void {
+    writeJson(this.f.io.stdout, this.f.io.stdoutIsTTY, value);
+  }
+
+  format(csv = false): OutputFormat {
+    if (this.f.json) return 'json';
+    if (csv) return 'csv';
+    return this.f.io.stdoutIsTTY ? 'table' : 'tsv';
+  }
+}
+
+/** How one command's result is shown. The command's logic returns data; this is all it prints. */
+export interface View<T> {
+  /** Lines for a person on stderr (with --json too): ✓ done, ! warnings, ✗ failures. */
+  report?(data: T, reporter: Reporter): void;
+  /** Stdout without --json: rows, a record. */
+  print?(data: T, out: Output): void;
+  /** What --json prints; the data itself when absent. */
+  json?(data: T): unknown;
+}
+
+/** Shows a result through its view and leaves its status for `cli.ts`. */
+export function present<T>(f: Factory, result: Result<T>, view: View<T>): void {
+  const out = new Output(f);
+  if (f.json) out.json(view.json ? view.json(result.data) : result.data);
+  else view.print?.(result.data, out);
+  view.report?.(result.data, f.reporter);
+  f.status = result.status;
+}
