@@ -25,9 +25,12 @@ export interface GlobalFlags {
   verbose?: boolean;
 }
 
-/** Where a factory gets its store and mailer: the real ones, or a test's (in-memory store, fake mailer). */
+/**
+ * Where a factory gets its store and mailer: the real ones, or a test's (one in-memory store
+ * shared by a test's invocations, a fake mailer). What a provider gives, the test closes.
+ */
 export interface Providers {
-  openStore?: (path: string, options: { create: boolean; notice: (line: string) => void; maxPageCount?: number }) => Store;
+  store?: (create: boolean) => Store;
   mailer?: (factory: Factory, concurrency: number) => Mailer;
 }
 
@@ -52,6 +55,7 @@ export class Factory {
   private flags: GlobalFlags = {};
   private openedStore?: Store;
   private openedMailer?: Mailer;
+  private ownsStore = false;
 
   constructor(
     readonly deps: Deps,
@@ -142,13 +146,14 @@ export class Factory {
   }
 
   private open(create: boolean): Store {
-    const options = {
+    if (this.providers.store) return this.providers.store(create);
+    this.ownsStore = true;
+    return openStore(this.dbPath, {
       create,
       notice: (line: string) => this.reporter.warn(line),
       // Testing aid (documented in README): a store that runs out of room without a full disk.
       maxPageCount: positiveInt(this.env.CERBY_GUESTS_TEST_MAX_PAGES),
-    };
-    return (this.providers.openStore ?? openStore)(this.dbPath, options);
+    });
   }
 
   smtpUrl(): string | undefined {
@@ -190,7 +195,7 @@ export class Factory {
 
   close(): void {
     this.openedMailer?.close();
-    this.openedStore?.close();
+    if (this.ownsStore) this.openedStore?.close();
   }
 }
 

@@ -6,6 +6,8 @@ import Database from 'better-sqlite3';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { runCli } from '../src/cli.js';
+import type { CryptoCosts } from '../src/crypto/costs.js';
+import type { Providers } from '../src/factory.js';
 import type { Deps, TestHooks } from '../src/deps.js';
 import { createPrompter, type Prompter } from '../src/prompter.js';
 
@@ -55,7 +57,17 @@ export interface RunOptions {
   cwd?: string;
   /** Pause points inside a command (race tests). */
   hooks?: TestHooks;
+  /** stdin, stdout and stderr all terminals (a person at a terminal), with this many columns. */
+  tty?: boolean;
+  columns?: number;
+  /** A test's store and mailer instead of the real ones (the fast layer). */
+  providers?: Providers;
+  /** scrypt's work factors; cheap unless a test asks for the real ones. */
+  crypto?: CryptoCosts;
 }
+
+/** scrypt at a cost a test can afford thousands of times; one test checks the real parameters. */
+export const CHEAP_COSTS: CryptoCosts = { password: { N: 2 ** 10, r: 8, p: 1 }, seal: { N: 2 ** 10, r: 8, p: 1 } };
 
 function collect(stream: PassThrough): () => string {
   const chunks: Buffer[] = [];
@@ -70,15 +82,18 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
   const stdin = options.stdin ?? new PassThrough();
   const out = collect(stdout);
   const err = collect(stderr);
-  const interactive = (options.stdinIsTTY ?? false) && (options.stdoutIsTTY ?? false);
+  const stdinIsTTY = options.stdinIsTTY ?? options.tty ?? false;
+  const stdoutIsTTY = options.stdoutIsTTY ?? options.tty ?? false;
+  const interactive = stdinIsTTY && stdoutIsTTY;
   const deps: Deps = {
     io: {
       stdin,
       stdout,
       stderr,
-      stdinIsTTY: options.stdinIsTTY ?? false,
-      stdoutIsTTY: options.stdoutIsTTY ?? false,
-      stderrIsTTY: false,
+      stdinIsTTY,
+      stdoutIsTTY,
+      stderrIsTTY: options.tty ?? false,
+      columns: options.columns ?? (options.tty ? 100 : undefined),
     },
     prompter: options.prompter ?? createPrompter({ stdin, stderr, interactive }),
     now: (options.clock ?? new Clock()).now,
@@ -86,8 +101,9 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
     cwd: options.cwd ?? process.cwd(),
     version: '0.0.0-test',
     hooks: options.hooks,
+    crypto: options.crypto ?? CHEAP_COSTS,
   };
-  const code = await runCli(argv, deps);
+  const code = await runCli(argv, deps, options.providers);
   return { code, stdout: out(), stderr: err() };
 }
 

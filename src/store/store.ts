@@ -80,7 +80,11 @@ function fileKind(stat: fs.Stats): string {
  * before it is opened, chmodded or given side files. Only `init` (create) makes a store, and
  * it alone may use an existing empty file: to anything else an empty file is no store yet.
  */
+/** `:memory:` is a store that lives in this process only (fast tests): no file, no checks. */
+export const IN_MEMORY = ':memory:';
+
 export function openStore(path: string, options: OpenStoreOptions): Store {
+  if (path === IN_MEMORY) return openDatabase(path, options);
   let stat: fs.Stats | undefined;
   try {
     // Follows the path the user gave: their own symbolic link to their store is fine.
@@ -104,6 +108,12 @@ export function openStore(path: string, options: OpenStoreOptions): Store {
     checkHeader(path);
     tightenModes(path, options.notice);
   }
+  const store = openDatabase(path, options);
+  tightenModes(path, options.notice);
+  return store;
+}
+
+function openDatabase(path: string, options: OpenStoreOptions): Store {
   let db: Database.Database;
   try {
     db = new (loadSqlite())(path);
@@ -121,7 +131,6 @@ export function openStore(path: string, options: OpenStoreOptions): Store {
     db.close();
     throw error instanceof UsageError ? error : storeError(path, error);
   }
-  tightenModes(path, options.notice);
   return new Store(new Sql(db), path);
 }
 
