@@ -1,4 +1,5 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command as LegacyCommand } from 'commander';
+import { Command, CommanderError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { App } from './app.js';
 import { accountsCommand } from './commands/accounts/command.js';
 import { doctorCommand } from './commands/doctor/command.js';
@@ -15,7 +16,7 @@ import { listCommand } from './commands/list/command.js';
 import { membersCommand } from './commands/members/command.js';
 import { outboxCommand } from './commands/outbox/command.js';
 import { resendCommand } from './commands/resend/command.js';
-import { revokeCommand } from './commands/revoke/command.js';
+import { newCmdRevoke } from './commands/revoke/command.js';
 import { showCommand } from './commands/show/command.js';
 import type { Deps } from './deps.js';
 import { CliError, ExitCode } from './errors.js';
@@ -49,7 +50,8 @@ export const EXIT_CODES: Record<Status, number> = {
   denied: ExitCode.notPermitted,
 };
 
-export function buildProgram(deps: Deps, makeApp: (command: Command) => App): Command {
+export function buildProgram(f: Factory, makeApp: (command: LegacyCommand) => App): CommandUnknownOpts {
+  const deps = f.deps;
   const program = new Command('cerby-guests')
     .description("Invite and manage a Cerby workspace's guest users from the terminal.")
     .version(deps.version, '-V, --version', 'print the version')
@@ -77,7 +79,7 @@ Get started:
     membersCommand(makeApp),
     inviteCommand(makeApp),
     resendCommand(makeApp),
-    revokeCommand(makeApp),
+    newCmdRevoke(f),
     unlockCommand(makeApp),
     listCommand(makeApp),
     showCommand(makeApp),
@@ -92,13 +94,14 @@ Get started:
     doctorCommand(makeApp),
     smokeCommand(makeApp),
   ]) {
-    program.addCommand(command);
+    // Transitional: commands still on plain commander are the same runtime class.
+    program.addCommand(command as unknown as CommandUnknownOpts);
   }
   return program;
 }
 
 /** Applies the same error handling to every command: commander never exits the process itself. */
-function configureTree(command: Command, deps: Deps, errorPrefix: (s: string) => string): void {
+function configureTree(command: CommandUnknownOpts, deps: Deps, errorPrefix: (s: string) => string): void {
   command.exitOverride();
   command.configureOutput({
     writeOut: (s) => deps.io.stdout.write(s),
@@ -115,15 +118,15 @@ function configureTree(command: Command, deps: Deps, errorPrefix: (s: string) =>
 export async function runCli(argv: readonly string[], deps: Deps, providers: Providers = {}): Promise<number> {
   const f = new Factory(deps, providers);
   let app: App | undefined;
-  const makeApp = (command: Command): App => {
+  const makeApp = (command: LegacyCommand): App => {
     f.configure(command.optsWithGlobals<GlobalFlags>());
     app ??= new App(f);
     return app;
   };
   const colorErr = makeChalk(colorLevel(deps.io.stderrIsTTY, deps.env, argv.includes('--no-color') ? false : undefined));
   const prefix = (message: string) => `${colorErr.red('cerby-guests:')} ${message}`;
-  const program = buildProgram(deps, makeApp);
-  program.hook('preAction', (_root, action) => f.configure(action.optsWithGlobals<GlobalFlags>()));
+  const program = buildProgram(f, makeApp);
+  program.hook('preAction', (_root, action) => f.configure(action.optsWithGlobals() as GlobalFlags));
   configureTree(program, deps, prefix);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -19,6 +19,8 @@ export interface AddressResult {
   wasJoined?: boolean;
   /** revoke: emails already in their SMTP transaction, which may still arrive (with a dead password). */
   onTheirWay?: number;
+  /** A failure that is not the input's fault (the guest changed while the run worked): run again. */
+  notDone?: boolean;
 }
 
 export interface RunReport {

@@ -104,6 +104,7 @@ export function carryOutInvite(
   if (!sent) {
     result.outcome = 'failed';
     result.reason = 'it changed while this ran: run the command again';
+    result.notDone = true;
     return;
   }
   result.expiresAt = sent.expiresAt;

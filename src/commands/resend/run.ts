@@ -70,7 +70,7 @@ export async function runResend(options: ResendOptions, app: App): Promise<RunRe
           action: 'resend',
         });
         if (!sent) {
-          results.push({ email: guest.email, outcome: 'failed', reason: 'it changed while this ran: run the command again' });
+          results.push({ email: guest.email, outcome: 'failed', reason: 'it changed while this ran: run the command again', notDone: true });
           continue;
         }
         const result: AddressResult = { email: guest.email, outcome: 'resent', expiresAt: sent.expiresAt };

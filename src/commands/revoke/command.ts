@@ -1,16 +1,16 @@
-import { Command } from 'commander';
-import { reportResults } from '../../invites/outcome.js';
-import type { AppFactory } from '../types.js';
+import { Command } from '@commander-js/extra-typings';
+import type { Factory } from '../../factory.js';
+import { present } from '../../output/present.js';
+import { addressRunView } from '../../output/views/address-run.js';
 import { runRevoke } from './run.js';
 
-export function revokeCommand(makeApp: AppFactory): Command {
+export function newCmdRevoke(f: Factory, runF = runRevoke) {
   return new Command('revoke')
-    .description('cancel pending invites: their temporary passwords stop working at once')
-    .argument('<emails...>', 'guests whose invite to cancel')
+    .description('cancel pending invites (their passwords stop working at once) or end a joined guest\'s access')
+    .argument('<emails...>', 'guests to revoke')
     .option('--dry-run', 'report what would be revoked; change nothing')
     .addHelpText('after', '\nExample:\n  $ cerby-guests revoke guest@partner.example')
-    .action((emails: string[], opts, command: Command) => {
-      const app = makeApp(command);
-      app.exitCode = reportResults(app, runRevoke({ ...opts, emails }, app));
+    .action((emails, flags) => {
+      present(f, runF({ emails, dryRun: flags.dryRun === true }, f), addressRunView);
     });
 }

@@ -1,22 +1,28 @@
-import type { App } from '../../app.js';
+import { addresses } from '../../cli/args.js';
+import type { Factory } from '../../factory.js';
 import { countOutcomes, type AddressResult, type RunReport } from '../../invites/outcome.js';
+import { runResult } from '../../output/views/address-run.js';
 import { authorize } from '../../permissions.js';
+import type { Result } from '../../result.js';
+import { openSession } from '../../session.js';
 import { iso } from '../../time.js';
 import { emailKey } from '../../validate.js';
-import { validateAddresses } from '../invite/run.js';
+
+export interface RevokeOptions {
+  emails: string[];
+  dryRun: boolean;
+}
 
 /**
  * Revokes guests (SPEC §2): a pending invite's temporary password stops working at once and
  * none of its emails starts after this returns; a joined guest loses access and their trusted
  * devices. Emails already in their SMTP transaction are reported, not hidden.
  */
-export function runRevoke(options: { emails: string[]; dryRun?: boolean }, app: App): RunReport {
-  const emails = validateAddresses(options.emails);
-  const store = app.store();
-  app.workspace();
-  const actor = app.actor();
+export function runRevoke(options: RevokeOptions, f: Factory): Result<RunReport> {
+  const emails = addresses(options.emails);
+  const { store, actor } = openSession(f);
   authorize(actor, { action: 'list' });
-  const at = iso(app.now());
+  const at = iso(f.now());
   const results: AddressResult[] = [];
   const record = () => {
     // Every target is checked before anything changes: a refusal changes nothing.
@@ -35,7 +41,7 @@ export function runRevoke(options: { emails: string[]; dryRun?: boolean }, app: 
       } else {
         const revoked = store.guests.revoke(guest, { now: at, actor: actor.email });
         if (!revoked.applied) {
-          results.push({ email: guest.email, outcome: 'failed', reason: 'it changed while this ran: run the command again' });
+          results.push({ email: guest.email, outcome: 'failed', reason: 'it changed while this ran: run the command again', notDone: true });
           continue;
         }
         results.push({
@@ -49,5 +55,5 @@ export function runRevoke(options: { emails: string[]; dryRun?: boolean }, app: 
   };
   if (options.dryRun) record();
   else store.write(record);
-  return { dryRun: options.dryRun === true, results, counts: countOutcomes(results) };
+  return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) });
 }
