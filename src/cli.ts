@@ -11,11 +11,11 @@ import { partnersCommand } from './commands/partners/command.js';
 import { shareCommand, unshareCommand } from './commands/share/command.js';
 import { workspaceCommand } from './commands/workspace/command.js';
 import { initCommand } from './commands/init/command.js';
-import { inviteCommand } from './commands/invite/command.js';
+import { newCmdInvite } from './commands/invite/command.js';
 import { listCommand } from './commands/list/command.js';
 import { membersCommand } from './commands/members/command.js';
-import { outboxCommand } from './commands/outbox/command.js';
-import { resendCommand } from './commands/resend/command.js';
+import { newCmdOutbox } from './commands/outbox/command.js';
+import { newCmdResend } from './commands/resend/command.js';
 import { newCmdRevoke } from './commands/revoke/command.js';
 import { showCommand } from './commands/show/command.js';
 import type { Deps } from './deps.js';
@@ -77,13 +77,13 @@ Get started:
   for (const command of [
     initCommand(makeApp),
     membersCommand(makeApp),
-    inviteCommand(makeApp),
-    resendCommand(makeApp),
+    newCmdInvite(f),
+    newCmdResend(f),
     newCmdRevoke(f),
     unlockCommand(makeApp),
     listCommand(makeApp),
     showCommand(makeApp),
-    outboxCommand(makeApp),
+    newCmdOutbox(f),
     partnersCommand(makeApp),
     accountsCommand(makeApp),
     shareCommand(makeApp),

@@ -1,9 +1,9 @@
-import type { App } from '../app.js';
-import { Deliverer, MailerFailure, type SendJob } from '../delivery/deliver.js';
+import { Deliverer, MailerFailure, type DeliveryOptions, type SendJob } from '../delivery/deliver.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { Store } from '../store/store.js';
 import { iso } from '../time.js';
 import { FailureError } from '../errors.js';
 import type { Workspace } from '../store/types.js';
-import { displayText } from '../validate.js';
 import type { RecordedSend } from './record.js';
 
 /** What happened to one address in an invite, resend or revoke run. */
@@ -35,6 +35,14 @@ export function countOutcomes(results: readonly AddressResult[]): Record<string,
   return counts;
 }
 
+/** What a run's delivery takes from the invocation (the Factory). */
+export interface DeliveryHost {
+  store(): Store;
+  mailer(concurrency: number): Mailer;
+  now: () => Date;
+  deliveryOptions(concurrency: number): DeliveryOptions;
+}
+
 /**
  * Delivery for a run of invites or resends: sends recorded emails once their transaction has
  * committed, and folds each delivery into its address's result.
@@ -46,7 +54,7 @@ export class RunDelivery {
   private pending: SendJob[] = [];
 
   private constructor(
-    app: App,
+    app: DeliveryHost,
     workspace: Workspace,
     concurrency: number,
     onDelivered?: (result: AddressResult) => void,
@@ -80,7 +88,7 @@ export class RunDelivery {
    * A run's delivery, after settling leases that a stopped process left behind (back to the
    * queue if nothing had started, else `unknown`), so a re-run picks up what that one did not send.
    */
-  static begin(app: App, workspace: Workspace, concurrency: number, onDelivered?: (result: AddressResult) => void): RunDelivery {
+  static begin(app: DeliveryHost, workspace: Workspace, concurrency: number, onDelivered?: (result: AddressResult) => void): RunDelivery {
     const store = app.store();
     const now = iso(app.now());
     store.write(() => store.outbox.recoverAbandonedLeases(now, 'cerby-guests'));
@@ -136,66 +144,4 @@ export class RunDelivery {
     }
   }
 
-}
-
-/**
- * One stderr line per address, then the exit code (SPEC §9): 0 when all were done or had
- * nothing to do, 2 when nothing could be done because of the input, 1 when delivery failed,
- * 3 when a run over several addresses was partly done.
- */
-export function reportResults(app: App, report: RunReport): number {
-  const c = app.colorErr;
-  for (const r of report.results) {
-    switch (r.outcome) {
-      case 'invited':
-      case 'resent': {
-        const verb = r.outcome === 'invited' ? 'Invite' : 'New invite';
-        if (r.delivery === 'sent') {
-          app.success(r.file ? `${verb} for ${r.email} written to ${r.file} (no SMTP configured)` : `${verb} sent to ${r.email}`);
-        } else {
-          app.io.stderr.write(
-            `${c.red('✗')} ${verb} for ${r.email} saved but not sent (delivery ${r.delivery ?? 'queued'}): ${r.reason ?? 'unknown reason'}\n`,
-          );
-        }
-        break;
-      }
-      case 'revoked':
-        app.success(
-          r.wasJoined
-            ? `Revoked ${r.email}: their access ended and their trusted devices were dropped`
-            : `Revoked the invite of ${r.email}: its temporary password no longer works`,
-        );
-        if (r.onTheirWay) {
-          app.warn(
-            `${r.onTheirWay === 1 ? '1 email was' : `${r.onTheirWay} emails were`} already on its way to ${r.email}: it may still arrive, but its password does not work`,
-          );
-        }
-        break;
-      case 'would-invite':
-      case 'would-resend':
-      case 'would-revoke':
-        app.info(`${c.cyan('·')} would ${r.outcome.slice(6)} ${r.email}${r.reason ? ` (${r.reason})` : ''}`);
-        break;
-      case 'skipped':
-        app.info(`${c.yellow('-')} skipped ${r.email}: ${r.reason}`);
-        break;
-      case 'failed':
-        app.io.stderr.write(`${c.red('✗')} ${displayText(r.email)}: ${r.reason}\n`);
-        break;
-    }
-  }
-  const queued = report.results.filter((r) => r.delivery === 'queued').length;
-  if (queued > 0) app.info(`${queued} invite(s) are saved and queued: run \`cerby-guests outbox flush\` to send them`);
-  if (app.json) app.io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  if (report.dryRun) app.info('dry run: nothing was stored or sent');
-  return exitCodeFor(report.results);
-}
-
-export function exitCodeFor(results: readonly AddressResult[]): number {
-  const refused = results.filter((r) => r.outcome === 'failed').length;
-  const undelivered = results.filter((r) => (r.outcome === 'invited' || r.outcome === 'resent') && r.delivery !== 'sent').length;
-  const bad = refused + undelivered;
-  if (bad === 0) return 0;
-  if (bad === results.length) return undelivered > 0 ? 1 : 2;
-  return 3;
 }

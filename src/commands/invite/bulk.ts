@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { App } from '../../app.js';
+import type { Factory } from '../../factory.js';
+import { endOf } from '../../output/views/address-run.js';
+import { runStatus, type Result } from '../../result.js';
+import { openSession } from '../../session.js';
 import { NotPermittedError, UsageError } from '../../errors.js';
 import { RunDelivery, type AddressResult } from '../../invites/outcome.js';
 import { createProgress } from '../../output/progress.js';
@@ -16,7 +19,7 @@ export interface BulkInviteOptions {
   file: string;
   /** Used for rows without a message of their own. */
   message?: string;
-  dryRun?: boolean;
+  dryRun: boolean;
   concurrency: number;
 }
 
@@ -74,15 +77,13 @@ function sendEmailIsFalse(row: CsvRow): boolean {
  * `invite --csv`: every row on its own. A bad row is reported with its line and does not stop
  * the others; a file that cannot be read as CSV stops everything before anything is stored.
  */
-export async function runBulkInvite(options: BulkInviteOptions, app: App): Promise<BulkReport> {
+export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Promise<Result<BulkReport>> {
   const defaultMessage = options.message?.trim() || null;
   if (defaultMessage) {
     const problem = messageProblem(defaultMessage);
     if (problem) throw new UsageError(`invalid --message: ${problem}`);
   }
-  const store = app.store();
-  const workspace = app.workspace();
-  const actor = app.actor();
+  const { store, workspace, actor } = openSession(f);
   // Members, or a Guest Admin for their own partner's rows; each row is checked below.
   authorize(actor, { action: 'list' });
   const partners = new Map<string, { partner?: Partner; partnerRole?: PartnerRole } | string>();
@@ -106,11 +107,11 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
     return target;
   };
 
-  const started = app.now().getTime();
+  const started = f.now().getTime();
   let file = options.file;
   let spooled: string | undefined;
   if (file === '-') {
-    spooled = await spoolToFile(app.io.stdin, path.dirname(app.dbPath));
+    spooled = await spoolToFile(f.io.stdin, path.dirname(f.dbPath));
     file = spooled;
   } else if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
     throw new UsageError(`cannot read the CSV file ${file}: no such file`);
@@ -125,15 +126,15 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
     const firstSeen = new Map<string, { line: number; email: string }>();
     const duplicateLines = new Map<string, { email: string; lines: number[] }>();
     const counts = { invited: 0, skipped: 0, failed: 0, duplicates: 0 };
-    const progress = createProgress(app, () => app.now().getTime());
-    const delivery = options.dryRun ? undefined : RunDelivery.begin(app, workspace, options.concurrency);
+    const progress = createProgress(f, () => f.now().getTime());
+    const delivery = options.dryRun ? undefined : RunDelivery.begin(f, workspace, options.concurrency);
     let batch: { row: CsvRow; result: RowResult; target: { partner?: Partner; partnerRole?: PartnerRole } }[] = [];
     let rows = 0;
 
     /** Plans (and unless dry-run, records) a batch of rows in one transaction. */
     const flushBatch = () => {
       if (batch.length === 0) return;
-      const now = app.now();
+      const now = f.now();
       const nowIso = iso(now);
       const items = batch;
       batch = [];
@@ -177,7 +178,7 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
 
     try {
       for await (const row of readCsvRows(file, (layout) => {
-        if (layout.ignored.length) app.warn(`ignoring column(s) ${layout.ignored.map((c) => JSON.stringify(c)).join(', ')}`);
+        if (layout.ignored.length) f.reporter.warn(`ignoring column(s) ${layout.ignored.map((c) => JSON.stringify(c)).join(', ')}`);
       })) {
         rows++;
         const email = emailInput(row.fields.email ?? '');
@@ -241,12 +242,8 @@ export async function runBulkInvite(options: BulkInviteOptions, app: App): Promi
     const duplicates = [...duplicateLines.values()];
     counts.duplicates = duplicates.length;
     return {
-      dryRun: options.dryRun === true,
-      rows,
-      counts,
-      duplicates,
-      results,
-      seconds: (app.now().getTime() - started) / 1000,
+      status: runStatus(results.map(endOf)),
+      data: { dryRun: options.dryRun, rows, counts, duplicates, results, seconds: (f.now().getTime() - started) / 1000 },
     };
   } finally {
     if (spooled) fs.rmSync(spooled, { force: true });

@@ -1,36 +1,52 @@
-import { Command } from 'commander';
-import type { App } from '../../app.js';
+import { Command } from '@commander-js/extra-typings';
+import { intBetween } from '../../cli/args.js';
 import { UsageError } from '../../errors.js';
-import { reportResults } from '../../invites/outcome.js';
+import type { Factory } from '../../factory.js';
+import type { RunReport } from '../../invites/outcome.js';
+import { present, type View } from '../../output/present.js';
+import { addressRunView } from '../../output/views/address-run.js';
 import { valueOrPrompt } from '../../prompter.js';
+import type { Result } from '../../result.js';
 import { displayText } from '../../validate.js';
-import { parsePositiveInt } from '../outbox/command.js';
-import type { AppFactory } from '../types.js';
-import type { BulkReport } from './bulk.js';
-import { runInvite } from './run.js';
+import type { BulkInviteOptions, BulkReport } from './bulk.js';
+import { runInvite, type InviteOptions } from './run.js';
 
 const SHOWN_FAILURES = 50;
 
-/** The bulk summary on stderr (the --json report goes to stdout); returns the exit code. */
-function reportBulk(app: App, report: BulkReport): number {
-  const c = app.colorErr;
-  const n = (x: number) => x.toLocaleString('en-US');
-  if (app.json) app.io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  const failed = report.results.filter((r) => r.outcome === 'failed');
-  for (const r of failed.slice(0, SHOWN_FAILURES)) {
-    app.io.stderr.write(`${c.red('✗')} line ${r.line}: ${r.email ? displayText(r.email) : '(no email)'}: ${r.reason ?? 'failed'}\n`);
-  }
-  if (failed.length > SHOWN_FAILURES) app.info(`… and ${n(failed.length - SHOWN_FAILURES)} more failed rows (see --json)`);
-  for (const d of report.duplicates) app.info(`${c.yellow('-')} ${displayText(d.email)} is listed more than once (lines ${d.lines.join(', ')}): invited once`);
-  const verb = report.dryRun ? 'would invite' : 'invited';
-  const line = `${verb} ${n(report.counts.invited)}, skipped ${n(report.counts.skipped)}, failed ${n(report.counts.failed)} of ${n(report.rows)} rows in ${report.seconds.toFixed(1)} s`;
-  if (report.counts.failed > 0) app.io.stderr.write(`${c.red('✗')} ${line}\n`);
-  else app.success(line.charAt(0).toUpperCase() + line.slice(1));
-  if (report.dryRun) app.info('dry run: nothing was stored or sent');
-  return report.counts.failed > 0 ? 3 : 0;
+/** The bulk summary on stderr (the --json report goes to stdout). */
+export const bulkView: View<BulkReport> = {
+  report(report, reporter) {
+    const n = (x: number) => x.toLocaleString('en-US');
+    const failed = report.results.filter((r) => r.outcome === 'failed');
+    for (const r of failed.slice(0, SHOWN_FAILURES)) {
+      reporter.failed(`line ${r.line}: ${r.email ? displayText(r.email) : '(no email)'}: ${r.reason ?? 'failed'}`);
+    }
+    if (failed.length > SHOWN_FAILURES) reporter.info(`… and ${n(failed.length - SHOWN_FAILURES)} more failed rows (see --json)`);
+    for (const d of report.duplicates) reporter.skipped(`${displayText(d.email)} is listed more than once (lines ${d.lines.join(', ')}): invited once`);
+    const verb = report.dryRun ? 'would invite' : 'invited';
+    const line = `${verb} ${n(report.counts.invited)}, skipped ${n(report.counts.skipped)}, failed ${n(report.counts.failed)} of ${n(report.rows)} rows in ${report.seconds.toFixed(1)} s`;
+    if (report.counts.failed > 0) reporter.failed(line);
+    else reporter.success(line.charAt(0).toUpperCase() + line.slice(1));
+    if (report.dryRun) reporter.info('dry run: nothing was stored or sent');
+  },
+};
+
+/** The three ways to invite (SPEC §2): addresses, a CSV file, a Password Manager Importer migration. */
+export interface InviteRunners {
+  invite: (opts: InviteOptions, f: Factory) => Promise<Result<RunReport>>;
+  bulk: (opts: BulkInviteOptions, f: Factory) => Promise<Result<BulkReport>>;
+  fromImport: (opts: { importId: string; message?: string; dryRun: boolean }, f: Factory) => Promise<Result<RunReport>>;
 }
 
-export function inviteCommand(makeApp: AppFactory): Command {
+const RUNNERS: InviteRunners = {
+  invite: runInvite,
+  // csv-parse and the importer load only when used.
+  bulk: async (opts, f) => (await import('./bulk.js')).runBulkInvite(opts, f),
+  fromImport: async (opts, f) => (await import('./from-import.js')).runInviteFromImport(opts, f),
+};
+
+export function newCmdInvite(f: Factory, runF: Partial<InviteRunners> = {}) {
+  const run = { ...RUNNERS, ...runF };
   return new Command('invite')
     .description('invite guests by email: each gets a temporary password and a "Join as a guest" link')
     .argument('[emails...]', 'addresses to invite')
@@ -40,7 +56,7 @@ export function inviteCommand(makeApp: AppFactory): Command {
     .option('--partner <name>', 'invite into this local partner')
     .option('--role <role>', 'with --partner: guest_user (default) or guest_admin')
     .option('--csv <file>', 'bulk: invite every row of a CSV file (- reads standard input)')
-    .option('--concurrency <n>', 'with --csv: SMTP connections', parsePositiveInt, 4)
+    .option('--concurrency <n>', 'with --csv: SMTP connections', intBetween(1, 64), 4)
     .option('--from-import <id>', 'invite the external users of a successful Password Manager Importer migration')
     .option('--dry-run', 'validate and report what would happen; store and send nothing')
     .addHelpText(
@@ -54,25 +70,29 @@ Examples:
   $ cerby-guests invite --csv guests.csv --concurrency 8
   $ some-export | cerby-guests invite --csv - --json > results.json`,
     )
-    .action(async (emails: string[], opts, command: Command) => {
-      const app = makeApp(command);
-      if (opts.fromImport !== undefined) {
-        if (emails.length > 0 || opts.csv !== undefined) throw new UsageError('--from-import takes no addresses and no --csv');
-        const { runInviteFromImport } = await import('./from-import.js');
-        app.exitCode = reportResults(app, await runInviteFromImport({ importId: opts.fromImport, message: opts.message, dryRun: opts.dryRun }, app));
+    .action(async (emails, flags) => {
+      const dryRun = flags.dryRun === true;
+      if (flags.fromImport !== undefined) {
+        if (emails.length > 0 || flags.csv !== undefined) throw new UsageError('--from-import takes no addresses and no --csv');
+        present(f, await run.fromImport({ importId: flags.fromImport, message: flags.message, dryRun }, f), addressRunView);
         return;
       }
-      if (opts.csv !== undefined) {
+      if (flags.csv !== undefined) {
         if (emails.length > 0) throw new UsageError('give email addresses or --csv, not both');
-        if (opts.name || opts.familyName) throw new UsageError('--name and --family-name do not go with --csv: use the name columns');
-        const { runBulkInvite } = await import('./bulk.js'); // csv-parse only for bulk runs
-        app.exitCode = reportBulk(app, await runBulkInvite({ file: opts.csv, message: opts.message, dryRun: opts.dryRun, concurrency: opts.concurrency }, app));
+        if (flags.name !== undefined || flags.familyName !== undefined) throw new UsageError('--name and --family-name do not go with --csv: use the name columns');
+        present(f, await run.bulk({ file: flags.csv, message: flags.message, dryRun, concurrency: flags.concurrency }, f), bulkView);
         return;
       }
-      if (emails.length === 0) {
-        emails = [await valueOrPrompt(app.prompter, undefined, 'EMAIL argument', (p) => p.input('Guest email'))];
-      }
-      const report = await runInvite({ ...opts, emails }, app);
-      app.exitCode = reportResults(app, report);
+      if (emails.length === 0) emails = [await valueOrPrompt(f.prompter, undefined, 'EMAIL argument', (p) => p.input('Guest email'))];
+      const opts: InviteOptions = {
+        emails,
+        name: flags.name,
+        familyName: flags.familyName,
+        message: flags.message,
+        partner: flags.partner,
+        role: flags.role,
+        dryRun,
+      };
+      present(f, await run.invite(opts, f), addressRunView);
     });
 }

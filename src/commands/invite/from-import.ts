@@ -1,4 +1,7 @@
-import type { App } from '../../app.js';
+import type { Factory } from '../../factory.js';
+import { runResult } from '../../output/views/address-run.js';
+import type { Result } from '../../result.js';
+import { openSession } from '../../session.js';
 import { UsageError } from '../../errors.js';
 import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
 import { authorize } from '../../permissions.js';
@@ -12,10 +15,8 @@ import { carryOutInvite, planInvite } from './run.js';
  * once they join). The help article's rule: only after a successful migration of items and
  * user access permissions.
  */
-export async function runInviteFromImport(options: { importId: string; message?: string; dryRun?: boolean }, app: App): Promise<RunReport> {
-  const store = app.store();
-  const workspace = app.workspace();
-  const actor = app.actor();
+export async function runInviteFromImport(options: { importId: string; message?: string; dryRun: boolean }, f: Factory): Promise<Result<RunReport>> {
+  const { store, workspace, actor } = openSession(f);
   authorize(actor, { action: 'invite.fromImport' });
   const id = parseImportId(options.importId);
   const record = store.imports.get(id);
@@ -27,10 +28,10 @@ export async function runInviteFromImport(options: { importId: string; message?:
   }
   const permissions = store.imports.permissions(id);
   const candidates = guestCandidates(store.workspace.domains(), permissions);
-  const now = app.now();
+  const now = f.now();
   const at = iso(now);
   const results: AddressResult[] = [];
-  const delivery = options.dryRun ? undefined : RunDelivery.begin(app, workspace, 2);
+  const delivery = options.dryRun ? undefined : RunDelivery.begin(f, workspace, 2);
 
   const record_ = () => {
     // Items become accounts once (a later run reuses them).
@@ -73,5 +74,5 @@ export async function runInviteFromImport(options: { importId: string; message?:
   if (options.dryRun) record_();
   else store.write(record_);
   await delivery?.finish();
-  return { dryRun: options.dryRun === true, results, counts: countOutcomes(results) };
+  return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) });
 }

@@ -1,4 +1,8 @@
-import type { App } from '../../app.js';
+import { addresses } from '../../cli/args.js';
+import type { Factory } from '../../factory.js';
+import { runResult } from '../../output/views/address-run.js';
+import type { Result } from '../../result.js';
+import { openSession } from '../../session.js';
 import { UsageError } from '../../errors.js';
 import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
 import { recordInviteSend, type InviteSendRequest } from '../../invites/record.js';
@@ -6,7 +10,7 @@ import { authorize, type Actor } from '../../permissions.js';
 import type { Store } from '../../store/store.js';
 import { PARTNER_ROLES, type Guest, type Partner, type PartnerRole, type Workspace } from '../../store/types.js';
 import { iso } from '../../time.js';
-import { emailInput, emailKey, requireEmail, requireMessage, requireName } from '../../validate.js';
+import { emailKey, requireMessage, requireName } from '../../validate.js';
 
 export interface InviteOptions {
   emails: string[];
@@ -15,7 +19,7 @@ export interface InviteOptions {
   name?: string;
   familyName?: string;
   message?: string;
-  dryRun?: boolean;
+  dryRun: boolean;
 }
 
 type Plan =
@@ -116,37 +120,20 @@ export function authorizePlan(actor: Actor, plan: Plan, target: { partner?: Part
   if (plan.kind === 'again' || plan.kind === 'resume') authorize(actor, { action: 'invite', ...target, existing: plan.guest });
 }
 
-/** Validates every address first: a bad one stops the run before anything is stored. */
-export function validateAddresses(emails: readonly string[]): string[] {
-  if (emails.length === 0) throw new UsageError('give at least one email address to invite');
-  const seen = new Set<string>();
-  const unique: string[] = [];
-  for (const raw of emails) {
-    const email = requireEmail(emailInput(raw));
-    const key = emailKey(email);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    unique.push(email);
-  }
-  return unique;
-}
-
-export async function runInvite(options: InviteOptions, app: App): Promise<RunReport> {
-  const emails = validateAddresses(options.emails);
+export async function runInvite(options: InviteOptions, f: Factory): Promise<Result<RunReport>> {
+  const emails = addresses(options.emails, 'email address to invite');
   const name = requireName(options.name, '--name') ?? null;
   const familyName = requireName(options.familyName, '--family-name') ?? null;
   const message = requireMessage(options.message) ?? null;
   if ((name || familyName) && emails.length > 1) throw new UsageError('--name and --family-name apply to one address at a time');
 
-  const store = app.store();
-  const workspace = app.workspace();
-  const actor = app.actor();
+  const { store, workspace, actor } = openSession(f);
   const target = resolvePartnerTarget(store, options.partner, options.role);
   authorize(actor, { action: 'invite', ...target });
 
-  const now = app.now();
+  const now = f.now();
   const results: AddressResult[] = [];
-  const delivery = options.dryRun ? undefined : RunDelivery.begin(app, workspace, 1);
+  const delivery = options.dryRun ? undefined : RunDelivery.begin(f, workspace, 1);
 
   const record = () => {
     // Every address is planned and checked before anything is recorded: a refusal changes nothing.
@@ -179,5 +166,5 @@ export async function runInvite(options: InviteOptions, app: App): Promise<RunRe
   else store.write(record);
 
   await delivery?.finish();
-  return { dryRun: options.dryRun === true, results, counts: countOutcomes(results) };
+  return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) });
 }

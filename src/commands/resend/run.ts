@@ -1,18 +1,22 @@
-import type { App } from '../../app.js';
+import { addresses } from '../../cli/args.js';
 import { UsageError } from '../../errors.js';
+import type { Factory } from '../../factory.js';
 import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
+import { runResult } from '../../output/views/address-run.js';
+import type { Result } from '../../result.js';
+import { openSession } from '../../session.js';
 import { recordInviteSend } from '../../invites/record.js';
 import { authorize } from '../../permissions.js';
 import type { Guest } from '../../store/types.js';
 import { addSeconds, iso } from '../../time.js';
-import { emailKey, parseDuration } from '../../validate.js';
-import { validateAddresses } from '../invite/run.js';
+import { emailKey } from '../../validate.js';
 
 export interface ResendOptions {
   emails: string[];
-  allPending?: boolean;
-  olderThan?: string;
-  dryRun?: boolean;
+  allPending: boolean;
+  /** Seconds: with allPending, only invites last sent before this long ago. */
+  olderThan?: number;
+  dryRun: boolean;
 }
 
 /** Why a guest's invite cannot be resent, or undefined when it can (pending or expired). */
@@ -27,21 +31,19 @@ export function resendRefusal(guest: Guest | undefined, email: string): string |
  * Sends a new invite: a new temporary password (the old one stops working), a new lifetime,
  * a new Message-ID. Works for expired invites too.
  */
-export async function runResend(options: ResendOptions, app: App): Promise<RunReport> {
+export async function runResend(options: ResendOptions, f: Factory): Promise<Result<RunReport>> {
   if (options.allPending && options.emails.length > 0) throw new UsageError('give email addresses or --all-pending, not both');
-  if (!options.allPending && options.olderThan) throw new UsageError('--older-than goes with --all-pending');
+  if (!options.allPending && options.olderThan !== undefined) throw new UsageError('--older-than goes with --all-pending');
   if (!options.allPending && options.emails.length === 0) throw new UsageError('give the addresses to resend to, or --all-pending');
-  const emails = options.allPending ? [] : validateAddresses(options.emails);
-  const olderThan = options.olderThan ? parseDuration(options.olderThan, '--older-than', { max: 3650 * 86_400 }) : undefined;
+  const emails = options.allPending ? [] : addresses(options.emails);
+  const olderThan = options.olderThan;
 
-  const store = app.store();
-  const workspace = app.workspace();
-  const actor = app.actor();
+  const { store, workspace, actor } = openSession(f);
   // Members may resend any invite; a Guest Admin only their partner's Guest Users'.
   const scope = authorize(actor, { action: 'list' });
-  const now = app.now();
+  const now = f.now();
   const results: AddressResult[] = [];
-  const delivery = options.dryRun ? undefined : RunDelivery.begin(app, workspace, options.allPending ? 4 : 1);
+  const delivery = options.dryRun ? undefined : RunDelivery.begin(f, workspace, options.allPending ? 4 : 1);
 
   const record = () => {
     const targets: { email: string; guest: Guest | undefined }[] = options.allPending
@@ -83,5 +85,5 @@ export async function runResend(options: ResendOptions, app: App): Promise<RunRe
   else store.write(record);
 
   await delivery?.finish();
-  return { dryRun: options.dryRun === true, results, counts: countOutcomes(results) };
+  return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) });
 }

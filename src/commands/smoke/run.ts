@@ -79,7 +79,7 @@ export async function runSmoke(options: { to: string; keep?: boolean }, app: App
     smoke.useMailer(new TeeMailer(smoke.mailer(), new FolderMailer(path.join(folder, 'sent'))));
     const invite = await step(
       'invite',
-      () => runInvite({ emails: [options.to] }, smoke),
+      async () => (await runInvite({ emails: [options.to], dryRun: false }, smoke.f)).data,
       (r) => `${r.results[0]?.email}: ${r.results[0]?.outcome}`,
     );
     const sent = invite.results[0]!;

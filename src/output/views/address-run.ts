@@ -5,7 +5,8 @@ import type { View } from '../present.js';
 
 /** How one address of an invite, resend or revoke run ended, for the one exit-code rule. */
 export function endOf(result: AddressResult): ItemEnd {
-  if (result.outcome === 'failed') return result.notDone ? 'not-done' : 'bad-input';
+  // A failure after the invite was recorded (its email refused, or in doubt) is not the input's.
+  if (result.outcome === 'failed') return result.notDone || result.delivery !== undefined ? 'not-done' : 'bad-input';
   if ((result.outcome === 'invited' || result.outcome === 'resent') && result.delivery !== 'sent') return 'not-done';
   return 'done';
 }
