@@ -32,3 +32,9 @@ export async function fastWorkspace(options: RunOptions & { init?: boolean } = {
 export function eachTerminal(body: (ws: FastWorkspace, tty: boolean) => Promise<void>): [string, () => Promise<void>][] {
   return [true, false].map((tty) => [tty ? 'on a terminal' : 'piped', async () => body(await fastWorkspace({ tty }), tty)]);
 }
+
+/** For `describe.each`: a person at a terminal, then a script. */
+export const TERMINALS = [
+  ['on a terminal', true],
+  ['piped', false],
+] as const;
