@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -235,4 +236,15 @@ export async function workspace(options: RunOptions & { smtp?: string } = {}) {
   const init = await cli(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example']);
   if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
   return { dir, db, clock, cli };
+}
+
+/**
+ * An SMTP server that is down: it listens (on a port of its own, from listen(0), so no other
+ * test can take it) and drops every connection at once, before any greeting.
+ */
+export async function startDownServer(): Promise<{ port: number; url: string; close(): Promise<void> }> {
+  const server = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return { port, url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

@@ -1,4 +1,4 @@
-import { startSmtp, workspace } from './helpers.js';
+import { startSmtp, workspace, startDownServer } from './helpers.js';
 
 describe('smoke', () => {
   test('outbox mode: every step of the path, one timed line each, exit 0', async () => {
@@ -33,11 +33,9 @@ describe('smoke', () => {
   }, 30_000);
 
   test('an unreachable SMTP server fails the email step: exit 1', async () => {
-    const smtp = await startSmtp();
-    const port = smtp.port;
-    await smtp.close();
-    const { cli } = await workspace({ smtp: `smtp://127.0.0.1:${port}` });
-    const result = await cli(['smoke']);
+    const down = await startDownServer();
+    const { cli } = await workspace({ smtp: down.url });
+    const result = await cli(['smoke']).finally(() => down.close());
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/✓ invite/);
     expect(result.stdout).toMatch(/✗ email \(\d+ ms\): not delivered \(queued\)/);
