@@ -186,7 +186,7 @@ describe('fault injection against a real SMTP server', () => {
     const joined = await cli(['join', '--email-file', eml, '--new-password', own, '--name', 'O', '--family-name', 'K', '--accept-tos', '--json']);
     expect(joined.code).toBe(0);
     const totpSecret = JSON.parse(joined.stdout).mfa.secret as string;
-    const code = (await import('../src/commands/join/totp.js')).totpCode(totpSecret, Date.parse('2026-11-23T10:00:00.000Z'));
+    const code = (await import('../src/crypto/totp.js')).totpCode(totpSecret, Date.parse('2026-11-23T10:00:00.000Z'));
     expect((await cli(['join', '--username', 'ok@partner.example', '--password', own, '--totp-code', code, '--apps', 'mobile', '--device', 'd'])).code).toBe(0);
     for (const argv of [['list', '--json'], ['show', 'ok@partner.example', '--json'], ['outbox', 'list', '--json'], ['doctor']]) {
       const result = await cli(['--smtp-password-file', passwordFile, '--verbose', ...argv]);

@@ -1,4 +1,4 @@
-import { tempPasswordMatches } from '../secrets.js';
+import { tempPasswordMatches } from '../crypto/temp-password.js';
 import type { Store } from '../store/store.js';
 import type { Guest, Workspace } from '../store/types.js';
 import { emailKey } from '../validate.js';

@@ -9,8 +9,10 @@ import type { Guest } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailInput, emailKey, nameProblem, requireEmail } from '../../validate.js';
 import { openInviteEmail, openInviteLink, type OpenedInvite } from './invite-email.js';
-import { describePolicy, hashPassword, openWithPassword, passwordProblem, sealWithPassword, verifyPassword } from './password.js';
-import { newTotpSecret, totpStep, totpUri } from './totp.js';
+import { REAL_COSTS } from '../../crypto/costs.js';
+import { hashPassword, openWithPassword, sealWithPassword, verifyPassword } from '../../crypto/password.js';
+import { newTotpSecret, totpStep, totpUri } from '../../crypto/totp.js';
+import { describePolicy, passwordProblem } from '../../join/policy.js';
 
 export interface JoinOptions {
   emailFile?: string;
@@ -216,7 +218,7 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
       options.familyName ?? (await valueOrPrompt(app.prompter, undefined, '--family-name', askText('Family name', '--family-name'))),
       '--family-name',
     );
-    const hash = await hashPassword(ownPassword);
+    const hash = await hashPassword(ownPassword, app.f.crypto?.password ?? REAL_COSTS.password);
     guest = await commit(app, guest, 'join.password', (g) => store.guests.setOwnPassword(g, { now: iso(app.now()), hash, name, familyName }));
     steps.push('set a new password');
   } else {
@@ -255,7 +257,7 @@ export async function runJoin(options: JoinOptions, app: App): Promise<JoinRepor
     if (stored.totpSecretEnc) secret = await openSealedSecret(ownPassword, stored.totpSecretEnc, guest.email);
     else {
       secret = newTotpSecret();
-      const sealed = await sealWithPassword(ownPassword, secret);
+      const sealed = await sealWithPassword(ownPassword, secret, app.f.crypto?.seal ?? REAL_COSTS.seal);
       // Stored before it is shown: a secret another join stored first is never shown here.
       guest = await commit(app, guest, 'join.mfa-secret', (g) => store.guests.storeMfaSecret(g, iso(app.now()), sealed));
     }

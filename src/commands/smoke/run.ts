@@ -10,7 +10,7 @@ import type { Prompter } from '../../prompter.js';
 import { runInit } from '../init/run.js';
 import { runInvite } from '../invite/run.js';
 import { runJoin } from '../join/run.js';
-import { totpCode } from '../join/totp.js';
+import { totpCode } from '../../crypto/totp.js';
 import { runList } from '../list/run.js';
 
 export interface SmokeStep {
