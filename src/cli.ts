@@ -4,7 +4,7 @@ import { App } from './app.js';
 import { accountsCommand } from './commands/accounts/command.js';
 import { doctorCommand } from './commands/doctor/command.js';
 import { importCommand } from './commands/import/command.js';
-import { joinCommand } from './commands/join/command.js';
+import { newCmdJoin } from './commands/join/command.js';
 import { smokeCommand } from './commands/smoke/command.js';
 import { unlockCommand } from './commands/unlock/command.js';
 import { partnersCommand } from './commands/partners/command.js';
@@ -90,7 +90,7 @@ Get started:
     unshareCommand(makeApp),
     importCommand(makeApp),
     workspaceCommand(makeApp),
-    joinCommand(makeApp),
+    newCmdJoin(f),
     doctorCommand(makeApp),
     smokeCommand(makeApp),
   ]) {

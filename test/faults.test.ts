@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { classifySendError } from '../src/delivery/classify.js';
 import { openStore } from '../src/store/store.js';
-import { checkTempPassword } from '../src/invites/verify.js';
+import { checkTempPassword } from '../src/join/signin.js';
 import { startSmtp, tempDir, tempPasswordFrom, workspace, type TestSmtp } from './helpers.js';
 
 const servers: TestSmtp[] = [];

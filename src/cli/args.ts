@@ -64,3 +64,12 @@ export function addresses(emails: readonly string[], what = 'email address'): st
 
 /** For messages about a value that is not a flag's (e.g. a CSV cell). */
 export const shown = (text: string) => JSON.stringify(truncate(text, 40));
+
+/** A number (fractions allowed) more than 0 and at most `max`, e.g. seconds to wait. */
+export function positiveUpTo(max: number): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (text.trim() === '' || !(n > 0 && n <= max)) throw new InvalidArgumentError(`expected a number more than 0 and at most ${max}`);
+    return n;
+  };
+}

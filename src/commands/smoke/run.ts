@@ -94,13 +94,14 @@ export async function runSmoke(options: { to: string; keep?: boolean }, app: App
     const password = randomBytes(18).toString('base64url'); // 24 random characters
     const joined = await step(
       'join',
-      () => runJoin({ emailFile: sent.file, newPassword: password, name: 'Smoke', familyName: 'Test', acceptTos: true, waitSeconds: 5 }, smoke),
+      async () => (await runJoin({ emailFile: sent.file, newPassword: password, name: 'Smoke', familyName: 'Test', acceptTos: true, waitSeconds: 5 }, smoke.f)).data,
       (r) => r.steps.join(', '),
     );
     await step(
       'setup',
-      () =>
-        runJoin(
+      async () =>
+        (
+          await runJoin(
           {
             username: joined.email,
             password,
@@ -109,8 +110,9 @@ export async function runSmoke(options: { to: string; keep?: boolean }, app: App
             device: 'smoke test',
             waitSeconds: 5,
           },
-          smoke,
-        ),
+          smoke.f,
+        )
+        ).data,
       (r) => (r.setup.complete ? 'MFA, apps, trusted device' : 'incomplete'),
     );
     await step(
