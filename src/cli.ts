@@ -5,7 +5,7 @@ import { accountsCommand } from './commands/accounts/command.js';
 import { doctorCommand } from './commands/doctor/command.js';
 import { importCommand } from './commands/import/command.js';
 import { newCmdJoin } from './commands/join/command.js';
-import { smokeCommand } from './commands/smoke/command.js';
+import { newCmdSmoke } from './commands/smoke/command.js';
 import { unlockCommand } from './commands/unlock/command.js';
 import { partnersCommand } from './commands/partners/command.js';
 import { shareCommand, unshareCommand } from './commands/share/command.js';
@@ -92,7 +92,7 @@ Get started:
     workspaceCommand(makeApp),
     newCmdJoin(f),
     doctorCommand(makeApp),
-    smokeCommand(makeApp),
+    newCmdSmoke(f),
   ]) {
     // Transitional: commands still on plain commander are the same runtime class.
     program.addCommand(command as unknown as CommandUnknownOpts);
