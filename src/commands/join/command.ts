@@ -32,7 +32,7 @@ export function newCmdJoin(f: Factory, runF: RunJoin = loadAndRunJoin) {
     .option('--totp-code <code>', 'a code from your authenticator app, to turn on MFA')
     .option('--apps <list>', 'approved client apps you installed: mobile, extension (comma-separated) or none')
     .option('--device <name>', 'name of this device, for its trusted session')
-    .option('--wait-seconds <n>', 'how long the authentication waiting page waits before redirecting', positiveUpTo(600), 5)
+    .option('--wait-seconds <n>', 'how long the authentication waiting page waits before redirecting', positiveUpTo('--wait-seconds', 600), 5)
     .addHelpText(
       'after',
       `
