@@ -94,28 +94,34 @@ export async function joinFlow(ctx: JoinContext, start: JoinStart, ui: JoinUI): 
   const found = store.guests.find(emailKey(username));
   if (found?.lockedAt) throw refused({ verdict: 'locked', guest: found });
   const signIn = await ui.signIn(!found || found.setup === 'temporary_password' ? 'temporary' : 'own', opened.tempPassword);
-  let guest: Guest;
-  if (signIn.with === 'temporary') {
-    guest = signInWithTemporary(ctx, username, signIn.password);
-    steps.push('signed in with the temporary password');
-
-    // 4. Change password, then name and family name.
-    const policy = store.workspace.passwordPolicy();
-    ui.info(describePolicy(policy));
-    const policyProblem: Check = (password) => passwordProblem(password, policy, username, signIn.password);
-    const ownPassword = checked(await ui.newPassword(policyProblem), policyProblem, (reason) => `--new-password refused: ${reason}`);
-    const nameCheck = textCheck('--name');
-    const familyNameCheck = textCheck('--family-name');
-    const name = checked(await ui.name(nameCheck), nameCheck).trim();
-    const familyName = checked(await ui.familyName(familyNameCheck), familyNameCheck).trim();
-    const hash = await hashPassword(ownPassword, ctx.costs.password);
-    guest = await commit(ctx, guest, 'join.password', (g) => store.guests.setOwnPassword(g, { now: iso(ctx.now()), hash, name, familyName }));
-    steps.push('set a new password');
-    return setUp(ctx, guest, ownPassword, steps, ui);
+  if (signIn.with === 'own') {
+    const guest = await signInWithOwn(ctx, found, signIn.password);
+    steps.push('signed in with your password');
+    return setUp(ctx, guest, signIn.password, steps, ui);
   }
-  guest = await signInWithOwn(ctx, found, signIn.password);
-  steps.push('signed in with your password');
-  return setUp(ctx, guest, signIn.password, steps, ui);
+  const guest = signInWithTemporary(ctx, username, signIn.password);
+  steps.push('signed in with the temporary password');
+
+  // 4. Change password, then name and family name.
+  const changed = await changePassword(ctx, guest, username, signIn.password, ui);
+  steps.push('set a new password');
+  return setUp(ctx, changed.guest, changed.ownPassword, steps, ui);
+}
+
+/** Step 4: the policy first, a new password it accepts, name and family name; the temporary password stops working. */
+async function changePassword(ctx: JoinContext, guest: Guest, username: string, tempPassword: string, ui: JoinUI): Promise<{ guest: Guest; ownPassword: string }> {
+  const { store } = ctx;
+  const policy = store.workspace.passwordPolicy();
+  ui.info(describePolicy(policy));
+  const policyProblem: Check = (password) => passwordProblem(password, policy, username, tempPassword);
+  const ownPassword = checked(await ui.newPassword(policyProblem), policyProblem, (reason) => `--new-password refused: ${reason}`);
+  const nameCheck = textCheck('--name');
+  const familyNameCheck = textCheck('--family-name');
+  const name = checked(await ui.name(nameCheck), nameCheck).trim();
+  const familyName = checked(await ui.familyName(familyNameCheck), familyNameCheck).trim();
+  const hash = await hashPassword(ownPassword, ctx.costs.password);
+  const changed = await commit(ctx, guest, 'join.password', (g) => store.guests.setOwnPassword(g, { now: iso(ctx.now()), hash, name, familyName }));
+  return { guest: changed, ownPassword };
 }
 
 /** Steps 5 to 7, from the first one this guest has not done. */
