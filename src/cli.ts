@@ -4,8 +4,8 @@ import { App } from './app.js';
 import { accountsCommand } from './commands/accounts/command.js';
 import { doctorCommand } from './commands/doctor/command.js';
 import { importCommand } from './commands/import/command.js';
-import { joinCommand } from './commands/join/command.js';
-import { smokeCommand } from './commands/smoke/command.js';
+import { newCmdJoin } from './commands/join/command.js';
+import { newCmdSmoke } from './commands/smoke/command.js';
 import { unlockCommand } from './commands/unlock/command.js';
 import { partnersCommand } from './commands/partners/command.js';
 import { shareCommand, unshareCommand } from './commands/share/command.js';
@@ -90,9 +90,9 @@ Get started:
     unshareCommand(makeApp),
     importCommand(makeApp),
     workspaceCommand(makeApp),
-    joinCommand(makeApp),
+    newCmdJoin(f),
     doctorCommand(makeApp),
-    smokeCommand(makeApp),
+    newCmdSmoke(f),
   ]) {
     // Transitional: commands still on plain commander are the same runtime class.
     program.addCommand(command as unknown as CommandUnknownOpts);

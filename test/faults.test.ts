@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { classifySendError } from '../src/delivery/classify.js';
 import { openStore } from '../src/store/store.js';
-import { checkTempPassword } from '../src/invites/verify.js';
+import { checkTempPassword } from '../src/join/signin.js';
 import { startSmtp, tempDir, tempPasswordFrom, workspace, type TestSmtp } from './helpers.js';
 
 const servers: TestSmtp[] = [];
@@ -186,7 +186,7 @@ describe('fault injection against a real SMTP server', () => {
     const joined = await cli(['join', '--email-file', eml, '--new-password', own, '--name', 'O', '--family-name', 'K', '--accept-tos', '--json']);
     expect(joined.code).toBe(0);
     const totpSecret = JSON.parse(joined.stdout).mfa.secret as string;
-    const code = (await import('../src/commands/join/totp.js')).totpCode(totpSecret, Date.parse('2026-11-23T10:00:00.000Z'));
+    const code = (await import('../src/crypto/totp.js')).totpCode(totpSecret, Date.parse('2026-11-23T10:00:00.000Z'));
     expect((await cli(['join', '--username', 'ok@partner.example', '--password', own, '--totp-code', code, '--apps', 'mobile', '--device', 'd'])).code).toBe(0);
     for (const argv of [['list', '--json'], ['show', 'ok@partner.example', '--json'], ['outbox', 'list', '--json'], ['doctor']]) {
       const result = await cli(['--smtp-password-file', passwordFile, '--verbose', ...argv]);

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { openStore } from '../src/store/store.js';
-import { checkTempPassword } from '../src/invites/verify.js';
-import { DAY, startSmtp, tempPasswordFrom, workspace, type TestSmtp, startDownServer } from './helpers.js';
+import { checkTempPassword } from '../src/join/signin.js';
+import { DAY, startDownServer, startSmtp, tempPasswordFrom, workspace, type TestSmtp } from './helpers.js';
 
 let smtp: TestSmtp;
 beforeEach(async () => {

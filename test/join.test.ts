@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Secret, TOTP } from 'otpauth';
-import { hashPassword, verifyPassword } from '../src/commands/join/password.js';
-import { newTotpSecret, totpCode, totpStep, totpUri } from '../src/commands/join/totp.js';
+import { REAL_COSTS } from '../src/crypto/costs.js';
+import { hashPassword, verifyPassword } from '../src/crypto/password.js';
+import { newTotpSecret, totpCode, totpStep, totpUri } from '../src/crypto/totp.js';
 import { createPrompter, type Prompter } from '../src/prompter.js';
 import { openStore } from '../src/store/store.js';
 import { DAY, tempPasswordFrom, workspace } from './helpers.js';
@@ -131,7 +132,8 @@ describe('join, scripted', () => {
   });
 
   test('the new password: scrypt N=2^17 r=8 p=1 with the parameters stored, salted per guest', async () => {
-    const { cli, db, dir } = await invited();
+    // The real costs (every other test runs scrypt cheaply).
+    const { cli, db, dir } = await invited({ crypto: REAL_COSTS });
     await cli(['invite', 'bob@partner.example']);
     await cli(['join', '--email-file', path.join(dir, 'guests.outbox', `000001-${GUEST}.eml`), ...fullFlags]);
     await cli(['join', '--email-file', path.join(dir, 'guests.outbox', '000002-bob@partner.example.eml'), ...fullFlags]);
@@ -147,10 +149,10 @@ describe('join, scripted', () => {
 
   test('hashing the new password is slow (scrypt, ~128 MiB) and salted: same password, different hashes, both verify', async () => {
     const started = process.hrtime.bigint();
-    const a = await hashPassword(PASSWORD);
+    const a = await hashPassword(PASSWORD, REAL_COSTS.password);
     const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
     expect(elapsedMs).toBeGreaterThan(50);
-    const b = await hashPassword(PASSWORD);
+    const b = await hashPassword(PASSWORD, REAL_COSTS.password);
     expect(a).not.toBe(b);
     expect(await verifyPassword(PASSWORD, a)).toBe(true);
     expect(await verifyPassword(PASSWORD, b)).toBe(true);

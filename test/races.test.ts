@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { totpCode } from '../src/commands/join/totp.js';
+import { totpCode } from '../src/crypto/totp.js';
 import { openStore } from '../src/store/store.js';
 import { DAY, startSmtp, tempDir, workspace, type ReceivedMail, type RunResult } from './helpers.js';
 

@@ -1,4 +1,4 @@
-import { generateTempPassword, hashTempPassword, TEMP_PASSWORD_BITS, tempPasswordMatches } from '../src/secrets.js';
+import { generateTempPassword, hashTempPassword, TEMP_PASSWORD_BITS, tempPasswordMatches } from '../src/crypto/temp-password.js';
 
 describe('temporary passwords', () => {
   test('24 characters, ≥ 112 bits, from the look-alike-free alphabet, roughly uniform', () => {

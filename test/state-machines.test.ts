@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { recordInviteSend } from '../src/invites/record.js';
-import { newHmacKey, newInstanceId } from '../src/secrets.js';
+import { newHmacKey, newInstanceId } from '../src/crypto/temp-password.js';
 import { GUEST_EVENTS, GUEST_STATES, GUEST_TRANSITIONS, nextGuestState, type GuestEvent, type GuestState } from '../src/state/guest.js';
 import { nextOutboxState, OUTBOX_EVENTS, OUTBOX_STATES, OUTBOX_TRANSITIONS, type OutboxEvent, type OutboxState } from '../src/state/outbox.js';
 import { nextSetupState, SETUP_EVENTS, SETUP_STATES, SETUP_TRANSITIONS, type SetupEvent, type SetupState } from '../src/state/setup.js';

@@ -64,3 +64,12 @@ export function addresses(emails: readonly string[], what = 'email address'): st
 
 /** For messages about a value that is not a flag's (e.g. a CSV cell). */
 export const shown = (text: string) => JSON.stringify(truncate(text, 40));
+
+/** A number (fractions allowed) more than 0 and at most `max`, e.g. seconds to wait: anything else is a usage error naming the flag. */
+export function positiveUpTo(flag: string, max: number): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (text.trim() === '' || !(n > 0 && n <= max)) throw new UsageError(`${flag} must be more than 0 and at most ${max}`);
+    return n;
+  };
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { renderInviteEmail } from '../email/render.js';
 import { FailureError } from '../errors.js';
 import { fileStemFor, type Mailer } from '../mail/mailer.js';
-import { generateTempPassword, hashTempPassword, tempPasswordMatches } from '../secrets.js';
+import { generateTempPassword, hashTempPassword, tempPasswordMatches } from '../crypto/temp-password.js';
 import type { Outcome } from '../store/outbox.js';
 import type { Store } from '../store/store.js';
 import type { OutboxMessage, Workspace } from '../store/types.js';

@@ -1,5 +1,5 @@
 import type { MessageToSend } from '../delivery/deliver.js';
-import { generateTempPassword, hashTempPassword } from '../secrets.js';
+import { generateTempPassword, hashTempPassword } from '../crypto/temp-password.js';
 import type { Store } from '../store/store.js';
 import type { Guest, InvitedVia, PartnerRole, Workspace } from '../store/types.js';
 import { addSeconds, iso } from '../time.js';

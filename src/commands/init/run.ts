@@ -1,6 +1,6 @@
 import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
-import { newHmacKey, newInstanceId } from '../../secrets.js';
+import { newHmacKey, newInstanceId } from '../../crypto/temp-password.js';
 import { iso } from '../../time.js';
 import { emailInput, emailKey, formatDuration, nameProblem, parseDuration, requireEmail } from '../../validate.js';
 

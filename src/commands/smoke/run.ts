@@ -3,15 +3,26 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { App } from '../../app.js';
+import { REAL_COSTS } from '../../crypto/costs.js';
+import { totpCode } from '../../crypto/totp.js';
 import type { RenderedEmail } from '../../email/render.js';
 import { CliError, FailureError } from '../../errors.js';
+import type { Factory } from '../../factory.js';
+import { joinFlow, type JoinReport } from '../../join/flow.js';
+import type { InviteSource } from '../../join/invite.js';
 import { FolderMailer, type Mailer, type SendReceipt } from '../../mail/mailer.js';
 import type { Prompter } from '../../prompter.js';
+import type { Result } from '../../result.js';
+import { openSession } from '../../session.js';
 import { runInit } from '../init/run.js';
 import { runInvite } from '../invite/run.js';
-import { runJoin } from '../join/run.js';
-import { totpCode } from '../join/totp.js';
+import { FlagsAndPromptsUI, type JoinAnswers } from '../join/ui.js';
 import { runList } from '../list/run.js';
+
+export interface SmokeOptions {
+  to: string;
+  keep: boolean;
+}
 
 export interface SmokeStep {
   step: string;
@@ -19,6 +30,17 @@ export interface SmokeStep {
   ms: number;
   detail: string;
 }
+
+export interface SmokeReport {
+  steps: SmokeStep[];
+  /** The throw-away folder (removed unless kept). */
+  folder: string;
+  kept: boolean;
+  /** Why the run stopped, when a step failed: the command fails with it. */
+  failure?: string;
+}
+
+export type RunSmoke = (options: SmokeOptions, f: Factory) => Promise<Result<SmokeReport>>;
 
 /** Sends through the configured mailer and keeps a copy as .eml, so the join step reads what was sent. */
 class TeeMailer implements Mailer {
@@ -52,15 +74,32 @@ const noPrompts: Prompter = {
   checkbox: () => Promise.reject(new Error('no prompt in smoke')),
 };
 
+/** A step that failed: recorded in the steps, it ends the run. */
+class StepFailed extends Error {}
+
+/** The guest's side in the throw-away workspace, answered like a script gives `join` its flags. */
+function join(smoke: Factory, invite: InviteSource, answers: JoinAnswers): Promise<JoinReport> {
+  const { store, workspace } = openSession(smoke);
+  return joinFlow(
+    { store, workspace, now: smoke.now, costs: smoke.crypto ?? REAL_COSTS, hooks: smoke.hooks },
+    { invite, waitSeconds: 5 },
+    new FlagsAndPromptsUI(answers, smoke),
+  );
+}
+
 /**
  * The whole path in a throw-away store: init → invite → the email (configured SMTP, or the
- * outbox folder) → join with generated answers → list shows joined. For CI.
+ * outbox folder) → join with generated answers → list shows joined. For CI. A failed step
+ * ends the run: its status is `failed` and `failure` says where.
  */
-export async function runSmoke(options: { to: string; keep?: boolean }, app: App): Promise<{ steps: SmokeStep[]; folder: string }> {
+export const runSmoke: RunSmoke = async (options, f) => {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'cerby-guests-smoke-'));
   fs.chmodSync(folder, 0o700);
-  const smoke = new App(app.f.derive({ prompter: noPrompts }, { db: path.join(folder, 'smoke.db'), as: 'owner@smoke.example', json: false }));
+  const smoke = f.derive({ prompter: noPrompts }, { db: path.join(folder, 'smoke.db'), as: 'owner@smoke.example', json: false });
+  // init, invite and list still take the App adapter; join is the domain's.
+  const app = new App(smoke);
   const steps: SmokeStep[] = [];
+  let failure: string | undefined;
   const step = async <T>(name: string, fn: () => Promise<T> | T, describe: (value: T) => string): Promise<T> => {
     const started = performance.now();
     try {
@@ -70,23 +109,24 @@ export async function runSmoke(options: { to: string; keep?: boolean }, app: App
     } catch (error) {
       const detail = error instanceof CliError ? error.message : `unexpected: ${(error as Error).message}`;
       steps.push({ step: name, ok: false, ms: Math.round(performance.now() - started), detail });
-      throw Object.assign(new FailureError(`smoke failed at "${name}": ${detail}`), { steps });
+      failure = `smoke failed at "${name}": ${detail}`;
+      throw new StepFailed(failure);
     }
   };
   try {
-    await step('init', () => runInit({ workspace: 'Smoke Test', owner: 'owner@smoke.example' }, smoke), (r) => `workspace ${r.workspace} in ${r.db}`);
+    await step('init', () => runInit({ workspace: 'Smoke Test', owner: 'owner@smoke.example' }, app), (r) => `workspace ${r.workspace} in ${r.db}`);
     // The configured SMTP server, or else an outbox folder beside the throw-away store.
     smoke.useMailer(new TeeMailer(smoke.mailer(), new FolderMailer(path.join(folder, 'sent'))));
     const invite = await step(
       'invite',
-      async () => (await runInvite({ emails: [options.to], dryRun: false }, smoke.f)).data,
+      async () => (await runInvite({ emails: [options.to], dryRun: false }, smoke)).data,
       (r) => `${r.results[0]?.email}: ${r.results[0]?.outcome}`,
     );
-    const sent = invite.results[0]!;
-    await step(
+    const file = await step(
       'email',
       () => {
-        if (sent.delivery !== 'sent' || !sent.file) throw new FailureError(`not delivered (${sent.delivery ?? 'no delivery'}): ${sent.reason ?? ''}`);
+        const sent = invite.results[0];
+        if (sent?.delivery !== 'sent' || !sent.file) throw new FailureError(`not delivered (${sent?.delivery ?? 'no delivery'}): ${sent?.reason ?? ''}`);
         return sent.file;
       },
       () => `${smoke.mailer().description}: delivered`,
@@ -94,37 +134,32 @@ export async function runSmoke(options: { to: string; keep?: boolean }, app: App
     const password = randomBytes(18).toString('base64url'); // 24 random characters
     const joined = await step(
       'join',
-      () => runJoin({ emailFile: sent.file, newPassword: password, name: 'Smoke', familyName: 'Test', acceptTos: true, waitSeconds: 5 }, smoke),
+      () => join(smoke, { emailFile: file }, { newPassword: password, name: 'Smoke', familyName: 'Test', acceptTos: true }),
       (r) => r.steps.join(', '),
     );
     await step(
       'setup',
-      () =>
-        runJoin(
-          {
-            username: joined.email,
-            password,
-            totpCode: totpCode(joined.mfa!.secret, smoke.now().getTime()),
-            apps: 'mobile,extension',
-            device: 'smoke test',
-            waitSeconds: 5,
-          },
-          smoke,
-        ),
+      () => {
+        if (!joined.mfa) throw new FailureError('the join showed no MFA secret');
+        const code = totpCode(joined.mfa.secret, smoke.now().getTime());
+        return join(smoke, {}, { username: joined.email, password, totpCode: code, apps: 'mobile,extension', device: 'smoke test' });
+      },
       (r) => (r.setup.complete ? 'MFA, apps, trusted device' : 'incomplete'),
     );
     await step(
       'list shows joined',
       () => {
-        const row = [...runList({}, smoke)].find((r) => r.email.toLowerCase() === options.to.toLowerCase());
+        const row = [...runList({}, app)].find((r) => r.email.toLowerCase() === options.to.toLowerCase());
         if (row?.status !== 'joined') throw new FailureError(`status is ${row?.status ?? 'missing'}`);
         return row;
       },
       (r) => `${r.email}: ${r.status}`,
     );
+  } catch (error) {
+    if (!(error instanceof StepFailed)) throw error;
   } finally {
     smoke.close();
     if (!options.keep) fs.rmSync(folder, { recursive: true, force: true });
   }
-  return { steps, folder };
-}
+  return { status: failure ? 'failed' : 'ok', data: { steps, folder, kept: options.keep, failure } };
+};

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { simpleParser } from 'mailparser';
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../errors.js';
 
+/** Step 1 of the join: what the guest opens. */
 export interface OpenedInvite {
   workspaceName?: string;
   username?: string;
@@ -44,4 +45,18 @@ export function openInviteLink(text: string): OpenedInvite {
   const username = url.searchParams.get('username') ?? undefined;
   if (!username || !url.pathname.endsWith('/guest/join')) throw new UsageError('invalid --link: not a "Join as a guest" link');
   return { username, link: url.toString() };
+}
+
+/** Where the invite comes from: a saved email, the link in it, or neither (the guest types what it says). */
+export interface InviteSource {
+  emailFile?: string;
+  link?: string;
+}
+
+/** Step 1: opens the invite the guest has, if any. */
+export async function openInvite(source: InviteSource): Promise<OpenedInvite> {
+  if (source.emailFile !== undefined && source.link !== undefined) throw new UsageError('give one of --email-file or --link');
+  if (source.emailFile) return openInviteEmail(source.emailFile);
+  if (source.link) return openInviteLink(source.link);
+  return {};
 }

@@ -1,0 +1,116 @@
+import { tempPasswordMatches } from '../crypto/temp-password.js';
+import { verifyPassword } from '../crypto/password.js';
+import { FailureError } from '../errors.js';
+import { LOCK_AFTER_FAILED_SIGNINS } from '../state/guest.js';
+import { guestState } from '../store/guests.js';
+import type { Store } from '../store/store.js';
+import type { Guest, Workspace } from '../store/types.js';
+import { iso } from '../time.js';
+import { emailKey } from '../validate.js';
+
+/**
+ * Step 3, signing in, and its verdicts. Nothing about an account (revoked, already joined, own
+ * password set) is told before a password matched; an unknown username and a wrong password
+ * get the same words; 5 consecutive failures lock the account.
+ */
+
+export const LOCK_AFTER = LOCK_AFTER_FAILED_SIGNINS;
+
+export type TempPasswordVerdict = 'ok' | 'wrong' | 'superseded' | 'expired' | 'revoked' | 'joined';
+
+/** A matched temporary password names its guest; a wrong one may (the username exists) or not. */
+export type TempPasswordCheck =
+  | { verdict: 'wrong'; guest?: Guest }
+  | { verdict: 'ok'; guest: Guest }
+  | { verdict: 'superseded' | 'expired' | 'revoked' | 'joined'; guest: Guest };
+
+/**
+ * Checks a username and temporary password against the store. "No such user" and "wrong
+ * password" are the same verdict, so the answer does not tell who has an invite.
+ */
+export function checkTempPassword(store: Store, workspace: Workspace, username: string, password: string, now: string): TempPasswordCheck {
+  const guest = store.guests.find(emailKey(username));
+  if (!guest) return { verdict: 'wrong' };
+  const hashes = store.credentials.tempPasswordHashes(guest.id);
+  const match = hashes.find((h) => tempPasswordMatches(workspace.hmacKey, password, h.hash));
+  if (!match) return { verdict: 'wrong', guest };
+  if (guest.status === 'joined') return { verdict: 'joined', guest };
+  if (guest.status === 'revoked') return { verdict: 'revoked', guest };
+  if (match.sendNumber !== guest.sendCount) return { verdict: 'superseded', guest };
+  if (guest.expiresAt <= now) return { verdict: 'expired', guest };
+  return { verdict: 'ok', guest };
+}
+
+/** Why a sign-in is refused. Every reason but `wrong` is told only about the guest whose password matched (or who is locked). */
+export type Refusal =
+  | { verdict: 'wrong' }
+  | { verdict: 'expired' | 'revoked' | 'superseded' | 'joined' | 'locked'; guest: Guest }
+  /** The right temporary password, after the guest set their own: it stopped working at step 4. */
+  | { verdict: 'wrong-temp'; guest: Guest };
+
+/** A refusal in the guest's words. */
+export function refused(refusal: Refusal): FailureError {
+  switch (refusal.verdict) {
+    case 'expired':
+      return new FailureError(`this invite expired on ${refusal.guest.expiresAt}: ask for a new one (an admin can resend it)`);
+    case 'revoked':
+      return new FailureError('this invite was revoked: ask the person who invited you');
+    case 'superseded':
+      return new FailureError('this temporary password was replaced by a newer invite: use the latest email');
+    case 'joined':
+      return new FailureError('you have already joined: sign in with your own password (--password)');
+    case 'wrong-temp':
+      return new FailureError('you already set your own password: the temporary one no longer works; sign in with yours (--password)');
+    case 'locked':
+      return new FailureError(
+        refusal.guest.status === 'joined'
+          ? `this account is locked after ${LOCK_AFTER} failed sign-ins: ask an admin to unlock it (\`cerby-guests unlock ${refusal.guest.email}\`)`
+          : `this invite is locked after ${LOCK_AFTER} failed sign-ins: ask an admin to resend it`,
+      );
+    case 'wrong':
+      // The same words whether or not the username exists.
+      return new FailureError('wrong username or password');
+  }
+}
+
+/** What signing in needs: the store, its workspace and the clock. */
+export interface SigninContext {
+  store: Store;
+  workspace: Workspace;
+  now: () => Date;
+}
+
+/** Counts a failure of a known guest (the 5th locks: only a resend, an invite again or `unlock` lift it) and refuses in the same words as for an unknown one. */
+export function failedSignin(ctx: SigninContext, guest: Guest | undefined): FailureError {
+  if (guest) {
+    const { store } = ctx;
+    const count = store.write(() => store.credentials.recordFailedSignin(guest.id, LOCK_AFTER, iso(ctx.now())));
+    if (count >= LOCK_AFTER) return refused({ verdict: 'locked', guest });
+  }
+  return refused({ verdict: 'wrong' });
+}
+
+/** Signs in with the temporary password of the latest, unexpired invite, before the guest set their own: the guest, or a refusal (thrown). */
+export function signInWithTemporary(ctx: SigninContext, username: string, password: string): Guest {
+  const signin = checkTempPassword(ctx.store, ctx.workspace, username, password, iso(ctx.now()));
+  if (signin.verdict === 'wrong') throw failedSignin(ctx, signin.guest);
+  if (signin.verdict !== 'ok') throw refused(signin);
+  const guest = signin.guest;
+  // The temporary password stopped working at step 4 (a new invite starts the account over).
+  if (guest.setup !== 'temporary_password') throw refused({ verdict: 'wrong-temp', guest });
+  ctx.store.write(() => ctx.store.credentials.resetFailedSignins(guest.id));
+  return guest;
+}
+
+/**
+ * Signs in with the guest's own password (resuming a join): the guest, or a refusal (thrown).
+ * No own password yet (unknown, not set, or a new invite started over) gets the words of a wrong one.
+ */
+export async function signInWithOwn(ctx: SigninContext, guest: Guest | undefined, password: string): Promise<Guest> {
+  const credentials = guest && guest.setup !== 'temporary_password' ? ctx.store.credentials.get(guest.id) : undefined;
+  if (!guest || !credentials || !(await verifyPassword(password, credentials.passwordHash))) throw failedSignin(ctx, guest);
+  if (guest.status === 'revoked') throw refused({ verdict: 'revoked', guest });
+  if (guestState(guest, iso(ctx.now())) === 'expired') throw refused({ verdict: 'expired', guest });
+  ctx.store.write(() => ctx.store.credentials.resetFailedSignins(guest.id));
+  return guest;
+}
