@@ -4,6 +4,7 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
   moduleNameMapper: {
     // Source imports say `./x.js` (NodeNext); jest resolves the .ts file.
     '^(\\.{1,2}/.*)\\.js$': '$1',

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { startSmtp, workspace, type TestSmtp } from './helpers.js';
+import { startSmtp, tempDir, workspace, type TestSmtp } from './helpers.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'csv');
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -118,7 +118,7 @@ describe('invite --csv: rows one by one', () => {
   });
 
   test('a 5xx for one recipient fails that row only', async () => {
-    const dir = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'bulk-'));
+    const dir = tempDir();
     const file = path.join(dir, 'r.csv');
     fs.writeFileSync(file, 'email\nok1@partner.example\nreject@partner.example\nok2@partner.example\n');
     const { result, rows } = await bulk(file, ['--concurrency', '2']);

@@ -12,8 +12,17 @@ import type { Providers } from '../src/factory.js';
 import type { Deps, TestHooks } from '../src/deps.js';
 import { createPrompter, type Prompter } from '../src/prompter.js';
 
+const tempDirs: string[] = [];
+
+/** A fresh folder in the system temp folder, removed when the test file ends (test/setup.ts). */
 export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'cerby-guests-test-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cerby-guests-test-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /**

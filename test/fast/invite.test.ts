@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { newCmdInvite } from '../../src/commands/invite/command.js';
 import { newCmdResend } from '../../src/commands/resend/command.js';
@@ -11,7 +10,7 @@ import { Factory } from '../../src/factory.js';
 import { createPrompter } from '../../src/prompter.js';
 import { ok } from '../../src/result.js';
 import { PassThrough } from 'node:stream';
-import { Clock } from '../helpers.js';
+import { Clock, tempDir } from '../helpers.js';
 import { fastWorkspace, TERMINALS } from './harness.js';
 
 /**
@@ -98,8 +97,8 @@ describe.each(TERMINALS)('options → output, %s', (_label, tty) => {
     const clock = new Clock();
     const moving = Object.assign(clock, { now: () => (clock.advance(2), new Date(clock.current.getTime())) });
     const { cli } = await fastWorkspace({ tty, clock: moving });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cerby-guests-fast-'));
-    try {
+    const dir = tempDir();
+    {
       const csv = path.join(dir, 'g.csv');
       fs.writeFileSync(csv, `email\n${Array.from({ length: 600 }, (_, i) => `g${i}@partner.example`).join('\n')}\n`);
       const result = await cli(['invite', '--csv', csv]);
@@ -107,8 +106,6 @@ describe.each(TERMINALS)('options → output, %s', (_label, tty) => {
       expect(result.stderr).toMatch(/✓ Invited 600, skipped 0, failed 0 of 600 rows in [\d.]+ s\n$/);
       expect(result.stderr.includes('\r')).toBe(tty);
       if (tty) expect(result.stderr).toMatch(/\[#+-*\] \d+% [\d,]+ rows/);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
