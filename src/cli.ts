@@ -41,6 +41,13 @@ async function outputSettled(deps: Deps): Promise<NodeJS.ErrnoException | undefi
   return deps.io.stdoutError();
 }
 
+/** The global flags out of commander's merged options (typed by the root command's definitions). */
+function globalFlags(options: Record<string, unknown>): GlobalFlags {
+  const text = (key: string) => (typeof options[key] === 'string' ? options[key] : undefined);
+  const flag = (key: string) => (typeof options[key] === 'boolean' ? options[key] : undefined);
+  return { db: text('db'), smtp: text('smtp'), smtpPasswordFile: text('smtpPasswordFile'), as: text('as'), json: flag('json'), color: flag('color'), verbose: flag('verbose') };
+}
+
 /** SPEC §9: the one place a command's status becomes an exit code. */
 export const EXIT_CODES: Record<Status, number> = {
   ok: ExitCode.ok,
@@ -126,7 +133,7 @@ export async function runCli(argv: readonly string[], deps: Deps, providers: Pro
   const colorErr = makeChalk(colorLevel(deps.io.stderrIsTTY, deps.env, argv.includes('--no-color') ? false : undefined));
   const prefix = (message: string) => `${colorErr.red('cerby-guests:')} ${message}`;
   const program = buildProgram(f, makeApp);
-  program.hook('preAction', (_root, action) => f.configure(action.optsWithGlobals() as GlobalFlags));
+  program.hook('preAction', (_root, action) => f.configure(globalFlags(action.optsWithGlobals())));
   configureTree(program, deps, prefix);
   try {
     await program.parseAsync([...argv], { from: 'user' });

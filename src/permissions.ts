@@ -188,7 +188,11 @@ export function authorizeShare(store: Store, actor: Actor, request: Extract<Requ
   }
 }
 
-const VERBS: Record<string, string> = {
+/** How a refusal names what was asked, for the requests that carry no target. */
+const VERBS: Record<
+  'invite.fromImport' | 'import' | 'workspace.domains' | 'partners.create' | 'members.add' | 'members.list' | 'outbox' | 'partners.list' | 'accounts.add' | 'accounts.list',
+  string
+> = {
   'invite.fromImport': 'invite guests from an import',
   import: 'import from a password manager',
   'workspace.domains': "change the workspace's domains",

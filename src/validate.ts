@@ -8,10 +8,13 @@ const MAX_NAME_LENGTH = 200;
 const MAX_MESSAGE_LENGTH = 2000;
 
 // C0 controls, DEL and C1 controls; also the Unicode line/paragraph separators and
-// bidi overrides, which can disguise text in a terminal or a mail client.
+// bidi overrides, which can disguise text in a terminal or a mail client. (Finding control
+// characters is the point of these patterns.)
+/* eslint-disable no-control-regex */
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 const FORMAT_CHAR = /\p{Cf}/u;
 const CONTROL_CHARS_EXCEPT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+/* eslint-enable no-control-regex */
 
 /**
  * The canonical identity used to store and compare addresses (see address.ts): NFC,

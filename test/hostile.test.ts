@@ -139,5 +139,6 @@ async function checkStoredSafely(cli: (argv: string[], extra?: { stdoutIsTTY?: b
     for (const cell of line.split(',')) expect(cell).not.toMatch(/^"?[=+\-@\t\r]/);
   }
   const table = await cli(['list'], { stdoutIsTTY: true });
+  // eslint-disable-next-line no-control-regex -- an ANSI escape is what must not appear
   expect(table.stdout).not.toMatch(/\u001b\[31m/);
 }

@@ -98,7 +98,7 @@ describe('join against everything else', () => {
     const { cli, eml, clock } = await invited();
     // A first run that stops just before storing its secret (as if killed): terms accepted, no secret yet.
     const crash = await cli(['join', '--email-file', eml, ...fullFlags()], {
-      hooks: { beforeCommit: async (p) => { if (p === 'join.mfa-secret') throw new Error('killed'); } },
+      hooks: { beforeCommit: (p) => (p === 'join.mfa-secret' ? Promise.reject(new Error('killed')) : Promise.resolve()) },
     });
     expect(crash.code).toBe(1);
     const first = pauseAt('join.mfa-secret');
@@ -301,7 +301,6 @@ describe('real processes', () => {
       }
     }
     expect(outcomes.revokedDuringJoin + outcomes.revokedAfterJoin).toBe(RUNS);
-    // eslint-disable-next-line no-console
     console.log(`race test: ${RUNS} join-vs-revoke runs: ${outcomes.revokedDuringJoin} revoked during the join (join exit 1), ${outcomes.revokedAfterJoin} after it; 0 joined after a revoke`);
   }, 60_000);
 });

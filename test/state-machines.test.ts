@@ -266,9 +266,9 @@ function applyOutboxEvent(store: Store, id: number, from: OutboxState, event: Ou
       case 'release':
         return store.outbox.finish(id, OWNER, { event, at: NOW });
       case 'cancel':
-        return store.outbox.cancel(id, from as 'queued', { at: NOW, actor: 'owner@acme.example', reason: 'revoked' });
+        return store.outbox.cancel(id, from, { at: NOW, actor: 'owner@acme.example', reason: 'revoked' });
       case 'retry':
-        return store.outbox.retry(id, from as 'failed', NOW, 'owner@acme.example');
+        return store.outbox.retry(id, from, NOW, 'owner@acme.example');
     }
   });
 }

@@ -249,9 +249,10 @@ export class FolderMailer implements Mailer {
     return { response: `written to ${target}`, filePath: target };
   }
 
-  async verify(): Promise<void> {
+  verify(): Promise<void> {
     this.checkFolder();
     this.folderChecked = true;
+    return Promise.resolve();
   }
 
   close(): void {}

@@ -29,7 +29,9 @@ export function outputFormat(ctx: PrintContext, csv = false): OutputFormat {
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  return String(value);
+  // Rows hold text, numbers and booleans (and arrays of text, e.g. apps); nothing else is printed.
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
 }
 
 // A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
@@ -44,6 +46,7 @@ export function csvField(value: unknown): string {
 
 /** Terminal cells never carry raw control characters (escape sequences) from stored data. */
 function safeForTerminal(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this finds
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

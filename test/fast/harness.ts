@@ -7,7 +7,7 @@ import { Clock, run, type RunOptions, type RunResult } from '../helpers.js';
  * clock, as a person at a terminal (`tty: true`) or a script (piped). No file, no socket.
  */
 export interface FastWorkspace {
-  cli(argv: string[], extra?: RunOptions): Promise<RunResult>;
+  cli: (argv: string[], extra?: RunOptions) => Promise<RunResult>;
   store: Store;
   mailer: FakeMailer;
   clock: Clock;
