@@ -1,23 +1,21 @@
-import { Command as LegacyCommand } from 'commander';
 import { Command, CommanderError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
-import { App } from './app.js';
-import { accountsCommand } from './commands/accounts/command.js';
-import { doctorCommand } from './commands/doctor/command.js';
-import { importCommand } from './commands/import/command.js';
+import { newCmdAccounts } from './commands/accounts/command.js';
+import { newCmdDoctor } from './commands/doctor/command.js';
+import { newCmdImport } from './commands/import/command.js';
 import { newCmdJoin } from './commands/join/command.js';
 import { newCmdSmoke } from './commands/smoke/command.js';
-import { unlockCommand } from './commands/unlock/command.js';
-import { partnersCommand } from './commands/partners/command.js';
-import { shareCommand, unshareCommand } from './commands/share/command.js';
-import { workspaceCommand } from './commands/workspace/command.js';
-import { initCommand } from './commands/init/command.js';
+import { newCmdUnlock } from './commands/unlock/command.js';
+import { newCmdPartners } from './commands/partners/command.js';
+import { newCmdShare, newCmdUnshare } from './commands/share/command.js';
+import { newCmdWorkspace } from './commands/workspace/command.js';
+import { newCmdInit } from './commands/init/command.js';
 import { newCmdInvite } from './commands/invite/command.js';
-import { listCommand } from './commands/list/command.js';
-import { membersCommand } from './commands/members/command.js';
+import { newCmdList } from './commands/list/command.js';
+import { newCmdMembers } from './commands/members/command.js';
 import { newCmdOutbox } from './commands/outbox/command.js';
 import { newCmdResend } from './commands/resend/command.js';
 import { newCmdRevoke } from './commands/revoke/command.js';
-import { showCommand } from './commands/show/command.js';
+import { newCmdShow } from './commands/show/command.js';
 import type { Deps } from './deps.js';
 import { CliError, ExitCode } from './errors.js';
 import { Factory, type GlobalFlags, type Providers } from './factory.js';
@@ -57,7 +55,7 @@ export const EXIT_CODES: Record<Status, number> = {
   denied: ExitCode.notPermitted,
 };
 
-export function buildProgram(f: Factory, makeApp: (command: LegacyCommand) => App): CommandUnknownOpts {
+export function buildProgram(f: Factory): CommandUnknownOpts {
   const deps = f.deps;
   const program = new Command('cerby-guests')
     .description("Invite and manage a Cerby workspace's guest users from the terminal.")
@@ -82,27 +80,26 @@ Get started:
     );
 
   for (const command of [
-    initCommand(makeApp),
-    membersCommand(makeApp),
+    newCmdInit(f),
+    newCmdMembers(f),
     newCmdInvite(f),
     newCmdResend(f),
     newCmdRevoke(f),
-    unlockCommand(makeApp),
-    listCommand(makeApp),
-    showCommand(makeApp),
+    newCmdUnlock(f),
+    newCmdList(f),
+    newCmdShow(f),
     newCmdOutbox(f),
-    partnersCommand(makeApp),
-    accountsCommand(makeApp),
-    shareCommand(makeApp),
-    unshareCommand(makeApp),
-    importCommand(makeApp),
-    workspaceCommand(makeApp),
+    newCmdPartners(f),
+    newCmdAccounts(f),
+    newCmdShare(f),
+    newCmdUnshare(f),
+    newCmdImport(f),
+    newCmdWorkspace(f),
     newCmdJoin(f),
-    doctorCommand(makeApp),
+    newCmdDoctor(f),
     newCmdSmoke(f),
   ]) {
-    // Transitional: commands still on plain commander are the same runtime class.
-    program.addCommand(command as unknown as CommandUnknownOpts);
+    program.addCommand(command as CommandUnknownOpts);
   }
   return program;
 }
@@ -124,15 +121,9 @@ function configureTree(command: CommandUnknownOpts, deps: Deps, errorPrefix: (s:
  */
 export async function runCli(argv: readonly string[], deps: Deps, providers: Providers = {}): Promise<number> {
   const f = new Factory(deps, providers);
-  let app: App | undefined;
-  const makeApp = (command: LegacyCommand): App => {
-    f.configure(command.optsWithGlobals<GlobalFlags>());
-    app ??= new App(f);
-    return app;
-  };
   const colorErr = makeChalk(colorLevel(deps.io.stderrIsTTY, deps.env, argv.includes('--no-color') ? false : undefined));
   const prefix = (message: string) => `${colorErr.red('cerby-guests:')} ${message}`;
-  const program = buildProgram(f, makeApp);
+  const program = buildProgram(f);
   program.hook('preAction', (_root, action) => f.configure(globalFlags(action.optsWithGlobals())));
   configureTree(program, deps, prefix);
   try {
@@ -142,7 +133,7 @@ export async function runCli(argv: readonly string[], deps: Deps, providers: Pro
       deps.io.stderr.write(`${prefix(`cannot write the output (${stdoutError.code ?? stdoutError.message}): ${stdoutError.code === 'EPIPE' ? 'the reading end was closed' : 'standard output failed'}; the command's own work is done`)}\n`);
       return ExitCode.failure;
     }
-    return app?.exitCode ?? EXIT_CODES[f.status];
+    return EXIT_CODES[f.status];
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {

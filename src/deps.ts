@@ -1,5 +1,4 @@
 import type { Readable, Writable } from 'node:stream';
-import type { ChalkInstance } from 'chalk';
 import type { CryptoCosts } from './crypto/costs.js';
 import type { Prompter } from './prompter.js';
 
@@ -35,14 +34,4 @@ export interface Deps {
 export interface TestHooks {
   /** Awaited just before a compare-and-set that follows slow work (e.g. `join.password` after scrypt). */
   beforeCommit?: (point: string) => Promise<void>;
-}
-
-/** Per-invocation context: deps plus what the global flags decided. */
-export interface Ctx extends Deps {
-  /** For stdout. */
-  color: ChalkInstance;
-  /** For stderr: the two streams can differ (e.g. `list | less`). */
-  colorErr: ChalkInstance;
-  json: boolean;
-  dbPath: string;
 }

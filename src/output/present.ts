@@ -40,12 +40,14 @@ export interface View<T> {
   print?(data: T, out: Output): void;
   /** What --json prints; the data itself when absent. */
   json?(data: T): unknown;
+  /** `print` writes the --json form itself, streaming rows (`list` of 100,000 guests). */
+  printsJson?: true;
 }
 
 /** Shows a result through its view and leaves its status for `cli.ts`. */
 export function present<T>(f: Factory, result: Result<T>, view: View<T>): void {
   const out = new Output(f);
-  if (f.json) out.json(view.json ? view.json(result.data) : result.data);
+  if (f.json && !view.printsJson) out.json(view.json ? view.json(result.data) : result.data);
   else view.print?.(result.data, out);
   view.report?.(result.data, f.reporter);
   f.status = result.status;

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import type { App } from '../../app.js';
+import type { Factory } from '../../factory.js';
+import type { Result } from '../../result.js';
 import { outboxFolderFor } from '../../mail/mailer.js';
 import { SCHEMA_VERSION } from '../../store/migrations.js';
 import { storeFilePaths } from '../../store/store.js';
@@ -21,7 +22,7 @@ function modeOf(file: string): number | undefined {
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 
 /** File modes are read before the store is opened: opening tightens them, and doctor must see what was there. */
-function fileModeCheck(app: App): Check {
+function fileModeCheck(app: Factory): Check {
   const loose: string[] = [];
   for (const file of storeFilePaths(app.dbPath)) {
     const mode = modeOf(file);
@@ -42,7 +43,12 @@ function fileModeCheck(app: App): Check {
 }
 
 /** One line per check, for CI: the store (opens, schema, integrity, modes) and the mail path (connect, TLS, auth). */
-export async function runDoctor(app: App): Promise<Check[]> {
+export async function runDoctor(_opts: object, app: Factory): Promise<Result<Check[]>> {
+  const checks = await doctorChecks(app);
+  return { status: checks.every((c) => c.ok) ? 'ok' : 'failed', data: checks };
+}
+
+async function doctorChecks(app: Factory): Promise<Check[]> {
   const checks: Check[] = [];
   if (!fs.existsSync(app.dbPath)) {
     checks.push({ check: 'store opens', ok: false, detail: `no store at ${app.dbPath}: run \`${app.initHint()}\`` });

@@ -1,7 +1,10 @@
 import path from 'node:path';
-import type { App } from '../../app.js';
 import { UsageError } from '../../errors.js';
+import type { Factory } from '../../factory.js';
+import { guestCandidates, parseImportId } from '../../importer/importer.js';
 import { authorize } from '../../permissions.js';
+import { ok, type Result } from '../../result.js';
+import { openSession } from '../../session.js';
 import type { ImportRecord } from '../../store/imports.js';
 import { iso } from '../../time.js';
 import type { RowError } from './lastpass.js';
@@ -12,25 +15,13 @@ export interface ImportReport extends Omit<ImportRecord, 'errors'> {
   guestCandidates: string[];
 }
 
-/** Addresses outside the workspace's domains. */
-export function guestCandidates(domains: string[], emails: { email: string; emailKey: string }[]): string[] {
-  const own = new Set(domains);
-  const seen = new Map<string, string>();
-  for (const { email, emailKey } of emails) {
-    const domain = emailKey.slice(emailKey.lastIndexOf('@') + 1);
-    if (!own.has(domain) && !seen.has(emailKey)) seen.set(emailKey, email);
-  }
-  return [...seen.values()];
-}
-
 /**
  * Records a migration: `succeeded` only if every item and every user access permission was
  * imported; otherwise `failed`, with each bad row's file, line and reason, and nothing usable.
  */
-export async function runImportLastPass(file: string, permissionsFile: string | undefined, app: App): Promise<ImportReport> {
-  const store = app.store();
-  app.workspace();
-  const actor = app.actor();
+export async function runImportLastPass(opts: { file: string; permissions?: string }, f: Factory): Promise<Result<ImportReport>> {
+  const { file, permissions: permissionsFile } = opts;
+  const { store, actor } = openSession(f);
   authorize(actor, { action: 'import' });
   const { readLastPassExport, readPermissions } = await import('./lastpass.js'); // csv-parse only here
   const { items, errors } = await readLastPassExport(file);
@@ -40,7 +31,7 @@ export async function runImportLastPass(file: string, permissionsFile: string | 
   if (!permissionsFile) errors.push({ file: '(none)', line: 0, reason: 'no user access permissions: give them with --permissions FILE' });
   if (items.length === 0 && errors.length === 0) errors.push({ file, line: 0, reason: 'the export has no items' });
   const status = errors.length === 0 ? 'succeeded' : 'failed';
-  const at = iso(app.now());
+  const at = iso(f.now());
   const record = {
     source: 'lastpass',
     file: path.basename(file),
@@ -57,7 +48,10 @@ export async function runImportLastPass(file: string, permissionsFile: string | 
     store.audit.record({ at, actor: actor.email, action: 'import', target: `import:${id}`, detail: { status, items: items.length, permissions: permissionRead.permissions.length, errors: errors.length } });
     return id;
   });
+  // A failed migration is bad input: nothing of it is usable.
   return {
+    status: status === 'succeeded' ? 'ok' : 'usage',
+    data: {
     id,
     source: 'lastpass',
     file: record.file,
@@ -69,30 +63,23 @@ export async function runImportLastPass(file: string, permissionsFile: string | 
     createdBy: actor.email,
     createdAt: at,
     guestCandidates: status === 'succeeded' ? guestCandidates(store.workspace.domains(), permissionRead.permissions) : [],
+    },
   };
 }
 
-export function parseImportId(text: string): number {
-  const id = Number(text);
-  if (!Number.isInteger(id) || id < 1) throw new UsageError(`invalid import id ${JSON.stringify(text.slice(0, 20))}: a whole number, see \`cerby-guests import list\``);
-  return id;
-}
-
-export function runImportShow(idText: string, app: App): ImportReport {
-  const store = app.store();
-  app.workspace();
-  authorize(app.actor(), { action: 'import' });
-  const record = store.imports.get(parseImportId(idText));
-  if (!record) throw new UsageError(`no import #${idText}: see \`cerby-guests import list\``);
-  return {
+export function runImportShow(opts: { id: string }, f: Factory): Result<ImportReport> {
+  const { store, actor } = openSession(f);
+  authorize(actor, { action: 'import' });
+  const record = store.imports.get(parseImportId(opts.id));
+  if (!record) throw new UsageError(`no import #${opts.id}: see \`cerby-guests import list\``);
+  return ok({
     ...record,
     guestCandidates: record.status === 'succeeded' ? guestCandidates(store.workspace.domains(), store.imports.permissions(record.id)) : [],
-  };
+  });
 }
 
-export function runImportList(app: App): ImportRecord[] {
-  const store = app.store();
-  app.workspace();
-  authorize(app.actor(), { action: 'import' });
-  return store.imports.list();
+export function runImportList(_opts: object, f: Factory): Result<ImportRecord[]> {
+  const { store, actor } = openSession(f);
+  authorize(actor, { action: 'import' });
+  return ok(store.imports.list());
 }

@@ -1,8 +1,10 @@
-import type { App } from '../../app.js';
-import { UsageError } from '../../errors.js';
 import { newHmacKey, newInstanceId } from '../../crypto/temp-password.js';
+import { UsageError } from '../../errors.js';
+import type { Factory } from '../../factory.js';
+import { ok, type Result } from '../../result.js';
 import { iso } from '../../time.js';
-import { emailInput, emailKey, formatDuration, nameProblem, parseDuration, requireEmail } from '../../validate.js';
+import { emailInput, emailKey, formatDuration, parseDuration, requireEmail } from '../../validate.js';
+import { DEFAULT_SIGN_IN_URL, DEFAULT_TTL, INVITE_TTL_BOUNDS, validateDomain, validateSignInUrl, validateWorkspaceName } from '../../workspace/settings.js';
 
 export interface InitOptions {
   workspace: string;
@@ -24,43 +26,8 @@ export interface InitResult {
   db: string;
 }
 
-const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-
-export function validateDomain(text: string): string {
-  const domain = text.trim().toLowerCase();
-  if (!DOMAIN.test(domain)) throw new UsageError(`invalid domain ${JSON.stringify(text.slice(0, 80))}: expected e.g. acme.example`);
-  return domain;
-}
-
-export const DEFAULT_SIGN_IN_URL = 'https://app.cerby.com';
-const DEFAULT_TTL = '7d';
-/** An invite lives at least a minute and at most a year. */
-const INVITE_TTL_BOUNDS = { min: 60, max: 365 * 86_400 };
-
-export function validateWorkspaceName(name: string): string {
-  const trimmed = name.trim();
-  if (!trimmed) throw new UsageError('invalid --workspace: the name is empty');
-  const problem = nameProblem(trimmed, 'workspace name');
-  if (problem) throw new UsageError(`invalid --workspace: ${problem}`);
-  return trimmed;
-}
-
-export function validateSignInUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`invalid --sign-in-url ${JSON.stringify(text.slice(0, 80))}: not a URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UsageError('invalid --sign-in-url: it must start with https://');
-  }
-  if (url.username || url.password) throw new UsageError('invalid --sign-in-url: it must not contain a user or password');
-  return url.toString().replace(/\/$/, '');
-}
-
 /** Creates the store, the workspace and its first owner. Refuses to run twice on one store. */
-export function runInit(options: InitOptions, app: App): InitResult {
+export function runInit(options: InitOptions, f: Factory): Result<InitResult> {
   const workspace = validateWorkspaceName(options.workspace);
   const owner = requireEmail(emailInput(options.owner), '--owner address');
   const signInUrl = validateSignInUrl(options.signInUrl ?? DEFAULT_SIGN_IN_URL);
@@ -68,12 +35,12 @@ export function runInit(options: InitOptions, app: App): InitResult {
   const ttlSeconds = parseDuration(options.inviteTtl ?? DEFAULT_TTL, '--invite-ttl', INVITE_TTL_BOUNDS);
   const domains = [...new Set((options.domains?.length ? options.domains : [owner.slice(owner.lastIndexOf('@') + 1)]).map(validateDomain))];
 
-  const store = app.createStore();
+  const store = f.createStore();
   const existing = store.workspace.get();
   if (existing) {
-    throw new UsageError(`${app.dbPath} already holds the workspace ${JSON.stringify(existing.name)}; nothing was changed`);
+    throw new UsageError(`${f.dbPath} already holds the workspace ${JSON.stringify(existing.name)}; nothing was changed`);
   }
-  const at = iso(app.now());
+  const at = iso(f.now());
   store.write(() => {
     store.workspace.create({
       name: workspace,
@@ -88,5 +55,5 @@ export function runInit(options: InitOptions, app: App): InitResult {
     for (const domain of domains) store.workspace.addDomain(domain);
     store.audit.record({ at, actor: owner, action: 'init', target: emailKey(owner), detail: { workspace } });
   });
-  return { workspace, owner, signInUrl, sender, inviteTtl: formatDuration(ttlSeconds), domains, db: app.dbPath };
+  return ok({ workspace, owner, signInUrl, sender, inviteTtl: formatDuration(ttlSeconds), domains, db: f.dbPath });
 }

@@ -7,7 +7,7 @@ import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '
 import { authorize } from '../../permissions.js';
 import { iso } from '../../time.js';
 import { emailKey } from '../../validate.js';
-import { guestCandidates, parseImportId } from '../import/run.js';
+import { guestCandidates, parseImportId } from '../../importer/importer.js';
 import { carryOutInvite, planInvite } from './run.js';
 
 /**

@@ -1,8 +1,9 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { formatExpiry } from '../../email/render.js';
-import { outputFormat, printRows, type Column } from '../../output/print.js';
+import type { Factory } from '../../factory.js';
+import type { Column } from '../../output/print.js';
+import { present } from '../../output/present.js';
 import type { GuestListRow } from '../../store/types.js';
-import type { AppFactory } from '../types.js';
 import { runList } from './run.js';
 
 const when = (value: unknown) => (typeof value === 'string' ? formatExpiry(value) : '');
@@ -23,7 +24,7 @@ export const GUEST_COLUMNS: Column<GuestListRow>[] = [
   { key: 'delivery', header: 'DELIVERY' },
 ];
 
-export function listCommand(makeApp: AppFactory): Command {
+export function newCmdList(f: Factory, runF = runList) {
   return new Command('list')
     .description('list guests: a table on a terminal, tab-separated when piped, --json or --csv')
     .option('--status <status>', 'pending, joined, expired or revoked')
@@ -39,16 +40,20 @@ Examples:
   $ cerby-guests list --json | jq '.[] | select(.delivery == "failed") | .email'
   $ cerby-guests list --csv > guests.csv`,
     )
-    .action((opts: { status?: string; search?: string; partner?: string; setup?: string; csv?: boolean }, command: Command) => {
-      const app = makeApp(command);
-      const format = outputFormat(app, opts.csv);
-      const rows = runList(opts, app);
-      if (format === 'table') {
-        const all = [...rows];
-        if (all.length === 0) app.info('no guests match');
-        else printRows(app, all, GUEST_COLUMNS, format);
-        return;
-      }
-      printRows(app, rows, GUEST_COLUMNS, format);
+    .action((flags) => {
+      const csv = flags.csv === true;
+      present(f, runF({ status: flags.status, search: flags.search, partner: flags.partner, setup: flags.setup }, f), {
+        // Rows stream to the output as they are read (100,000 of them are never held), JSON too.
+        printsJson: true,
+        print(rows, out) {
+          if (out.format(csv) === 'table') {
+            const all = [...rows];
+            if (all.length === 0) f.reporter.info('no guests match');
+            else out.rows(all, GUEST_COLUMNS);
+            return;
+          }
+          out.rows(rows, GUEST_COLUMNS, { csv });
+        },
+      });
     });
 }

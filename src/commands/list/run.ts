@@ -1,4 +1,6 @@
-import type { App } from '../../app.js';
+import type { Factory } from '../../factory.js';
+import { ok, type Result } from '../../result.js';
+import { openSession } from '../../session.js';
 import { UsageError } from '../../errors.js';
 import { authorize } from '../../permissions.js';
 import { GUEST_STATUSES, type GuestListRow, type GuestStatus } from '../../store/types.js';
@@ -22,7 +24,7 @@ export function parseStatus(text: string | undefined): GuestStatus | undefined {
 const MAX_SEARCH = 200;
 
 /** The guests, as an iterable: printed as they are read. */
-export function runList(options: ListOptions, app: App): Iterable<GuestListRow> {
+export function runList(options: ListOptions, f: Factory): Result<Iterable<GuestListRow>> {
   const status = parseStatus(options.status);
   if (options.setup !== undefined && options.setup !== 'complete' && options.setup !== 'incomplete') {
     throw new UsageError('unknown --setup: use complete or incomplete');
@@ -31,22 +33,23 @@ export function runList(options: ListOptions, app: App): Iterable<GuestListRow> 
     const problem = nameProblem(options.search, 'search text') ?? (options.search.length > MAX_SEARCH ? `the search text is longer than ${MAX_SEARCH} characters` : undefined);
     if (problem) throw new UsageError(`invalid --search: ${problem}`);
   }
-  const store = app.store();
-  app.workspace();
+  const { store, actor } = openSession(f);
   // A Guest Admin sees their partner's guests only.
-  const scope = authorize(app.actor(), { action: 'list' });
+  const scope = authorize(actor, { action: 'list' });
   let partnerId = scope.partnerId;
   if (options.partner !== undefined) {
     const partner = store.partners.find(options.partner);
     if (!partner) throw new UsageError(`no partner ${JSON.stringify(options.partner.slice(0, 80))}`);
-    if (partnerId !== undefined && partnerId !== partner.id) return [];
+    if (partnerId !== undefined && partnerId !== partner.id) return ok([]);
     partnerId = partner.id;
   }
-  const rows = store.guests.iterate({ status, search: options.search, now: iso(app.now()), partnerId });
-  if (options.setup === undefined) return rows;
+  const rows = store.guests.iterate({ status, search: options.search, now: iso(f.now()), partnerId });
+  if (options.setup === undefined) return ok(rows);
   const complete = store.credentials.emailsWithCompleteSetup();
   const wanted = options.setup === 'complete';
-  return (function* () {
-    for (const r of rows) if (complete.has(emailKey(r.email)) === wanted) yield r;
-  })();
+  return ok(
+    (function* () {
+      for (const r of rows) if (complete.has(emailKey(r.email)) === wanted) yield r;
+    })(),
+  );
 }

@@ -1,4 +1,6 @@
-import type { App } from '../../app.js';
+import type { Factory } from '../../factory.js';
+import { ok, type Result } from '../../result.js';
+import { openSession } from '../../session.js';
 import { UsageError } from '../../errors.js';
 import { authorize, requireCanGrant } from '../../permissions.js';
 import { MEMBER_ROLES, type Member, type MemberRole } from '../../store/types.js';
@@ -17,17 +19,15 @@ export interface MemberAdded {
   change: 'added' | 'updated' | 'unchanged';
 }
 
-export function runMembersAdd(emailArg: string, roleArg: string, app: App): MemberAdded {
-  const email = requireEmail(emailInput(emailArg));
-  const role = parseMemberRole(roleArg);
-  const store = app.store();
-  app.workspace();
-  const actor = app.actor();
+export function runMembersAdd(opts: { email: string; role: string }, f: Factory): Result<MemberAdded> {
+  const email = requireEmail(emailInput(opts.email));
+  const role = parseMemberRole(opts.role);
+  const { store, actor } = openSession(f);
   requireCanGrant(actor, role);
   const key = emailKey(email);
   if (store.guests.find(key)) throw new UsageError(`${email} is a guest of this workspace; a guest cannot also be a member`);
-  const at = iso(app.now());
-  return store.write(() => {
+  const at = iso(f.now());
+  const added = store.write(() => {
     const existing = store.members.find(key);
     if (existing?.role === role) return { email: existing.email, role, change: 'unchanged' as const };
     if (existing) {
@@ -42,10 +42,11 @@ export function runMembersAdd(emailArg: string, roleArg: string, app: App): Memb
     store.audit.record({ at, actor: actor.email, action: existing ? 'member.role' : 'member.add', target: key, detail: { role } });
     return { email: existing?.email ?? email, role, change: existing ? ('updated' as const) : ('added' as const) };
   });
+  return ok(added);
 }
 
-export function runMembersList(app: App): Member[] {
-  app.workspace();
-  authorize(app.actor(), { action: 'members.list' });
-  return app.store().members.list();
+export function runMembersList(_opts: object, f: Factory): Result<Member[]> {
+  const { store, actor } = openSession(f);
+  authorize(actor, { action: 'members.list' });
+  return ok(store.members.list());
 }

@@ -1,5 +1,6 @@
-import type { App } from '../../app.js';
-import { managedGuest } from '../managed-guest.js';
+import type { Factory } from '../../factory.js';
+import { managedGuest } from '../../guests/managed.js';
+import { ok, type Result } from '../../result.js';
 import type { AuditEntry, GuestListRow } from '../../store/types.js';
 import type { SetupReport } from '../../store/credentials.js';
 import { iso } from '../../time.js';
@@ -14,11 +15,10 @@ export interface GuestDetails extends GuestListRow {
   setup: SetupReport;
 }
 
-export function runShow(emailArg: string, app: App): GuestDetails {
-  const { guest } = managedGuest(app, emailArg, 'show');
-  const store = app.store();
-  const row = store.guests.list({ search: guest.email, now: iso(app.now()), partnerId: guest.partnerId ?? undefined }).find((r) => emailKey(r.email) === emailKey(guest.email))!;
-  return {
+export function runShow(opts: { email: string }, f: Factory): Result<GuestDetails> {
+  const { store, guest } = managedGuest(f, opts.email, 'show');
+  const row = store.guests.list({ search: guest.email, now: iso(f.now()), partnerId: guest.partnerId ?? undefined }).find((r) => emailKey(r.email) === emailKey(guest.email))!;
+  return ok({
     ...row,
     invitedVia: guest.invitedVia,
     message: guest.message,
@@ -34,5 +34,5 @@ export function runShow(emailArg: string, app: App): GuestDetails {
     })),
     history: store.audit.forTarget(emailKey(guest.email)),
     setup: store.credentials.setupReport(guest.id),
-  };
+  });
 }

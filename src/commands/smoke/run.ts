@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { App } from '../../app.js';
 import { REAL_COSTS } from '../../crypto/costs.js';
 import { totpCode } from '../../crypto/totp.js';
 import type { RenderedEmail } from '../../email/render.js';
@@ -96,8 +95,6 @@ export const runSmoke: RunSmoke = async (options, f) => {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'cerby-guests-smoke-'));
   fs.chmodSync(folder, 0o700);
   const smoke = f.derive({ prompter: noPrompts }, { db: path.join(folder, 'smoke.db'), as: 'owner@smoke.example', json: false });
-  // init, invite and list still take the App adapter; join is the domain's.
-  const app = new App(smoke);
   const steps: SmokeStep[] = [];
   let failure: string | undefined;
   const step = async <T>(name: string, fn: () => Promise<T> | T, describe: (value: T) => string): Promise<T> => {
@@ -114,7 +111,7 @@ export const runSmoke: RunSmoke = async (options, f) => {
     }
   };
   try {
-    await step('init', () => runInit({ workspace: 'Smoke Test', owner: 'owner@smoke.example' }, app), (r) => `workspace ${r.workspace} in ${r.db}`);
+    await step('init', () => runInit({ workspace: 'Smoke Test', owner: 'owner@smoke.example' }, smoke).data, (r) => `workspace ${r.workspace} in ${r.db}`);
     // The configured SMTP server, or else an outbox folder beside the throw-away store.
     smoke.useMailer(new TeeMailer(smoke.mailer(), new FolderMailer(path.join(folder, 'sent'))));
     const invite = await step(
@@ -149,7 +146,7 @@ export const runSmoke: RunSmoke = async (options, f) => {
     await step(
       'list shows joined',
       () => {
-        const row = [...runList({}, app)].find((r) => r.email.toLowerCase() === options.to.toLowerCase());
+        const row = [...runList({}, smoke).data].find((r) => r.email.toLowerCase() === options.to.toLowerCase());
         if (row?.status !== 'joined') throw new FailureError(`status is ${row?.status ?? 'missing'}`);
         return row;
       },

@@ -1,27 +1,16 @@
-import { Command } from 'commander';
-import { iso } from '../../time.js';
-import { emailKey } from '../../validate.js';
-import { managedGuest } from '../managed-guest.js';
-import type { AppFactory } from '../types.js';
+import { Command } from '@commander-js/extra-typings';
+import type { Factory } from '../../factory.js';
+import { present } from '../../output/present.js';
+import { runUnlock } from './run.js';
 
-/** Lifts a sign-in lock. For a pending invite `resend` does it too; a joined guest has only this. */
-export function unlockCommand(makeApp: AppFactory): Command {
+export function newCmdUnlock(f: Factory, runF = runUnlock) {
   return new Command('unlock')
     .description('lift the lock that 5 failed sign-ins put on a guest')
-    .argument('<email>')
+    .argument('<email>', "the guest's email address")
     .addHelpText('after', '\nExample:\n  $ cerby-guests unlock ada@partner.example')
-    .action((emailArg: string, _opts, command: Command) => {
-      const app = makeApp(command);
-      const { guest, actor } = managedGuest(app, emailArg, 'unlock');
-      const store = app.store();
-      const at = iso(app.now());
-      const unlocked = store.write(() => {
-        const unlocked = store.credentials.unlock(guest.id);
-        if (unlocked) store.audit.record({ at, actor: actor.email, action: 'unlock', target: emailKey(guest.email), detail: null });
-        return unlocked;
-      });
-      if (app.json) app.io.stdout.write(`${JSON.stringify({ email: guest.email, unlocked })}\n`);
-      if (unlocked) app.success(`Unlocked ${guest.email}: they can sign in again`);
-      else app.info(`${guest.email} was not locked`);
-    });
+    .action((email) =>
+      present(f, runF({ email }, f), {
+        report: (result, r) => (result.unlocked ? r.success(`Unlocked ${result.email}: they can sign in again`) : r.info(`${result.email} was not locked`)),
+      }),
+    );
 }

@@ -1,71 +1,49 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.js';
-import { authorize } from '../../permissions.js';
-import { iso } from '../../time.js';
-import { validateDomain } from '../init/run.js';
-import type { AppFactory } from '../types.js';
+import type { Factory } from '../../factory.js';
+import { present } from '../../output/present.js';
+import { runDomainsAdd, runDomainsList, runPolicy } from './run.js';
 
-export function workspaceCommand(makeApp: AppFactory): Command {
-  const workspace = new Command('workspace').description('workspace settings');
+const RUN = { domainsList: runDomainsList, domainsAdd: runDomainsAdd, policy: runPolicy };
+
+function yesNo(text: string): 'yes' | 'no' {
+  if (text === 'yes' || text === 'no') return text;
+  throw new UsageError('--mfa-required takes yes or no');
+}
+
+export function newCmdWorkspace(f: Factory, runF: Partial<typeof RUN> = {}) {
+  const run = { ...RUN, ...runF };
+  const workspace = new Command('workspace').description('workspace settings: its own email domains, the guests\' password policy');
   const domains = workspace.command('domains').description("the workspace's own email domains (others are external: guest candidates)");
   domains
     .command('list', { isDefault: true })
-    .action((_opts, command: Command) => {
-      const app = makeApp(command);
-      app.workspace();
-      authorize(app.actor(), { action: 'members.list' });
-      const list = app.store().workspace.domains();
-      app.io.stdout.write(app.json ? `${JSON.stringify(list)}\n` : list.map((d) => `${d}\n`).join(''));
-    });
+    .description("list the workspace's own email domains")
+    .addHelpText('after', '\nExample:\n  $ cerby-guests workspace domains list')
+    .action(() => present(f, run.domainsList({}, f), { print: (list, out) => list.forEach((d) => out.line(d)) }));
   domains
     .command('add')
+    .description('add one of the workspace\'s own email domains')
     .argument('<domain>')
-    .action((domainArg: string, _opts, command: Command) => {
-      const app = makeApp(command);
-      const domain = validateDomain(domainArg);
-      const store = app.store();
-      app.workspace();
-      const actor = app.actor();
-      authorize(actor, { action: 'workspace.domains' });
-      const at = iso(app.now());
-      const added = store.write(() => {
-        const added = store.workspace.addDomain(domain);
-        if (added) store.audit.record({ at, actor: actor.email, action: 'domain.add', target: `domain:${domain}`, detail: null });
-        return added;
-      });
-      if (added) app.success(`Added the workspace domain ${domain}`);
-      else app.info(`${domain} is already a workspace domain`);
-    });
+    .addHelpText('after', '\nExample:\n  $ cerby-guests workspace domains add acme-eu.example')
+    .action((domain) =>
+      present(f, run.domainsAdd({ domain }, f), {
+        json: (r) => r,
+        report: (r, reporter) => (r.added ? reporter.success(`Added the workspace domain ${r.domain}`) : reporter.info(`${r.domain} is already a workspace domain`)),
+      }),
+    );
   workspace
     .command('policy')
     .description("the guests' password policy: minimum length (15, or down to 8 when MFA is required) and whether MFA is required")
     .option('--password-min-length <n>', 'at least 8; below 15 only with MFA required', Number)
-    .option('--mfa-required <yes|no>', 'whether guests must turn on MFA')
+    .option('--mfa-required <yes|no>', 'whether guests must turn on MFA', yesNo)
     .addHelpText('after', '\nExamples:\n  $ cerby-guests workspace policy\n  $ cerby-guests workspace policy --password-min-length 12 --mfa-required yes')
-    .action((opts: { passwordMinLength?: number; mfaRequired?: string }, command: Command) => {
-      const app = makeApp(command);
-      const store = app.store();
-      app.workspace();
-      const actor = app.actor();
-      const current = store.workspace.passwordPolicy();
-      if (opts.passwordMinLength !== undefined || opts.mfaRequired !== undefined) {
-        authorize(actor, { action: 'workspace.domains' });
-        const minLength = opts.passwordMinLength ?? current.minLength;
-        if (opts.mfaRequired !== undefined && !['yes', 'no'].includes(opts.mfaRequired)) throw new UsageError('--mfa-required takes yes or no');
-        const mfaRequired = opts.mfaRequired === undefined ? current.mfaRequired : opts.mfaRequired === 'yes';
-        if (!Number.isInteger(minLength) || minLength < 8 || minLength > 64) throw new UsageError('--password-min-length must be a whole number from 8 to 64');
-        if (minLength < 15 && !mfaRequired) throw new UsageError('a minimum below 15 characters needs MFA required (NIST SP 800-63B rev. 4)');
-        const at = iso(app.now());
-        store.write(() => {
-          store.workspace.setPasswordPolicy(minLength, mfaRequired);
-          store.audit.record({ at, actor: actor.email, action: 'policy', target: 'workspace', detail: { minLength, mfaRequired } });
-        });
-      } else {
-        authorize(actor, { action: 'members.list' });
-      }
-      const policy = store.workspace.passwordPolicy();
-      if (app.json) app.io.stdout.write(`${JSON.stringify(policy)}\n`);
-      else app.io.stdout.write(`password minimum length: ${policy.minLength}\nMFA required: ${policy.mfaRequired ? 'yes' : 'no'}\n`);
-    });
+    .action((flags) =>
+      present(f, run.policy({ passwordMinLength: flags.passwordMinLength, mfaRequired: flags.mfaRequired }, f), {
+        print: (policy, out) => {
+          out.line(`password minimum length: ${policy.minLength}`);
+          out.line(`MFA required: ${policy.mfaRequired ? 'yes' : 'no'}`);
+        },
+      }),
+    );
   return workspace;
 }

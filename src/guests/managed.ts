@@ -1,18 +1,18 @@
-import type { App } from '../app.js';
 import { UsageError } from '../errors.js';
+import type { Factory } from '../factory.js';
 import { authorize, type Actor } from '../permissions.js';
+import { openSession } from '../session.js';
+import type { Store } from '../store/store.js';
 import type { Guest } from '../store/types.js';
 import { emailInput, emailKey, requireEmail } from '../validate.js';
 
-/** One guest named on the command line, checked against what the actor may do to them. */
-export function managedGuest(app: App, emailArg: string, verb: 'show' | 'unlock'): { guest: Guest; actor: Actor } {
+/** One guest named on the command line, checked against what the actor may do to them (show, unlock). */
+export function managedGuest(f: Factory, emailArg: string, verb: 'show' | 'unlock'): { store: Store; guest: Guest; actor: Actor } {
   const email = requireEmail(emailInput(emailArg));
-  const store = app.store();
-  app.workspace();
-  const actor = app.actor();
+  const { store, actor } = openSession(f);
   authorize(actor, { action: 'list' });
   const guest = store.guests.find(emailKey(email));
   if (!guest) throw new UsageError(`no guest ${email} in this workspace`);
   authorize(actor, { action: 'manageGuest', verb, target: guest });
-  return { guest, actor };
+  return { store, guest, actor };
 }
