@@ -1,6 +1,6 @@
 import { createCipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { FlagsAndPromptsUI, type JoinAnswers } from '../../src/commands/join/ui.js';
+import { FlagsAndPromptsUI, type JoinAnswers } from '../../src/join/prompt-ui.js';
 import { REAL_COSTS } from '../../src/crypto/costs.js';
 import { openWithPassword, sealWithPassword, verifyPassword } from '../../src/crypto/password.js';
 import { totpCode } from '../../src/crypto/totp.js';

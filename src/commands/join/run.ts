@@ -4,7 +4,7 @@ import type { Factory } from '../../factory.js';
 import { joinFlow, type JoinReport } from '../../join/flow.js';
 import { ok, type Result } from '../../result.js';
 import { openSession } from '../../session.js';
-import { FlagsAndPromptsUI, type JoinAnswers } from './ui.js';
+import { FlagsAndPromptsUI, type JoinAnswers } from '../../join/prompt-ui.js';
 
 export type { JoinReport };
 

@@ -2,11 +2,11 @@ import { requireAccount } from '../../accounts/accounts.js';
 import { UsageError } from '../../errors.js';
 import type { Factory } from '../../factory.js';
 import { requirePartner } from '../../partners/partners.js';
-import { authorizeShare } from '../../permissions.js';
+import { authorizeShare, type Actor } from '../../permissions.js';
 import { ok, type Result } from '../../result.js';
 import { openSession } from '../../session.js';
 import type { Store } from '../../store/store.js';
-import type { AccountRole } from '../../store/types.js';
+import type { Account, AccountRole, Guest, Partner } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailInput, emailKey, requireEmail } from '../../validate.js';
 
@@ -26,53 +26,57 @@ export interface ShareResult {
   effective: boolean;
 }
 
-function shareTarget(store: Store, options: ShareOptions) {
+/** Who an account is shared with: a partner (every member, role user) or one guest. */
+type Target = { kind: 'partner'; partner: Partner } | { kind: 'guest'; guest: Guest };
+
+function shareTarget(store: Store, options: ShareOptions): Target {
   if ((options.partner === undefined) === (options.guest === undefined)) throw new UsageError('give exactly one of --partner NAME or --guest EMAIL');
   if (options.partner !== undefined) {
     if (options.role !== undefined) throw new UsageError('--role goes with --guest: a partner gets the user role');
-    return { partner: requirePartner(store, options.partner) };
+    return { kind: 'partner', partner: requirePartner(store, options.partner) };
   }
   const email = requireEmail(emailInput(options.guest ?? ''), '--guest address');
   const guest = store.guests.find(emailKey(email));
   if (!guest) throw new UsageError(`no guest ${email}: invite them first`);
   if (guest.status === 'revoked') throw new UsageError(`the invite of ${guest.email} was revoked`);
-  return { guest };
+  return { kind: 'guest', guest };
+}
+
+const auditTarget = (t: Target) => (t.kind === 'guest' ? emailKey(t.guest.email) : `partner:${t.partner.name.toLowerCase()}`);
+const shownTarget = (t: Target) => (t.kind === 'guest' ? t.guest.email : `partner ${t.partner.name}`);
+/** Removing access takes the same right as granting it. */
+function authorizeTarget(store: Store, actor: Actor, account: Account, target: Target, role: AccountRole): void {
+  if (target.kind === 'partner') authorizeShare(store, actor, { action: 'share', account, partner: target.partner });
+  else authorizeShare(store, actor, { action: 'share', account, guest: target.guest, role });
 }
 
 export function runShare(options: ShareOptions, f: Factory): Result<ShareResult> {
   const { store, actor } = openSession(f);
   const account = requireAccount(store, options.account);
   const target = shareTarget(store, options);
-  const role = options.role ?? 'user';
-  if (target.partner) authorizeShare(store, actor, { action: 'share', account, partner: target.partner });
-  else authorizeShare(store, actor, { action: 'share', account, guest: target.guest!, role });
+  const role = target.kind === 'partner' ? 'user' : (options.role ?? 'user');
+  authorizeTarget(store, actor, account, target, role);
   const at = iso(f.now());
   const change = store.write(() => {
     const change = store.accounts.upsertShare({
       accountId: account.id,
-      partnerId: target.partner?.id,
-      guestId: target.guest?.id,
-      role: target.partner ? 'user' : role,
+      partnerId: target.kind === 'partner' ? target.partner.id : undefined,
+      guestId: target.kind === 'guest' ? target.guest.id : undefined,
+      role,
       sharedBy: actor.email,
       at,
     });
     if (change !== 'unchanged') {
-      store.audit.record({
-        at,
-        actor: actor.email,
-        action: 'share',
-        target: target.guest ? emailKey(target.guest.email) : `partner:${target.partner!.name.toLowerCase()}`,
-        detail: { account: account.name, role: target.partner ? 'user' : role },
-      });
+      store.audit.record({ at, actor: actor.email, action: 'share', target: auditTarget(target), detail: { account: account.name, role } });
     }
     return change;
   });
   return ok({
     account: account.name,
-    to: target.partner ? `partner ${target.partner.name}` : target.guest!.email,
-    role: target.partner ? 'user' : role,
+    to: shownTarget(target),
+    role,
     change,
-    effective: target.partner ? true : target.guest!.status === 'joined',
+    effective: target.kind === 'partner' || target.guest.status === 'joined',
   });
 }
 
@@ -80,28 +84,15 @@ export function runUnshare(options: ShareOptions, f: Factory): Result<ShareResul
   const { store, actor } = openSession(f);
   const account = requireAccount(store, options.account);
   const target = shareTarget(store, { ...options, role: undefined });
-  // Removing access takes the same right as granting it.
-  if (target.partner) authorizeShare(store, actor, { action: 'share', account, partner: target.partner });
-  else authorizeShare(store, actor, { action: 'share', account, guest: target.guest!, role: 'user' });
+  authorizeTarget(store, actor, account, target, 'user');
   const at = iso(f.now());
   const removed = store.write(() => {
-    const removed = store.accounts.removeShare(account.id, { partnerId: target.partner?.id, guestId: target.guest?.id });
-    if (removed) {
-      store.audit.record({
-        at,
-        actor: actor.email,
-        action: 'unshare',
-        target: target.guest ? emailKey(target.guest.email) : `partner:${target.partner!.name.toLowerCase()}`,
-        detail: { account: account.name },
-      });
-    }
+    const removed = store.accounts.removeShare(account.id, {
+      partnerId: target.kind === 'partner' ? target.partner.id : undefined,
+      guestId: target.kind === 'guest' ? target.guest.id : undefined,
+    });
+    if (removed) store.audit.record({ at, actor: actor.email, action: 'unshare', target: auditTarget(target), detail: { account: account.name } });
     return removed;
   });
-  return ok({
-    account: account.name,
-    to: target.partner ? `partner ${target.partner.name}` : target.guest!.email,
-    role: 'user',
-    change: removed ? 'removed' : 'absent',
-    effective: true,
-  });
+  return ok({ account: account.name, to: shownTarget(target), role: 'user', change: removed ? 'removed' : 'absent', effective: true });
 }

@@ -15,7 +15,7 @@ import type { Result } from '../../result.js';
 import { openSession } from '../../session.js';
 import { runInit } from '../init/run.js';
 import { runInvite } from '../invite/run.js';
-import { FlagsAndPromptsUI, type JoinAnswers } from '../join/ui.js';
+import { FlagsAndPromptsUI, type JoinAnswers } from '../../join/prompt-ui.js';
 import { runList } from '../list/run.js';
 
 export interface SmokeOptions {

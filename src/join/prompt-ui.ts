@@ -1,7 +1,7 @@
-import { UsageError } from '../../errors.js';
-import type { Factory } from '../../factory.js';
-import { CLIENT_APPS, type APP_CHOICES, type Check, type ClientApp, type Expected, type JoinUI, type MfaSecret, type SignIn } from '../../join/ui.js';
-import { valueOrPrompt } from '../../prompter.js';
+import { UsageError } from '../errors.js';
+import type { Factory } from '../factory.js';
+import { CLIENT_APPS, type APP_CHOICES, type Check, type ClientApp, type Expected, type JoinUI, type MfaSecret, type SignIn } from './ui.js';
+import { valueOrPrompt } from '../prompter.js';
 
 /** The flags of `join` that answer the flow's questions. */
 export interface JoinAnswers {
