@@ -178,10 +178,15 @@ export function authorize(actor: Actor, request: Request): { partnerId?: number 
 }
 
 /** The Guest Admin's extra condition for sharing: the Manager role on that account. Needs the store. */
-export function authorizeShare(store: Store, actor: Actor, request: Extract<Request, { action: 'share' }>): void {
+export function authorizeShare(
+  actor: Actor,
+  request: Extract<Request, { action: 'share' }>,
+  /** The acting guest's role on the account, looked up only when it decides. */
+  roleOnAccount: (guestId: number, accountId: number) => AccountRole | undefined,
+): void {
   authorize(actor, request);
   if (!isAdmin(actor) && actor.guest && 'guest' in request) {
-    const role = store.accounts.guestRole(actor.guest.id, request.account.id);
+    const role = roleOnAccount(actor.guest.id, request.account.id);
     if (role !== 'manager') {
       refuse(actor, `share ${request.account.name}`, `the Manager role on ${request.account.name} (you have ${role ?? 'no role'} on it)`);
     }

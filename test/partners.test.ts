@@ -109,8 +109,13 @@ function preparedWorkspace(): { dir: string; db: string; cli: Cli } {
   return { dir, db, cli: (argv) => run(['--db', db, '--smtp', smtp.url, ...argv], { clock }) };
 }
 
-describe('role × command matrix (SPEC §6 and the partner rules)', () => {
-  const cases = MATRIX.flatMap(([name, argv, allowed]) => ALL.map((actor) => [name, actor, argv, allowed.includes(actor)] as const));
+describe('role × command matrix (SPEC §6 and the partner rules), end to end', () => {
+  // The whole table runs on authorize() itself (test/fast/permissions.test.ts); through the
+  // command line, each command once with its least-privileged allowed actor and once refused.
+  const cases = MATRIX.flatMap(([name, argv, allowed]) => {
+    const refused = ALL.find((a) => !allowed.includes(a) && a !== 'unknown') ?? 'unknown';
+    return [[name, allowed[allowed.length - 1]!, argv, true] as const, [name, refused, argv, false] as const];
+  });
   test.each(cases)('%s as %s', async (_name, actor, argv, allowed) => {
     // Each case on its own copy of the same store.
     const dir = tempDir();

@@ -46,8 +46,9 @@ const auditTarget = (t: Target) => (t.kind === 'guest' ? emailKey(t.guest.email)
 const shownTarget = (t: Target) => (t.kind === 'guest' ? t.guest.email : `partner ${t.partner.name}`);
 /** Removing access takes the same right as granting it. */
 function authorizeTarget(store: Store, actor: Actor, account: Account, target: Target, role: AccountRole): void {
-  if (target.kind === 'partner') authorizeShare(store, actor, { action: 'share', account, partner: target.partner });
-  else authorizeShare(store, actor, { action: 'share', account, guest: target.guest, role });
+  const roleOnAccount = (guestId: number, accountId: number) => store.accounts.guestRole(guestId, accountId);
+  if (target.kind === 'partner') authorizeShare(actor, { action: 'share', account, partner: target.partner }, roleOnAccount);
+  else authorizeShare(actor, { action: 'share', account, guest: target.guest, role }, roleOnAccount);
 }
 
 export function runShare(options: ShareOptions, f: Factory): Result<ShareResult> {
