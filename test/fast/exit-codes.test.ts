@@ -1,4 +1,9 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startDownServer, workspace } from '../helpers.js';
 import { fastWorkspace, type FastWorkspace } from './harness.js';
+
+const LASTPASS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'lastpass');
 
 /**
  * SPEC §9 as one table: scenario → exit code, for every command. Each row starts from a fresh
@@ -72,6 +77,41 @@ const TABLE: Row[] = [
   // join
   { scenario: 'join: a wrong temporary password', setup: invited('a@partner.example'), argv: ['join', '--username', 'a@partner.example', '--temp-password', 'x'.repeat(24)], code: 1 },
   { scenario: 'join: a missing flag without a terminal', setup: invited('a@partner.example'), argv: ['join', '--username', 'a@partner.example'], code: 2 },
+  // init, members
+  { scenario: 'init on a store that has a workspace', argv: ['init', '--workspace', 'Other', '--owner', 'o@other.example'], code: 2 },
+  { scenario: 'members add', argv: ['members', 'add', 'admin@acme.example', '--role', 'admin'], code: 0 },
+  { scenario: 'members add with an unknown role', argv: ['members', 'add', 'admin@acme.example', '--role', 'boss'], code: 2 },
+  { scenario: 'members add as a user', setup: (ws) => ok(ws, ['members', 'add', 'user@acme.example', '--role', 'user']), argv: ['--as', 'user@acme.example', 'members', 'add', 'x@acme.example', '--role', 'user'], code: 4 },
+  { scenario: 'members list', argv: ['members', 'list'], code: 0 },
+  // list, show, unlock
+  { scenario: 'list', argv: ['list'], code: 0 },
+  { scenario: 'list --status bogus', argv: ['list', '--status', 'bogus'], code: 2 },
+  { scenario: 'list as someone the workspace does not know', argv: ['--as', 'stranger@else.example', 'list'], code: 4 },
+  { scenario: 'show a guest', setup: invited('a@partner.example'), argv: ['show', 'a@partner.example'], code: 0 },
+  { scenario: 'show an unknown address', argv: ['show', 'nobody@partner.example'], code: 2 },
+  { scenario: 'unlock a guest', setup: invited('a@partner.example'), argv: ['unlock', 'a@partner.example'], code: 0 },
+  { scenario: 'unlock an unknown address', argv: ['unlock', 'nobody@partner.example'], code: 2 },
+  // partners, accounts, share
+  { scenario: 'partners create', argv: ['partners', 'create', 'P'], code: 0 },
+  { scenario: 'partners create twice', setup: (ws) => ok(ws, ['partners', 'create', 'P']), argv: ['partners', 'create', 'p'], code: 2 },
+  { scenario: 'partners create as a user', setup: (ws) => ok(ws, ['members', 'add', 'user@acme.example', '--role', 'user']), argv: ['--as', 'user@acme.example', 'partners', 'create', 'P'], code: 4 },
+  { scenario: 'partners show an unknown partner', argv: ['partners', 'show', 'Nope'], code: 2 },
+  { scenario: 'partners list', argv: ['partners', 'list'], code: 0 },
+  { scenario: 'accounts add', argv: ['accounts', 'add', 'Acme Social'], code: 0 },
+  { scenario: 'accounts add as a guest', setup: joined('g@partner.example'), argv: ['--as', 'g@partner.example', 'accounts', 'add', 'X'], code: 4 },
+  { scenario: 'accounts list', argv: ['accounts', 'list'], code: 0 },
+  { scenario: 'share without a partner or guest', setup: (ws) => ok(ws, ['accounts', 'add', 'A']), argv: ['share', 'A'], code: 2 },
+  { scenario: 'share with a guest', setup: async (ws) => (await ok(ws, ['accounts', 'add', 'A']), await invited('a@partner.example')(ws)), argv: ['share', 'A', '--guest', 'a@partner.example'], code: 0 },
+  { scenario: 'unshare what was not shared', setup: async (ws) => (await ok(ws, ['accounts', 'add', 'A']), await invited('a@partner.example')(ws)), argv: ['unshare', 'A', '--guest', 'a@partner.example'], code: 0 },
+  // import, workspace
+  { scenario: 'import lastpass: a good export and permissions', argv: ['import', 'lastpass', path.join(LASTPASS, 'export.csv'), '--permissions', path.join(LASTPASS, 'permissions.csv')], code: 0 },
+  { scenario: 'import lastpass: a bad export (a failed migration)', argv: ['import', 'lastpass', path.join(LASTPASS, 'bad-export.csv'), '--permissions', path.join(LASTPASS, 'permissions.csv')], code: 2 },
+  { scenario: 'import show an unknown id', argv: ['import', 'show', '9'], code: 2 },
+  { scenario: 'import list', argv: ['import', 'list'], code: 0 },
+  { scenario: 'invite --from-import of a failed migration', setup: (ws) => ws.cli(['import', 'lastpass', path.join(LASTPASS, 'bad-export.csv')]).then(() => undefined), argv: ['invite', '--from-import', '1'], code: 2 },
+  { scenario: 'workspace domains add', argv: ['workspace', 'domains', 'add', 'acme.test'], code: 0 },
+  { scenario: 'workspace domains add, not a domain', argv: ['workspace', 'domains', 'add', 'not a domain'], code: 2 },
+  { scenario: 'workspace policy --mfa-required maybe', argv: ['workspace', 'policy', '--mfa-required', 'maybe'], code: 2 },
   { scenario: 'join: declining the terms', setup: invited('a@partner.example'), argv: ['join', '--username', 'a@partner.example', '--temp-password', 'PENDING', '--new-password', 'correct horse battery staple 42', '--name', 'A', '--family-name', 'B', '--decline-tos'], code: 1 },
 ];
 
@@ -84,4 +124,22 @@ describe('exit codes (SPEC §9), scenario by scenario', () => {
     const result = await ws.cli(argv);
     expect({ code: result.code, stderr: result.stderr.split('\n').filter((l) => l.startsWith('cerby-guests:')).length <= 1 }).toEqual({ code: row.code, stderr: true });
   });
+});
+
+/** doctor and smoke check files and sockets: their rows run on a store file, with a real SMTP side. */
+describe('exit codes of doctor and smoke, on a store file', () => {
+  test.each([
+    ['doctor on a healthy store (outbox folder)', ['doctor'], false, 0],
+    ['doctor with an SMTP server that is down', ['doctor'], true, 1],
+    ['smoke (outbox folder)', ['smoke'], false, 0],
+    ['smoke with an SMTP server that is down', ['smoke'], true, 1],
+  ] as const)('%s', async (_scenario, argv, down, code) => {
+    const server = down ? await startDownServer() : undefined;
+    try {
+      const ws = await workspace(server ? { smtp: server.url } : {});
+      expect((await ws.cli([...argv])).code).toBe(code);
+    } finally {
+      await server?.close();
+    }
+  }, 30_000);
 });
