@@ -16,6 +16,11 @@ export class Output {
     printRecord(this.f, fields);
   }
 
+  /** A check's result on stdout, for CI logs (doctor, smoke): ✓ passed, ✗ failed. */
+  check(passed: boolean, text: string): void {
+    this.line(`${passed ? this.f.color.green('✓') : this.f.color.red('✗')} ${text}`);
+  }
+
   /** Plain lines on stdout (e.g. a record's sub-lists). */
   line(text: string): void {
     this.f.io.stdout.write(`${text}\n`);

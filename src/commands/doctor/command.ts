@@ -10,7 +10,7 @@ export function newCmdDoctor(f: Factory, runF = runDoctor) {
     .action(async () =>
       present(f, await runF({}, f), {
         print: (checks, out) => {
-          for (const c of checks) out.line(`${c.ok ? f.color.green('✓') : f.color.red('✗')} ${c.check}: ${c.detail}`);
+          for (const c of checks) out.check(c.ok, `${c.check}: ${c.detail}`);
         },
       }),
     );

@@ -1,5 +1,4 @@
 import { Command } from '@commander-js/extra-typings';
-import type { ChalkInstance } from 'chalk';
 import { FailureError } from '../../errors.js';
 import type { Factory } from '../../factory.js';
 import { present, type View } from '../../output/present.js';
@@ -9,15 +8,15 @@ import type { RunSmoke, SmokeReport } from './run.js';
 const loadAndRunSmoke: RunSmoke = async (options, f) => (await import('./run.js')).runSmoke(options, f);
 
 /** One timed line per step on stdout (✓ or ✗), --json the steps; where the kept folder is. */
-export const smokeView = (color: ChalkInstance): View<SmokeReport> => ({
+export const smokeView: View<SmokeReport> = {
   json: (report) => report.steps,
   print(report, out) {
-    for (const s of report.steps) out.line(`${s.ok ? color.green('✓') : color.red('✗')} ${s.step} (${s.ms} ms): ${s.detail}`);
+    for (const s of report.steps) out.check(s.ok, `${s.step} (${s.ms} ms): ${s.detail}`);
   },
   report(report, reporter) {
     if (report.kept && !report.failure) reporter.info(`kept ${report.folder}`);
   },
-});
+};
 
 export function newCmdSmoke(f: Factory, runF: RunSmoke = loadAndRunSmoke) {
   return new Command('smoke')
@@ -27,7 +26,7 @@ export function newCmdSmoke(f: Factory, runF: RunSmoke = loadAndRunSmoke) {
     .addHelpText('after', '\nExamples:\n  $ cerby-guests smoke\n  $ cerby-guests smoke --smtp smtp://127.0.0.1:1025 --to ci@acme.example')
     .action(async (flags) => {
       const result = await runF({ to: flags.to, keep: flags.keep === true }, f);
-      present(f, result, smokeView(f.color));
+      present(f, result, smokeView);
       // A failed step fails the whole command with one line, as every failure does.
       if (result.data.failure) throw new FailureError(result.data.failure);
     });
