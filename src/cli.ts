@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { newCmdAccounts } from './commands/accounts/command.js';
+import { newCmdConfig } from './commands/config/command.js';
 import { newCmdDoctor } from './commands/doctor/command.js';
 import { newCmdImport } from './commands/import/command.js';
 import { newCmdJoin } from './commands/join/command.js';
@@ -43,7 +44,18 @@ async function outputSettled(deps: Deps): Promise<NodeJS.ErrnoException | undefi
 function globalFlags(options: Record<string, unknown>): GlobalFlags {
   const text = (key: string) => (typeof options[key] === 'string' ? options[key] : undefined);
   const flag = (key: string) => (typeof options[key] === 'boolean' ? options[key] : undefined);
-  return { db: text('db'), smtp: text('smtp'), smtpPasswordFile: text('smtpPasswordFile'), as: text('as'), json: flag('json'), color: flag('color'), verbose: flag('verbose') };
+  return {
+    db: text('db'),
+    smtp: text('smtp'),
+    smtpPasswordFile: text('smtpPasswordFile'),
+    smtpCaFile: text('smtpCaFile'),
+    smtpHelo: text('smtpHelo'),
+    rate: text('rate'),
+    as: text('as'),
+    json: flag('json'),
+    color: flag('color'),
+    verbose: flag('verbose'),
+  };
 }
 
 /** SPEC §9: the one place a command's status becomes an exit code. */
@@ -63,6 +75,9 @@ export function buildProgram(f: Factory): CommandUnknownOpts {
     .option('--db <path>', 'the store (env CERBY_GUESTS_DB; default ./cerby-guests.db)')
     .option('--smtp <url>', 'SMTP server, e.g. smtp://user@host:587 (env CERBY_GUESTS_SMTP_URL; default: write .eml files to the outbox folder)')
     .option('--smtp-password-file <file>', 'read the SMTP password from this 0600 file (env CERBY_GUESTS_SMTP_PASSWORD_FILE)')
+    .option('--smtp-ca-file <file>', "trust this CA (PEM) for the SMTP server's certificate (env CERBY_GUESTS_SMTP_CA_FILE)")
+    .option('--smtp-helo <name>', "the name given in EHLO (env CERBY_GUESTS_SMTP_HELO; default the sender's domain)")
+    .option('--rate <n/unit>', 'send at most this many emails per s, m or h, e.g. 10/s (env CERBY_GUESTS_SMTP_RATE)')
     .option('--as <email>', 'act as this member (env CERBY_GUESTS_ACTOR; default the workspace owner)')
     .option('--json', 'print results as JSON')
     .option('--verbose', 'one line per delivery attempt on stderr (never message bodies or credentials)')
@@ -96,6 +111,7 @@ Get started:
     newCmdImport(f),
     newCmdWorkspace(f),
     newCmdJoin(f),
+    newCmdConfig(f),
     newCmdDoctor(f),
     newCmdSmoke(f),
   ]) {

@@ -6,7 +6,8 @@ import type { Deps, IO, TestHooks } from './deps.js';
 import type { DeliveryOptions } from './delivery/deliver.js';
 import { UsageError } from './errors.js';
 import { FolderMailer, outboxFolderFor, SmtpMailer, type Mailer } from './mail/mailer.js';
-import { parseSmtpUrl } from './mail/smtp-config.js';
+import { describeSmtp, parseSmtpUrl } from './mail/smtp-config.js';
+import { SETTINGS, type ResolvedSetting, type SettingKey } from './config/settings.js';
 import { Reporter } from './output/reporter.js';
 import type { Prompter } from './prompter.js';
 import type { Status } from './result.js';
@@ -19,6 +20,9 @@ export interface GlobalFlags {
   db?: string;
   smtp?: string;
   smtpPasswordFile?: string;
+  smtpCaFile?: string;
+  smtpHelo?: string;
+  rate?: string;
   as?: string;
   json?: boolean;
   color?: boolean;
@@ -56,6 +60,7 @@ export class Factory {
   private openedStore?: Store;
   private openedMailer?: Mailer;
   private ownsStore = false;
+  private saved?: Map<string, string>;
 
   constructor(
     readonly deps: Deps,
@@ -156,8 +161,51 @@ export class Factory {
     });
   }
 
+  /**
+   * A delivery setting: its flag, else its environment variable, else what `config set` saved
+   * in the store (when there is one to read).
+   */
+  setting(key: SettingKey): ResolvedSetting | undefined {
+    const flag = { smtp: this.flags.smtp, 'smtp-password-file': this.flags.smtpPasswordFile, 'smtp-ca-file': this.flags.smtpCaFile, 'smtp-helo': this.flags.smtpHelo, 'smtp-rate': this.flags.rate }[key];
+    if (flag !== undefined) return { value: flag, source: 'flag' };
+    const env = this.env[SETTINGS[key].env];
+    if (env) return { value: env, source: 'environment' };
+    const saved = this.savedSettings()?.get(key);
+    return saved === undefined ? undefined : { value: saved, source: 'saved' };
+  }
+
+  /** What `config set` saved, if a store can be opened (doctor also runs without one). */
+  private savedSettings(): Map<string, string> | undefined {
+    if (this.saved === undefined) {
+      try {
+        this.saved = new Map(this.store().settings.all().map((s) => [s.key, s.value]));
+      } catch {
+        return undefined;
+      }
+    }
+    return this.saved;
+  }
+
   smtpUrl(): string | undefined {
-    return this.flags.smtp ?? (this.env.CERBY_GUESTS_SMTP_URL || undefined);
+    return this.setting('smtp')?.value;
+  }
+
+  /** The global flags this run was given, for a hint that must work as printed (`--db`, delivery flags). */
+  givenFlags(): string {
+    const parts: string[] = [];
+    const add = (flag: string, value: string | undefined) => value !== undefined && parts.push(`${flag} ${shellQuote(value)}`);
+    add('--db', this.flags.db);
+    add('--smtp', this.flags.smtp && describeSmtp(parseSmtpUrl(this.flags.smtp)));
+    add('--smtp-password-file', this.flags.smtpPasswordFile);
+    add('--smtp-ca-file', this.flags.smtpCaFile);
+    add('--smtp-helo', this.flags.smtpHelo);
+    add('--rate', this.flags.rate);
+    return parts.map((p) => ` ${p}`).join('');
+  }
+
+  /** A command to suggest: `cerby-guests` with the global flags this run was given. */
+  hint(command: string): string {
+    return `cerby-guests${this.givenFlags()} ${command}`;
   }
 
   mailer(concurrency = 1): Mailer {
@@ -165,7 +213,7 @@ export class Factory {
       const url = this.smtpUrl();
       if (this.providers.mailer) this.openedMailer = this.providers.mailer(this, concurrency);
       else if (url) {
-        const passwordFile = this.flags.smtpPasswordFile ?? (this.env.CERBY_GUESTS_SMTP_PASSWORD_FILE || undefined);
+        const passwordFile = this.setting('smtp-password-file')?.value;
         this.openedMailer = new SmtpMailer(parseSmtpUrl(url, passwordFile), {
           maxConnections: concurrency,
           connectionTimeout: positiveInt(this.env.CERBY_GUESTS_SMTP_TIMEOUT_MS) ?? 10_000,

@@ -20,7 +20,7 @@ export type Request =
   | { action: 'invite.fromImport' }
   | { action: 'manageGuest'; verb: 'resend' | 'revoke' | 'show' | 'unlock'; target: Guest }
   | { action: 'list' }
-  | { action: 'members.add' | 'members.list' | 'outbox' | 'import' | 'workspace.domains' }
+  | { action: 'members.add' | 'members.list' | 'outbox' | 'import' | 'workspace.domains' | 'config.set' | 'config.list' }
   | { action: 'partners.create' | 'partners.list' }
   | { action: 'partners.addHost' | 'partners.show'; partner: Partner }
   | { action: 'accounts.add' | 'accounts.list' }
@@ -115,6 +115,7 @@ export function authorize(actor: Actor, request: Request): { partnerId?: number 
       );
     }
     case 'invite.fromImport':
+    case 'config.set':
     case 'import':
     case 'workspace.domains':
     case 'partners.create':
@@ -139,6 +140,7 @@ export function authorize(actor: Actor, request: Request): { partnerId?: number 
       if (actor.guest?.joined && actor.guest.partnerRole === 'guest_admin' && actor.guest.partnerId !== null) return { partnerId: actor.guest.partnerId };
       return refuse(actor, 'list guests', `${MEMBER_ROLES_TEXT}, or to be a Guest Admin (for your partner's guests)`);
     case 'members.list':
+    case 'config.list':
     case 'outbox':
     case 'partners.list':
     case 'accounts.add':
@@ -195,12 +197,25 @@ export function authorizeShare(
 
 /** How a refusal names what was asked, for the requests that carry no target. */
 const VERBS: Record<
-  'invite.fromImport' | 'import' | 'workspace.domains' | 'partners.create' | 'members.add' | 'members.list' | 'outbox' | 'partners.list' | 'accounts.add' | 'accounts.list',
+  | 'invite.fromImport'
+  | 'import'
+  | 'workspace.domains'
+  | 'config.set'
+  | 'config.list'
+  | 'partners.create'
+  | 'members.add'
+  | 'members.list'
+  | 'outbox'
+  | 'partners.list'
+  | 'accounts.add'
+  | 'accounts.list',
   string
 > = {
   'invite.fromImport': 'invite guests from an import',
   import: 'import from a password manager',
   'workspace.domains': "change the workspace's domains",
+  'config.set': 'change the saved delivery settings',
+  'config.list': 'see the delivery settings',
   'partners.create': 'create partners',
   'members.add': 'add members',
   'members.list': 'list members',

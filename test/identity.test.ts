@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { SMTPServerOptions } from 'smtp-server';
-import { migrations } from '../src/store/migrations.js';
+import { migrations, SCHEMA_VERSION } from '../src/store/migrations.js';
 import { openStore } from '../src/store/store.js';
 import { peek, run, startSmtp, tempDir, tempPasswordFrom, workspace, type RunResult } from './helpers.js';
 
@@ -369,7 +369,7 @@ describe('migration 4 on a version 3 store', () => {
 
     const store = openStore(file, { create: false });
     try {
-      expect(store.schemaVersion()).toBe(4);
+      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
       const all = <T>(sql: string) => peek<T>(file, sql);
       expect(all('SELECT id, email, email_key AS key, setup FROM guests ORDER BY id')).toEqual([
         { id: ids.full, email: 'User@Bücher.example', key: 'user@xn--bcher-kva.example', setup: 'device_trusted' },
@@ -494,7 +494,7 @@ describe('migration 4 on a version 3 store', () => {
       insertHost(db, two, 'host@xn--bcher-kva.example', 'host@xn--bcher-kva.example');
     });
     expect((await cliOn(fine, ['list', '--json'])).code).toBe(0);
-    expect(userVersion(fine)).toBe(4);
+    expect(userVersion(fine)).toBe(SCHEMA_VERSION);
     expect(peek(fine, 'SELECT partner_id, email_key FROM partner_hosts ORDER BY partner_id')).toEqual([
       { partner_id: 1, email_key: 'host@xn--bcher-kva.example' },
       { partner_id: 2, email_key: 'host@xn--bcher-kva.example' },

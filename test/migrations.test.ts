@@ -282,7 +282,7 @@ describe('migration 4: guarded transitions (version, setup, hand-over mark, outb
 
     const store = openStore(file, { create: false });
     try {
-      expect(store.schemaVersion()).toBe(4);
+      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
       expect(store.integrityCheck()).toBe('ok');
     } finally {
       store.close();
@@ -316,14 +316,39 @@ describe('migration 4: guarded transitions (version, setup, hand-over mark, outb
   });
 });
 
+describe('migration 5: saved delivery settings, each email\'s route and link token', () => {
+  test('on a version 4 store: the settings table, and existing emails with no route (either way) and no token', () => {
+    const { db } = storeAt(4);
+    insertWorkspace(db);
+    const guest = insertGuest(db, 'guest@partner.example');
+    const message = insertOutbox(db, guest, 'guest@partner.example', 'queued');
+    migrate(db, 5);
+    try {
+      expect(columns(db, 'settings')).toEqual([
+        { name: 'key', type: 'TEXT', notNull: 0, dflt: null },
+        { name: 'value', type: 'TEXT', notNull: 1, dflt: null },
+        { name: 'updated_by', type: 'TEXT', notNull: 1, dflt: null },
+        { name: 'updated_at', type: 'TEXT', notNull: 1, dflt: null },
+      ]);
+      expect(count(db, 'settings')).toBe(0);
+      expect(rows(db, `SELECT id, state, route, link_token FROM outbox`)).toEqual([{ id: message, state: 'queued', route: null, link_token: null }]);
+      expect(() => db.prepare(`UPDATE outbox SET route = 'pigeon'`).run()).toThrow(/CHECK constraint failed/);
+      db.prepare(`INSERT INTO settings (key, value, updated_by, updated_at) VALUES ('smtp', 'smtp://a', 'o', ?)`).run(T0);
+      expect(() => db.prepare(`INSERT INTO settings (key, value, updated_by, updated_at) VALUES ('smtp', 'smtp://b', 'o', ?)`).run(T0)).toThrow(/UNIQUE/);
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe('every version opens', () => {
   test('each migration has its case above', () => {
-    expect(migrations).toHaveLength(4);
+    expect(migrations).toHaveLength(5);
     expect(SCHEMA_VERSION).toBe(migrations.length);
     expect(migrations.slice(0, 3).every((m) => typeof m === 'string')).toBe(true);
   });
 
-  test.each([1, 2, 3])('openStore upgrades a version %i store to the latest, keeping its workspace and members', (version) => {
+  test.each([1, 2, 3, 4])('openStore upgrades a version %i store to the latest, keeping its workspace and members', (version) => {
     const { file, db } = storeAt(version);
     insertWorkspace(db);
     insertMember(db, 'owner@acme.example', 'owner');

@@ -214,6 +214,22 @@ export const migrations: readonly Migration[] = [
   `,
   // 4: one guarded place for every state change (SPEC §10), one identity per address.
   migrateToGuardedTransitions,
+  // 5: delivery an admin can deploy: saved delivery settings; each email remembers where it
+  // must go (SMTP or the outbox folder) and carries an opaque token for its join link.
+  `
+  CREATE TABLE settings (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+
+  -- 'smtp' or 'folder': a message bound for SMTP is never written to a file because a flag was
+  -- missing. Older messages were sent wherever the flags of their run said: NULL, either route.
+  ALTER TABLE outbox ADD COLUMN route TEXT CHECK (route IN ('smtp', 'folder'));
+  -- Random, so a link or Message-ID gives nothing away (no sequential ids).
+  ALTER TABLE outbox ADD COLUMN link_token TEXT;
+  `,
 ];
 
 /**

@@ -9,6 +9,7 @@ import { AuditRepository } from './audit.js';
 import { CredentialRepository } from './credentials.js';
 import { GuestRepository } from './guests.js';
 import { ImportRepository } from './imports.js';
+import { SettingRepository } from './settings.js';
 import { MemberRepository } from './members.js';
 import { OutboxRepository } from './outbox.js';
 import { PartnerRepository } from './partners.js';
@@ -187,6 +188,7 @@ export class Store {
   readonly partners: PartnerRepository;
   readonly accounts: AccountRepository;
   readonly imports: ImportRepository;
+  readonly settings: SettingRepository;
 
   constructor(
     private readonly sql: Sql,
@@ -201,6 +203,7 @@ export class Store {
     this.partners = new PartnerRepository(sql);
     this.accounts = new AccountRepository(sql);
     this.imports = new ImportRepository(sql);
+    this.settings = new SettingRepository(sql);
   }
 
   close(): void {
