@@ -20,7 +20,7 @@ export interface DeliveryDeps {
 /** What rendering one email needs; read from the outbox row, or handed over by the recorder. */
 export type MessageToSend = Pick<
   OutboxMessage,
-  'id' | 'guestId' | 'sendNumber' | 'messageId' | 'recipient' | 'inviter' | 'customMessage' | 'expiresAt'
+  'id' | 'guestId' | 'sendNumber' | 'messageId' | 'recipient' | 'inviter' | 'customMessage' | 'expiresAt' | 'linkToken'
 > & { guestName: string | null };
 
 /** A message to send. The plaintext password, when known, exists only in this process's memory. */
@@ -462,6 +462,7 @@ export function renderFor(workspace: Workspace, message: MessageToSend, tempPass
     customMessage: message.customMessage,
     expiresAt: message.expiresAt,
     messageId: message.messageId,
-    inviteToken: `${message.guestId}.${message.sendNumber}`,
+    // Emails recorded before version 5 have no token of their own.
+    inviteToken: message.linkToken ?? `${message.guestId}.${message.sendNumber}`,
   });
 }

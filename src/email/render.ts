@@ -25,6 +25,10 @@ export interface RenderedEmail {
   text: string;
   html: string;
   messageId: string;
+  /** Replies reach the person who invited them, not a no-reply box. */
+  replyTo: string;
+  /** RFC 3834: an automatic message, so auto-responders leave it alone. */
+  headers: { 'Auto-Submitted': 'auto-generated' };
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -89,5 +93,14 @@ ${
 <p>This invitation expires on ${e(expiry)}.</p>
 </body></html>
 `;
-  return { from: { name: `${input.workspaceName} (Cerby)`, address: input.sender }, to: input.recipient, subject, text, html, messageId: input.messageId };
+  return {
+    from: { name: `${input.workspaceName} (Cerby)`, address: input.sender },
+    to: input.recipient,
+    subject,
+    text,
+    html,
+    messageId: input.messageId,
+    replyTo: input.inviter,
+    headers: { 'Auto-Submitted': 'auto-generated' },
+  };
 }

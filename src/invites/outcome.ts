@@ -50,6 +50,11 @@ export interface DeliveryHost {
 export class RunDelivery {
   private readonly deliverer: Deliverer;
   private readonly mailerKind: 'smtp' | 'folder';
+
+  /** Where the emails this run records must go. */
+  get route(): 'smtp' | 'folder' {
+    return this.mailerKind;
+  }
   private readonly byId = new Map<number, AddressResult>();
   private pending: SendJob[] = [];
 

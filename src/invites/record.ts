@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { MessageToSend } from '../delivery/deliver.js';
 import { generateTempPassword, hashTempPassword } from '../crypto/temp-password.js';
 import type { Store } from '../store/store.js';
-import type { Guest, InvitedVia, PartnerRole, Workspace } from '../store/types.js';
+import type { Guest, InvitedVia, OutboxRoute, PartnerRole, Workspace } from '../store/types.js';
 import { addSeconds, iso } from '../time.js';
 import { emailKey } from '../validate.js';
 
@@ -18,6 +19,8 @@ export interface InviteSendRequest {
   /** The guest's row when the address is known already (re-invite or resend). */
   existing?: Guest;
   action: 'invite' | 'resend';
+  /** Where its email must go: the mailer of the run that records it. */
+  route?: OutboxRoute;
 }
 
 export interface RecordedSend {
@@ -30,10 +33,18 @@ export interface RecordedSend {
   message: MessageToSend;
 }
 
-/** `<instance.guest.send@domain>`: stable for a retry of the same send, new for every resend. */
-export function messageIdFor(workspace: Workspace, guestId: number, sendNumber: number): string {
+/**
+ * A new Message-ID, random and opaque (no guest ids, no counts): stored with the email, so a
+ * retry of the same send keeps it; every new send gets its own.
+ */
+export function newMessageId(workspace: Workspace): string {
   const domain = workspace.sender.slice(workspace.sender.lastIndexOf('@') + 1) || 'cerby-guests.invalid';
-  return `<invite.${guestId}.${sendNumber}.${workspace.instanceId}@${domain}>`;
+  return `<${randomBytes(16).toString('hex')}@${domain}>`;
+}
+
+/** What the join link carries: random, names nothing. */
+export function newLinkToken(): string {
+  return randomBytes(18).toString('base64url');
 }
 
 /**
@@ -97,13 +108,14 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
   const message = {
     guestId,
     sendNumber,
-    messageId: messageIdFor(workspace, guestId, sendNumber),
+    messageId: newMessageId(workspace),
+    linkToken: newLinkToken(),
     recipient: existing?.email ?? request.email,
     inviter: invitedBy,
     customMessage,
     expiresAt,
   };
-  const outboxId = store.outbox.insert({ ...message, createdAt: at });
+  const outboxId = store.outbox.insert({ ...message, createdAt: at, route: request.route ?? null });
   store.guests.setLastMessage(guestId, outboxId);
   const guestName = request.name ?? existing?.name ?? null;
   return { guestId, sendNumber, outboxId, expiresAt, tempPassword, message: { id: outboxId, ...message, guestName } };

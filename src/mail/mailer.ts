@@ -61,6 +61,8 @@ function toMail(email: RenderedEmail) {
     text: email.text,
     html: email.html,
     messageId: email.messageId,
+    replyTo: email.replyTo,
+    headers: email.headers,
     // One recipient per message; nothing a name or message contains can reach the envelope,
     // whose domain is in its IDNA ASCII form (no SMTPUTF8 needed for an international domain).
     envelope: { from: email.from.address, to: [address(email.to).ascii] },

@@ -1,6 +1,6 @@
 import { nextOutboxState, type OutboxEvent } from '../state/outbox.js';
 import type { Sql } from './sql.js';
-import type { OutboxMessage, OutboxState } from './types.js';
+import type { OutboxMessage, OutboxRoute, OutboxState } from './types.js';
 
 /**
  * The invite email's transitions (src/state/outbox.ts), each a compare-and-set on the row
@@ -75,7 +75,7 @@ const OUTBOX_COLUMNS = `
   custom_message AS customMessage, expires_at AS expiresAt, state, attempts, next_attempt_at AS nextAttemptAt,
   lease_owner AS leaseOwner, lease_expires_at AS leaseExpiresAt, last_error AS lastError,
   smtp_response AS smtpResponse, file_path AS filePath, created_at AS createdAt, sent_at AS sentAt,
-  handover_at AS handoverAt, in_doubt AS inDoubt`;
+  handover_at AS handoverAt, in_doubt AS inDoubt, route, link_token AS linkToken`;
 
 export interface NewOutboxMessage {
   guestId: number;
@@ -86,6 +86,10 @@ export interface NewOutboxMessage {
   customMessage: string | null;
   expiresAt: string;
   createdAt: string;
+  /** Where it must go: the SMTP server or the outbox folder the recording run was configured with. */
+  route: OutboxRoute | null;
+  /** Opaque and random: what its join link carries. */
+  linkToken: string;
 }
 
 /** The invite emails: one row per send, recorded with its invite, and the table of their transitions. */
@@ -97,8 +101,8 @@ export class OutboxRepository {
   insert(message: NewOutboxMessage): number {
     const result = this.sql
       .stmt(
-        `INSERT INTO outbox (guest_id, send_number, message_id, recipient, inviter, custom_message, expires_at, next_attempt_at, created_at)
-       VALUES (@guestId, @sendNumber, @messageId, @recipient, @inviter, @customMessage, @expiresAt, @createdAt, @createdAt)`,
+        `INSERT INTO outbox (guest_id, send_number, message_id, recipient, inviter, custom_message, expires_at, next_attempt_at, created_at, route, link_token)
+       VALUES (@guestId, @sendNumber, @messageId, @recipient, @inviter, @customMessage, @expiresAt, @createdAt, @createdAt, @route, @linkToken)`,
       )
       .run(message);
     return Number(result.lastInsertRowid);

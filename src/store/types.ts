@@ -118,7 +118,14 @@ export interface OutboxMessage {
   handoverAt: string | null;
   /** An earlier attempt may have reached the guest: a retry adds a password, never replaces it. */
   inDoubt: 0 | 1;
+  /** Where it must go; null for emails recorded before version 5 (either way). */
+  route: OutboxRoute | null;
+  /** What its join link carries; null before version 5. */
+  linkToken: string | null;
 }
+
+/** An email goes to an SMTP server or into the outbox folder. */
+export type OutboxRoute = 'smtp' | 'folder';
 
 export interface AuditEntry {
   at: string;

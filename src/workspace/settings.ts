@@ -11,7 +11,8 @@ export function validateDomain(text: string): string {
   return domain;
 }
 
-export const DEFAULT_SIGN_IN_URL = 'https://app.cerby.com';
+/** Obviously local (RFC 6761 reserves .localhost): a workspace made without --sign-in-url links nowhere real. */
+export const DEFAULT_SIGN_IN_URL = 'https://cerby.localhost';
 export const DEFAULT_TTL = '7d';
 /** An invite lives at least a minute and at most a year. */
 export const INVITE_TTL_BOUNDS = { min: 60, max: 365 * 86_400 };

@@ -104,6 +104,7 @@ export function carryOutInvite(
     familyName: details.familyName ?? again?.familyName ?? null,
     existing: again,
     action: 'invite',
+    route: delivery.route,
   });
   if (!sent) {
     result.outcome = 'failed';

@@ -70,6 +70,7 @@ export async function runResend(options: ResendOptions, f: Factory): Promise<Res
           invitedVia: guest.invitedVia,
           existing: guest,
           action: 'resend',
+          route: delivery!.route,
         });
         if (!sent) {
           results.push({ email: guest.email, outcome: 'failed', reason: 'it changed while this ran: run the command again', notDone: true });
