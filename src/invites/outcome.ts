@@ -27,6 +27,8 @@ export interface RunReport {
   dryRun: boolean;
   results: AddressResult[];
   counts: Record<string, number>;
+  /** The command that sends what this run left queued. */
+  next?: string;
 }
 
 export function countOutcomes(results: readonly AddressResult[]): Record<string, number> {
@@ -41,6 +43,8 @@ export interface DeliveryHost {
   mailer(concurrency: number): Mailer;
   now: () => Date;
   deliveryOptions(concurrency: number): DeliveryOptions;
+  /** A command to suggest, with the global flags this run was given. */
+  hint(command: string): string;
 }
 
 /**
@@ -59,17 +63,17 @@ export class RunDelivery {
   private pending: SendJob[] = [];
 
   private constructor(
-    app: DeliveryHost,
+    private readonly host: DeliveryHost,
     workspace: Workspace,
     concurrency: number,
     onDelivered?: (result: AddressResult) => void,
   ) {
-    const mailer = app.mailer(concurrency);
+    const mailer = host.mailer(concurrency);
     this.mailerKind = mailer.kind;
     this.deliverer = new Deliverer(
-      { store: app.store(), mailer, now: app.now, workspace },
+      { store: host.store(), mailer, now: host.now, workspace },
       {
-        ...app.deliveryOptions(concurrency),
+        ...host.deliveryOptions(concurrency),
         onResult: (d) => {
           const result = this.byId.get(d.outboxId);
           if (!result) return;
@@ -143,7 +147,7 @@ export class RunDelivery {
     } catch (error) {
       if (error instanceof MailerFailure) {
         const fix = this.mailerKind === 'smtp' ? 'fix the SMTP settings' : 'fix the outbox folder';
-        throw new FailureError(`${error.message}; the invites are saved and queued: ${fix}, then run \`cerby-guests outbox flush\``);
+        throw new FailureError(`${error.message}; the invites are saved and queued: ${fix}, then run \`${this.host.hint('outbox flush')}\``);
       }
       throw error;
     }

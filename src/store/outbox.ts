@@ -112,13 +112,19 @@ export class OutboxRepository {
     return this.sql.stmt(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = ?`).get(id) as OutboxMessage | undefined;
   }
 
-  dueIds(now: string, limit: number): number[] {
-    return (
-      this.sql.stmt(`SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit`).all({
-        now,
-        limit,
-      }) as { id: number }[]
-    ).map((r) => r.id);
+  /** The queued messages due now, with where each must go. */
+  due(now: string, limit: number): { id: number; route: OutboxRoute | null }[] {
+    return this.sql
+      .stmt(`SELECT id, route FROM outbox WHERE state = 'queued' AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit`)
+      .all({ now, limit }) as { id: number; route: OutboxRoute | null }[];
+  }
+
+  /** Queued messages whose retry time has not come: how many, and the first time. */
+  waiting(now: string): { count: number; next: string | null } {
+    return this.sql.stmt(`SELECT count(*) AS count, min(next_attempt_at) AS next FROM outbox WHERE state = 'queued' AND next_attempt_at > ?`).get(now) as {
+      count: number;
+      next: string | null;
+    };
   }
 
   /** Messages in this state, oldest first. */

@@ -114,7 +114,7 @@ describe.each(TERMINALS)('options → output, %s', (_label, tty) => {
     await cli(['invite', 'ada@partner.example']);
     const list = await cli(['outbox', 'list']);
     expect(list.stderr).toBe('queued 0, sending 0, sent 1, failed 0, unknown 0\n');
-    if (tty) expect(list.stdout).toMatch(/^TO\s+SEND\s+STATE\s+ATTEMPTS\s+SENT\s+LAST ERROR\s*\nada@partner\.example\s+1\s+sent\s+1\s+/);
+    if (tty) expect(list.stdout).toMatch(/^TO\s+SEND\s+STATE\s+ATTEMPTS\s+SENT\s+NEXT TRY\s+LAST ERROR\s*\nada@partner\.example\s+1\s+sent\s+1\s+/);
     else expect(list.stdout.split('\t').slice(0, 3)).toEqual(['ada@partner.example', '1', 'sent']);
   });
 });

@@ -74,5 +74,5 @@ export async function runInviteFromImport(options: { importId: string; message?:
   if (options.dryRun) record_();
   else store.write(record_);
   await delivery?.finish();
-  return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) });
+  return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) }, f);
 }

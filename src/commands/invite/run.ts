@@ -167,5 +167,5 @@ export async function runInvite(options: InviteOptions, f: Factory): Promise<Res
   else store.write(record);
 
   await delivery?.finish();
-  return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) });
+  return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) }, f);
 }

@@ -20,6 +20,7 @@ const listView: View<OutboxListing> = {
       { key: 'state', header: 'STATE' },
       { key: 'attempts', header: 'ATTEMPTS' },
       { key: 'sentAt', header: 'SENT' },
+      { key: 'nextAttemptAt', header: 'NEXT TRY', format: (v, m) => (m.state === 'queued' ? String(v) : '') },
       { key: 'lastError', header: 'LAST ERROR' },
       { key: 'messageId', header: 'MESSAGE-ID', terminal: false },
     ]);
@@ -38,6 +39,9 @@ const flushView: View<FlushReport> = {
       else reporter.failed(`${r.recipient}: ${r.outcome}: ${r.detail}`);
     }
     if (report.results.length === 0) reporter.info('nothing is due');
+    if (report.waiting.count > 0 && report.waiting.next) {
+      reporter.info(`${report.waiting.count} message(s) wait to be retried, the first at ${report.waiting.next}`);
+    }
   },
 };
 
@@ -51,8 +55,11 @@ export function newCmdOutbox(f: Factory, runF = { list: runOutboxList, flush: ru
   outbox
     .command('flush')
     .description('send every message that is due')
-    .option('--retry-unknown', 'also resend messages whose delivery is unknown (same Message-ID)')
+    .option('--retry-unknown', 'also resend messages whose delivery is unknown (same Message-ID; the guest may get two)')
+    .option('--retry-failed', 'also retry messages the server refused (5xx), once the cause is fixed')
     .option('--concurrency <n>', 'SMTP connections', intBetween(1, 64), 4)
-    .action(async (flags) => present(f, await runF.flush({ retryUnknown: flags.retryUnknown === true, concurrency: flags.concurrency }, f), flushView));
+    .action(async (flags) =>
+      present(f, await runF.flush({ retryUnknown: flags.retryUnknown === true, retryFailed: flags.retryFailed === true, concurrency: flags.concurrency }, f), flushView),
+    );
   return outbox;
 }

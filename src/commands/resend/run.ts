@@ -86,5 +86,5 @@ export async function runResend(options: ResendOptions, f: Factory): Promise<Res
   else store.write(record);
 
   await delivery?.finish();
-  return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) });
+  return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) }, f);
 }

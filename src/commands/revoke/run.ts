@@ -55,5 +55,5 @@ export function runRevoke(options: RevokeOptions, f: Factory): Result<RunReport>
   };
   if (options.dryRun) record();
   else store.write(record);
-  return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) });
+  return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) }, f);
 }

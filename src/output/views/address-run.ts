@@ -15,7 +15,11 @@ export function runReportStatus(report: RunReport): Status {
   return runStatus(report.results.map(endOf));
 }
 
-export const runResult = (report: RunReport): Result<RunReport> => ({ status: runReportStatus(report), data: report });
+/** The run's result; when emails wait in the queue, the command that sends them, as this run was given. */
+export function runResult(report: RunReport, f: { hint(command: string): string }): Result<RunReport> {
+  if (report.results.some((r) => r.delivery === 'queued')) report.next = f.hint('outbox flush');
+  return { status: runReportStatus(report), data: report };
+}
 
 /** One stderr line per address (the web app's success box, or why not), then what to do next. */
 export const addressRunView: View<RunReport> = {
@@ -58,7 +62,7 @@ export const addressRunView: View<RunReport> = {
       }
     }
     const queued = report.results.filter((r) => r.delivery === 'queued').length;
-    if (queued > 0) reporter.info(`${queued} invite(s) are saved and queued: run \`cerby-guests outbox flush\` to send them`);
+    if (queued > 0) reporter.info(`${queued} invite(s) are saved and queued: run \`${report.next ?? 'cerby-guests outbox flush'}\` to send them`);
     if (report.dryRun) reporter.info('dry run: nothing was stored or sent');
   },
 };
