@@ -21,6 +21,8 @@ export interface Deps {
   prompter: Prompter;
   /** The clock. Injected so expiry, durations and TOTP are testable. */
   now: () => Date;
+  /** A monotonic clock in ms, for pacing and back-off (never for what is stored). */
+  monotonic: () => number;
   env: Record<string, string | undefined>;
   cwd: string;
   /** Version printed by --version. */

@@ -7,7 +7,7 @@ import type { DeliveryOptions } from './delivery/deliver.js';
 import { UsageError } from './errors.js';
 import { FolderMailer, outboxFolderFor, SmtpMailer, type Mailer } from './mail/mailer.js';
 import { describeSmtp, parseSmtpUrl } from './mail/smtp-config.js';
-import { SETTINGS, type ResolvedSetting, type SettingKey } from './config/settings.js';
+import { perSecond, SETTINGS, type ResolvedSetting, type SettingKey } from './config/settings.js';
 import { Reporter } from './output/reporter.js';
 import type { Prompter } from './prompter.js';
 import type { Status } from './result.js';
@@ -49,6 +49,7 @@ export class Factory {
   readonly prompter: Prompter;
   /** The clock. */
   readonly now: () => Date;
+  readonly monotonic: () => number;
   readonly env: Record<string, string | undefined>;
   readonly cwd: string;
   readonly version: string;
@@ -69,6 +70,7 @@ export class Factory {
     this.io = deps.io;
     this.prompter = deps.prompter;
     this.now = deps.now;
+    this.monotonic = deps.monotonic;
     this.env = deps.env;
     this.cwd = deps.cwd;
     this.version = deps.version;
@@ -237,8 +239,17 @@ export class Factory {
       maxAttempts: positiveInt(this.env.CERBY_GUESTS_SEND_ATTEMPTS) ?? 3,
       backoffMs: positiveInt(this.env.CERBY_GUESTS_RETRY_BASE_MS) ?? 500,
       deadlineMs: positiveInt(this.env.CERBY_GUESTS_SEND_DEADLINE_MS) ?? 120_000,
+      ratePerSecond: this.rate(),
+      monotonic: this.monotonic,
       log: this.verbose ? (line) => this.reporter.detail(line) : undefined,
     };
+  }
+
+  /** Emails a second under `--rate` / `smtp-rate`; undefined for no limit. */
+  private rate(): number | undefined {
+    const rate = this.setting('smtp-rate')?.value;
+    if (rate === undefined) return undefined;
+    return perSecond(SETTINGS['smtp-rate'].check(rate, this.cwd));
   }
 
   close(): void {

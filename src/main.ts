@@ -31,6 +31,7 @@ export async function main(): Promise<void> {
     },
     prompter: createPrompter({ stdin: process.stdin, stderr: process.stderr, interactive: stdinIsTTY && stdoutIsTTY }),
     now: () => new Date(),
+    monotonic: () => performance.now(),
     env: process.env,
     cwd: process.cwd(),
     version,

@@ -93,7 +93,7 @@ describe('invite --csv: rows one by one', () => {
     expect(rows[2]!.reason).toBe('no email address');
     expect(rows[3]!.reason).toMatch(/control characters/);
     expect(rows[4]!.reason).toMatch(/unknown role "wizard"/);
-    expect(report.counts).toEqual({ invited: 2, skipped: 0, failed: 4, duplicates: 0 });
+    expect(report.counts).toEqual({ invited: 2, queued: 0, skipped: 0, failed: 4, duplicates: 0 });
     expect(result.stderr).toContain('✗ line 3: not-an-email: invalid email address');
     expect(result.stderr).toMatch(/invited 2, skipped 0, failed 4 of 6 rows/);
     expect(smtp.messages.map((m) => m.to[0]).sort()).toEqual(['good1@partner.example', 'good2@partner.example']);
@@ -113,7 +113,7 @@ describe('invite --csv: rows one by one', () => {
     expect(smtp.messages).toHaveLength(2);
     const again = await cli(['invite', '--csv', fixture('plain-bom-crlf.csv'), '--json']);
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout).counts).toEqual({ invited: 0, skipped: 2, failed: 0, duplicates: 0 });
+    expect(JSON.parse(again.stdout).counts).toEqual({ invited: 0, queued: 0, skipped: 2, failed: 0, duplicates: 0 });
     expect(smtp.messages).toHaveLength(2);
   });
 
@@ -135,7 +135,7 @@ describe('invite --csv: rows one by one', () => {
     const { result, report, cli } = await bulk(fixture('bad-rows.csv'), ['--dry-run']);
     expect(result.code).toBe(3);
     expect(report.dryRun).toBe(true);
-    expect(report.counts).toEqual({ invited: 2, skipped: 0, failed: 4, duplicates: 0 });
+    expect(report.counts).toEqual({ invited: 2, queued: 0, skipped: 0, failed: 4, duplicates: 0 });
     expect(report.results[0].outcome).toBe('would-invite');
     expect(smtp.messages).toHaveLength(0);
     expect(await guests(cli)).toEqual([]);

@@ -246,6 +246,6 @@ describe('fault injection against a real SMTP server', () => {
       'ok2@partner.example': 'sent',
     });
     const report = JSON.parse(result.stdout);
-    expect(report.counts).toEqual({ invited: 3, skipped: 0, failed: 2, duplicates: 0 });
+    expect(report.counts).toEqual({ invited: 3, queued: 0, skipped: 0, failed: 2, duplicates: 0 });
   });
 });

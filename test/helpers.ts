@@ -8,7 +8,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { runCli } from '../src/cli.js';
 import type { CryptoCosts } from '../src/crypto/costs.js';
-import type { Providers } from '../src/factory.js';
+import { Factory, type Providers } from '../src/factory.js';
 import type { Deps, TestHooks } from '../src/deps.js';
 import { createPrompter, type Prompter } from '../src/prompter.js';
 
@@ -107,6 +107,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
     },
     prompter: options.prompter ?? createPrompter({ stdin, stderr, interactive }),
     now: (options.clock ?? new Clock()).now,
+    monotonic: () => performance.now(),
     env: { CERBY_GUESTS_RETRY_BASE_MS: '5', ...options.env },
     cwd: options.cwd ?? process.cwd(),
     version: '0.0.0-test',
@@ -256,4 +257,18 @@ export async function startDownServer(): Promise<{ port: number; url: string; cl
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
   return { port, url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** A factory with nothing behind it, for tests that only parse a command line (flags → options). */
+export function parsingFactory(): Factory {
+  const stream = new PassThrough();
+  return new Factory({
+    io: { stdin: stream, stdout: new PassThrough(), stderr: new PassThrough(), stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false },
+    prompter: createPrompter({ stdin: stream, stderr: new PassThrough(), interactive: false }),
+    now: new Clock().now,
+    monotonic: () => performance.now(),
+    env: {},
+    cwd: '/',
+    version: 'test',
+  });
 }

@@ -81,7 +81,7 @@ describe('invisible characters are refused, not folded into a second guest', () 
     const result = await cli(['invite', '--csv', file, '--json']);
     expect(result.code).toBe(3);
     const report = JSON.parse(result.stdout);
-    expect(report.counts).toEqual({ invited: 1, skipped: 0, failed: HOSTILE.length, duplicates: 0 });
+    expect(report.counts).toEqual({ invited: 1, queued: 0, skipped: 0, failed: HOSTILE.length, duplicates: 0 });
     expect(report.results[0]).toMatchObject({ line: 2, outcome: 'invited' });
     HOSTILE.forEach(([, char], i) => {
       const row = report.results[i + 1];
@@ -215,7 +215,7 @@ describe('NFC and NFD spellings are one guest', () => {
     const result = await cli(['invite', '--csv', file, '--json']);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
-    expect(report.counts).toEqual({ invited: 2, skipped: 2, failed: 0, duplicates: 1 });
+    expect(report.counts).toEqual({ invited: 2, queued: 0, skipped: 2, failed: 0, duplicates: 1 });
     expect(report.results.map((r: { line: number; outcome: string; reason?: string }) => [r.line, r.outcome, r.reason])).toEqual([
       [2, 'invited', undefined],
       [3, 'invited', undefined],

@@ -42,6 +42,21 @@ export function classifySendError(error: unknown): FailureClass {
   return e.dataHandedOver ? 'unknown' : 'transient';
 }
 
+/**
+ * A failure with no reply from a server at all (refused, reset, timed out before the
+ * greeting): a few of these in a row mean the server is down, not that a message is bad.
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  const e = (error ?? {}) as SmtpishError;
+  return typeof e.responseCode !== 'number' && !e.dataHandedOver && !e.deadline;
+}
+
+/** 421, 450, 451, 452: the server asks to slow down or come back later; everyone waits. */
+export function isSlowDown(error: unknown): boolean {
+  const code = ((error ?? {}) as SmtpishError).responseCode;
+  return code === 421 || code === 450 || code === 451 || code === 452;
+}
+
 /** One line, safe to store and print: the server's code and text, or the error's message. */
 export function describeSendError(error: unknown): string {
   const e = (error ?? {}) as SmtpishError;

@@ -7,7 +7,7 @@ import type { Outcome } from '../store/outbox.js';
 import type { Store } from '../store/store.js';
 import type { OutboxMessage, Workspace } from '../store/types.js';
 import { addMs, iso } from '../time.js';
-import { classifySendError, describeSendError } from './classify.js';
+import { classifySendError, describeSendError, isConnectionFailure, isSlowDown } from './classify.js';
 import { storeFailure } from '../store/errors.js';
 
 export interface DeliveryDeps {
@@ -36,6 +36,9 @@ export interface SendJob {
 /** The mailer cannot send at all (authentication, TLS, an unusable outbox folder): every message would fail alike. */
 export class MailerFailure extends FailureError {}
 
+/** The server is down (connections refused or dropped): the run stops, everything stays queued. */
+export class ServerUnreachable extends MailerFailure {}
+
 /** A leased message ready to go. */
 interface LeasedJob {
   message: MessageToSend;
@@ -62,6 +65,10 @@ export interface DeliveryOptions {
   /** Overall limit for one send; past it the hand-over is in doubt (`unknown`). */
   deadlineMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** At most this many messages a second (`--rate`, `smtp-rate`); unlimited when absent. */
+  ratePerSecond?: number;
+  /** A monotonic clock in ms (pacing, back-off); from the dependencies. */
+  monotonic?: () => number;
   onResult?: (result: DeliveryResult) => void;
   /** --verbose: one line per attempt (recipient, outcome, the server's reply). Never a message body or credential. */
   log?: (line: string) => void;
@@ -88,6 +95,9 @@ function backoffDelay(baseMs: number, attempt: number): number {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Connection failures in a row (refused, reset, no greeting) after which the server counts as down. */
+const UNREACHABLE_AFTER = 3;
+
 /**
  * Sends leased outbox messages through a pool of workers. Leases are taken in IMMEDIATE
  * transactions before any SMTP traffic; the network call runs outside any transaction;
@@ -104,12 +114,21 @@ export class Deliverer {
   private idleWaiters: (() => void)[] = [];
   private fatal?: FailureError;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly monotonic: () => number;
+  /** Connection failures in a row, across workers: enough of them and the server is down. */
+  private connectionFailures = 0;
+  /** "Slow down" replies in a row; every worker waits until `pauseUntil`. */
+  private slowDowns = 0;
+  private pauseUntil = 0;
+  /** The next moment a message may start, under the rate limit. */
+  private nextSlot = 0;
 
   constructor(
     private readonly deps: DeliveryDeps,
     private readonly options: DeliveryOptions,
   ) {
     this.sleep = options.sleep ?? defaultSleep;
+    this.monotonic = options.monotonic ?? (() => 0);
   }
 
   leaseUntil(now: Date): string {
@@ -379,11 +398,37 @@ export class Deliverer {
     }
   }
 
+  /**
+   * Waits for this message's turn: after any pause a "slow down" reply asked for, and under
+   * the rate limit (each worker reserves the next slot, so they share the rate between them).
+   */
+  private async waitForSlot(): Promise<void> {
+    const now = this.monotonic();
+    const rate = this.options.ratePerSecond;
+    let start = Math.max(now, this.pauseUntil);
+    if (rate !== undefined && Number.isFinite(rate)) {
+      start = Math.max(start, this.nextSlot);
+      this.nextSlot = start + 1000 / rate;
+    }
+    if (start > now) await this.sleep(start - now);
+  }
+
   private async sendOne(job: LeasedJob): Promise<void> {
     const { message } = job;
     const email = renderFor(this.deps.workspace, message, job.tempPassword);
     const base = { outboxId: message.id, recipient: message.recipient };
     for (let attempt = 1; ; attempt++) {
+      await this.waitForSlot();
+      if (this.fatal) {
+        // The run stopped meanwhile: back to the queue, with the attempts made so far.
+        const at = iso(this.deps.now());
+        this.record(
+          message.id,
+          { event: 'release', at, error: `not sent: ${this.fatal.message}`, nextAttemptAt: at, extraAttempts: attempt - 2 },
+          { ...base, outcome: 'queued', detail: `not sent: ${this.fatal.message}` },
+        );
+        return;
+      }
       let cancelled: DeliveryResult | undefined;
       try {
         cancelled = this.startSend(message);
@@ -400,6 +445,8 @@ export class Deliverer {
       }
       try {
         const receipt = await this.sendWithDeadline(email, fileStemFor(message.recipient, message.id));
+        this.connectionFailures = 0;
+        this.slowDowns = 0;
         this.options.log?.(`attempt ${attempt} to ${message.recipient} (${message.messageId}): sent: ${receipt.response}`);
         this.record(
           message.id,
@@ -413,6 +460,21 @@ export class Deliverer {
         const at = this.deps.now();
         const extraAttempts = attempt - 1;
         this.options.log?.(`attempt ${attempt} to ${message.recipient} (${message.messageId}): ${kind}: ${text}`);
+        if (kind === 'transient' && isConnectionFailure(error)) {
+          if (++this.connectionFailures >= UNREACHABLE_AFTER) {
+            // Down, not one bad message: stop here; everything stays queued, due at once.
+            const { mailer } = this.deps;
+            this.fail(new ServerUnreachable(`SMTP ${mailer.description} is unreachable (${text})`));
+            this.record(message.id, { event: 'release', at: iso(at), error: text, nextAttemptAt: iso(at), extraAttempts }, { ...base, outcome: 'queued', detail: text });
+            return;
+          }
+        } else {
+          this.connectionFailures = 0;
+        }
+        if (isSlowDown(error)) {
+          // The server asked everyone to wait: a pause for every worker, longer each time.
+          this.pauseUntil = Math.max(this.pauseUntil, this.monotonic() + backoffDelay(this.options.backoffMs, ++this.slowDowns));
+        }
         if (kind === 'permanent') {
           this.record(message.id, { event: 'reject', at: iso(at), error: text, smtpResponse: text, extraAttempts }, { ...base, outcome: 'failed', detail: text });
           return;

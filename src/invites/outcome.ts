@@ -1,4 +1,4 @@
-import { Deliverer, MailerFailure, type DeliveryOptions, type SendJob } from '../delivery/deliver.js';
+import { Deliverer, MailerFailure, ServerUnreachable, type DeliveryOptions, type SendJob } from '../delivery/deliver.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Store } from '../store/store.js';
 import { iso } from '../time.js';
@@ -29,6 +29,8 @@ export interface RunReport {
   counts: Record<string, number>;
   /** The command that sends what this run left queued. */
   next?: string;
+  /** Why sending stopped early (the SMTP server is down). */
+  stopped?: string;
 }
 
 export function countOutcomes(results: readonly AddressResult[]): Record<string, number> {
@@ -140,11 +142,19 @@ export class RunDelivery {
     this.deliverer.stop(error);
   }
 
+  /** Why the run stopped sending (the server is down), when it did: the rest is queued. */
+  stopReason?: string;
+
   async finish(): Promise<void> {
     this.submit();
     try {
       await this.deliverer.finish();
     } catch (error) {
+      // A server that is down is no error of the run's: its invites wait in the queue, each says so.
+      if (error instanceof ServerUnreachable) {
+        this.stopReason = error.message;
+        return;
+      }
       if (error instanceof MailerFailure) {
         const fix = this.mailerKind === 'smtp' ? 'fix the SMTP settings' : 'fix the outbox folder';
         throw new FailureError(`${error.message}; the invites are saved and queued: ${fix}, then run \`${this.host.hint('outbox flush')}\``);

@@ -3,26 +3,12 @@ import type { ListOptions } from '../../src/commands/list/run.js';
 import { newCmdMembers } from '../../src/commands/members/command.js';
 import { newCmdShare } from '../../src/commands/share/command.js';
 import type { ShareOptions } from '../../src/commands/share/run.js';
-import { Factory } from '../../src/factory.js';
-import { createPrompter } from '../../src/prompter.js';
 import { ok } from '../../src/result.js';
-import { PassThrough } from 'node:stream';
-import { Clock } from '../helpers.js';
+import { parsingFactory } from '../helpers.js';
 import { fastWorkspace, TERMINALS } from './harness.js';
 
 /** The fast layer for the admin commands: flags → typed options, options → output on a terminal and piped. */
 
-function parsingFactory(): Factory {
-  const stream = new PassThrough();
-  return new Factory({
-    io: { stdin: stream, stdout: new PassThrough(), stderr: new PassThrough(), stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false },
-    prompter: createPrompter({ stdin: stream, stderr: new PassThrough(), interactive: false }),
-    now: new Clock().now,
-    env: {},
-    cwd: '/',
-    version: 'test',
-  });
-}
 
 describe('flags become typed options', () => {
   test('list, members add, share', () => {

@@ -6,11 +6,8 @@ import { newCmdRevoke } from '../../src/commands/revoke/command.js';
 import type { InviteOptions } from '../../src/commands/invite/run.js';
 import type { ResendOptions } from '../../src/commands/resend/run.js';
 import type { RevokeOptions } from '../../src/commands/revoke/run.js';
-import { Factory } from '../../src/factory.js';
-import { createPrompter } from '../../src/prompter.js';
 import { ok } from '../../src/result.js';
-import { PassThrough } from 'node:stream';
-import { Clock, tempDir } from '../helpers.js';
+import { Clock, tempDir, parsingFactory } from '../helpers.js';
 import { fastWorkspace, TERMINALS } from './harness.js';
 
 /**
@@ -18,17 +15,6 @@ import { fastWorkspace, TERMINALS } from './harness.js';
  * runF), then options → output on an in-memory store and a fake mailer, on a terminal and piped.
  */
 
-function parsingFactory(): Factory {
-  const stream = new PassThrough();
-  return new Factory({
-    io: { stdin: stream, stdout: new PassThrough(), stderr: new PassThrough(), stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false },
-    prompter: createPrompter({ stdin: stream, stderr: new PassThrough(), interactive: false }),
-    now: new Clock().now,
-    env: {},
-    cwd: '/',
-    version: 'test',
-  });
-}
 
 describe('flags become typed options', () => {
   test('invite: addresses and every flag, or --csv with its concurrency, or --from-import', async () => {
@@ -36,7 +22,7 @@ describe('flags become typed options', () => {
     const seen: unknown[] = [];
     const runners = {
       invite: (opts: InviteOptions) => (seen.push(opts), Promise.resolve(ok({ dryRun: opts.dryRun, results: [], counts: {} }))),
-      bulk: (opts: unknown) => (seen.push(opts), Promise.resolve(ok({ dryRun: false, rows: 0, counts: { invited: 0, skipped: 0, failed: 0, duplicates: 0 }, duplicates: [], results: [], seconds: 0 }))),
+      bulk: (opts: unknown) => (seen.push(opts), Promise.resolve(ok({ dryRun: false, rows: 0, counts: { invited: 0, queued: 0, skipped: 0, failed: 0, duplicates: 0 }, duplicates: [], results: [], seconds: 0 }))),
       fromImport: (opts: unknown) => (seen.push(opts), Promise.resolve(ok({ dryRun: false, results: [], counts: {} }))),
     };
     await newCmdInvite(f, runners).parseAsync(['a@x.example', 'b@x.example', '--partner', 'P', '--role', 'guest_admin', '--message', 'hi', '--dry-run'], { from: 'user' });

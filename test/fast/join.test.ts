@@ -323,6 +323,7 @@ describe('the join flow through a scripted JoinUI', () => {
       io: { stdin: new PassThrough(), stdout: new PassThrough(), stderr, stdinIsTTY: true, stdoutIsTTY: true, stderrIsTTY: true },
       prompter,
       now: ctx.now,
+      monotonic: () => performance.now(),
       env: {},
       cwd: process.cwd(),
       version: '0.0.0-test',

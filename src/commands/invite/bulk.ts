@@ -30,7 +30,11 @@ export interface RowResult extends AddressResult {
 export interface BulkReport {
   dryRun: boolean;
   rows: number;
-  counts: { invited: number; skipped: number; failed: number; duplicates: number };
+  /** invited: sent (or written); queued: recorded and waiting to be sent (`outbox flush`). */
+  counts: { invited: number; queued: number; skipped: number; failed: number; duplicates: number };
+  /** Why sending stopped early (the SMTP server is down), and the command that sends the rest. */
+  stopped?: string;
+  next?: string;
   /** Addresses listed more than once: reported once each, with every line they are on. */
   duplicates: { email: string; lines: number[] }[];
   results: RowResult[];
@@ -125,7 +129,7 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
     const results: RowResult[] = [];
     const firstSeen = new Map<string, { line: number; email: string }>();
     const duplicateLines = new Map<string, { email: string; lines: number[] }>();
-    const counts = { invited: 0, skipped: 0, failed: 0, duplicates: 0 };
+    const counts = { invited: 0, queued: 0, skipped: 0, failed: 0, duplicates: 0 };
     const progress = createProgress(f, () => f.now().getTime());
     const delivery = options.dryRun ? undefined : RunDelivery.begin(f, workspace, options.concurrency);
     let batch: { row: CsvRow; result: RowResult; target: { partner?: Partner; partnerRole?: PartnerRole } }[] = [];
@@ -234,8 +238,10 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
     }
 
     for (const r of results) {
-      if (r.outcome === 'invited' && r.delivery !== 'sent') r.outcome = 'failed';
-      if (r.outcome === 'invited' || r.outcome === 'would-invite') counts.invited++;
+      // Refused or in doubt: failed. Recorded but not sent yet: queued, not failed.
+      if (r.outcome === 'invited' && r.delivery !== 'sent' && r.delivery !== 'queued') r.outcome = 'failed';
+      if (r.outcome === 'invited' && r.delivery === 'queued') counts.queued++;
+      else if (r.outcome === 'invited' || r.outcome === 'would-invite') counts.invited++;
       else if (r.outcome === 'skipped') counts.skipped++;
       else counts.failed++;
     }
@@ -243,7 +249,16 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
     counts.duplicates = duplicates.length;
     return {
       status: runStatus(results.map(endOf)),
-      data: { dryRun: options.dryRun, rows, counts, duplicates, results, seconds: (f.now().getTime() - started) / 1000 },
+      data: {
+        dryRun: options.dryRun,
+        rows,
+        counts,
+        duplicates,
+        results,
+        seconds: (f.now().getTime() - started) / 1000,
+        stopped: delivery?.stopReason,
+        next: counts.queued > 0 ? f.hint('outbox flush') : undefined,
+      },
     };
   } finally {
     if (spooled) fs.rmSync(spooled, { force: true });

@@ -24,9 +24,11 @@ export const bulkView: View<BulkReport> = {
     if (failed.length > SHOWN_FAILURES) reporter.info(`… and ${n(failed.length - SHOWN_FAILURES)} more failed rows (see --json)`);
     for (const d of report.duplicates) reporter.skipped(`${displayText(d.email)} is listed more than once (lines ${d.lines.join(', ')}): invited once`);
     const verb = report.dryRun ? 'would invite' : 'invited';
-    const line = `${verb} ${n(report.counts.invited)}, skipped ${n(report.counts.skipped)}, failed ${n(report.counts.failed)} of ${n(report.rows)} rows in ${report.seconds.toFixed(1)} s`;
-    if (report.counts.failed > 0) reporter.failed(line);
+    const queued = report.counts.queued > 0 ? `, queued ${n(report.counts.queued)}${report.stopped ? ` (${report.stopped})` : ''}` : '';
+    const line = `${verb} ${n(report.counts.invited)}${queued}, skipped ${n(report.counts.skipped)}, failed ${n(report.counts.failed)} of ${n(report.rows)} rows in ${report.seconds.toFixed(1)} s`;
+    if (report.counts.failed > 0 || report.counts.queued > 0) reporter.failed(line);
     else reporter.success(line.charAt(0).toUpperCase() + line.slice(1));
+    if (report.next) reporter.info(`the queued invites are saved: run \`${report.next}\` to send them`);
     if (report.dryRun) reporter.info('dry run: nothing was stored or sent');
   },
 };
