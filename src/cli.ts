@@ -149,6 +149,8 @@ export async function runCli(argv: readonly string[], deps: Deps, providers: Pro
       deps.io.stderr.write(`${prefix(`cannot write the output (${stdoutError.code ?? stdoutError.message}): ${stdoutError.code === 'EPIPE' ? 'the reading end was closed' : 'standard output failed'}; the command's own work is done`)}\n`);
       return ExitCode.failure;
     }
+    // A run a signal stopped cleanly printed its summary; its exit code names the signal.
+    if (f.interruption) return f.interruption.exitCode;
     return EXIT_CODES[f.status];
   } catch (error) {
     if (error instanceof CommanderError) {

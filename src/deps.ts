@@ -31,6 +31,29 @@ export interface Deps {
   hooks?: TestHooks;
   /** scrypt's work factors; the real ones unless a test asks for cheaper ones. */
   crypto?: CryptoCosts;
+  /** SIGINT, SIGTERM, SIGHUP. Absent: the process keeps the default (exit at once). */
+  interrupts?: Interrupts;
+  /** This process, as a lease owner names it, and whether another owner's process still runs. */
+  processes?: Processes;
+}
+
+export type Signal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+export interface Interrupts {
+  /**
+   * A long run (a bulk invite, a flush) takes the first signal to stop cleanly: it stops
+   * claiming, lets messages in DATA finish, records outcomes, releases the rest and prints its
+   * summary. A second signal, or a signal while nothing listens, exits at once. Returns the
+   * function that stops listening.
+   */
+  listen(handler: (signal: Signal) => void): () => void;
+}
+
+export interface Processes {
+  /** `host/pid/start`: enough to tell later whether this very process is still running. */
+  self: string;
+  /** true: that process runs; false: it is gone (its leases can be taken back at once); undefined: cannot tell (another host). */
+  alive(identity: string): boolean | undefined;
 }
 
 export interface TestHooks {

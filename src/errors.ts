@@ -42,6 +42,13 @@ export class FailureError extends CliError {
   }
 }
 
+/** A signal stopped a long run; it finished cleanly and the exit code says which (SIGINT 130, SIGTERM 143, SIGHUP 129). */
+export class Interrupted extends CliError {
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') {
+    super(`stopped by ${signal}`, 128 + { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[signal]);
+  }
+}
+
 /** Ctrl-C at a prompt. Exit 130. */
 export class CancelledError extends CliError {
   constructor(message = 'cancelled') {

@@ -2,9 +2,9 @@ import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { colorLevel, makeChalk } from './color.js';
 import type { CryptoCosts } from './crypto/costs.js';
-import type { Deps, IO, TestHooks } from './deps.js';
+import type { Deps, IO, Processes, TestHooks } from './deps.js';
 import type { DeliveryOptions } from './delivery/deliver.js';
-import { UsageError } from './errors.js';
+import { Interrupted, UsageError } from './errors.js';
 import { FolderMailer, outboxFolderFor, SmtpMailer, type Mailer } from './mail/mailer.js';
 import { describeSmtp, parseSmtpUrl } from './mail/smtp-config.js';
 import { perSecond, SETTINGS, type ResolvedSetting, type SettingKey } from './config/settings.js';
@@ -57,6 +57,8 @@ export class Factory {
   readonly crypto?: CryptoCosts;
   /** How the command that ran went; `cli.ts` maps it to an exit code. */
   status: Status = 'ok';
+  /** A signal that stopped a long run (it still finished cleanly): the exit code becomes 128 + its number. */
+  interruption?: Interrupted;
   private flags: GlobalFlags = {};
   private openedStore?: Store;
   private openedMailer?: Mailer;
@@ -243,6 +245,25 @@ export class Factory {
       monotonic: this.monotonic,
       log: this.verbose ? (line) => this.reporter.detail(line) : undefined,
     };
+  }
+
+  /** This process as a lease owner names it, and the liveness check for other owners. */
+  get processes(): Processes | undefined {
+    return this.deps.processes;
+  }
+
+  /**
+   * While a long run works, the first SIGINT/SIGTERM/SIGHUP is handed to `stop` (and
+   * remembered for the exit code) instead of ending the process. Returns the function that
+   * stops listening.
+   */
+  interruptible(stop: (interruption: Interrupted) => void): () => void {
+    return (
+      this.deps.interrupts?.listen((signal) => {
+        this.interruption = new Interrupted(signal);
+        stop(this.interruption);
+      }) ?? (() => {})
+    );
   }
 
   /** Emails a second under `--rate` / `smtp-rate`; undefined for no limit. */

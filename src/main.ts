@@ -2,10 +2,57 @@
  * The process boundary: the only module that reads `process` and the real clock.
  * It builds the dependencies once and hands them to `runCli`.
  */
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import { runCli } from './cli.js';
-import type { Deps } from './deps.js';
+import type { Deps, Interrupts, Processes, Signal } from './deps.js';
 import { createPrompter } from './prompter.js';
+
+const SIGNAL_NUMBERS: Record<Signal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+/** The first signal goes to whoever listens (a run that stops cleanly); the second, or one with no listener, exits at once. */
+function interrupts(): Interrupts {
+  const handlers = new Set<(signal: Signal) => void>();
+  let received = false;
+  for (const signal of Object.keys(SIGNAL_NUMBERS) as Signal[]) {
+    process.on(signal, () => {
+      if (received || handlers.size === 0) process.exit(128 + SIGNAL_NUMBERS[signal]);
+      received = true;
+      for (const handler of handlers) handler(signal);
+    });
+  }
+  return {
+    listen(handler) {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+  };
+}
+
+/** A process's start time in clock ticks since boot (Linux /proc), which a reused pid does not share. */
+function startTicks(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after its ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lease owners as `host/pid/start`: a lease whose process is gone is taken back at once, not after it expires. */
+export function processes(): Processes {
+  const host = os.hostname();
+  return {
+    self: `${host}/${process.pid}/${startTicks(process.pid) ?? '?'}`,
+    alive(identity) {
+      const [ownerHost, pid, start] = identity.split('/');
+      if (ownerHost !== host || !pid || !start || start === '?' || !/^\d+$/.test(pid)) return undefined;
+      return startTicks(Number(pid)) === start;
+    },
+  };
+}
 
 export async function main(): Promise<void> {
   const require = createRequire(import.meta.url);
@@ -35,6 +82,8 @@ export async function main(): Promise<void> {
     env: process.env,
     cwd: process.cwd(),
     version,
+    interrupts: interrupts(),
+    processes: processes(),
   };
   process.exitCode = await runCli(process.argv.slice(2), deps);
 }

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { runCli } from '../src/cli.js';
+import { processes } from '../src/main.js';
 import type { CryptoCosts } from '../src/crypto/costs.js';
 import { Factory, type Providers } from '../src/factory.js';
 import type { Deps, TestHooks } from '../src/deps.js';
@@ -113,6 +114,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
     version: '0.0.0-test',
     hooks: options.hooks,
     crypto: options.crypto ?? CHEAP_COSTS,
+    processes: processes(),
   };
   const code = await runCli(argv, deps, options.providers);
   return { code, stdout: out(), stderr: err() };
@@ -144,13 +146,15 @@ export async function startSmtp(
     login?: { user: string; pass: string };
     /** Wait this long before answering each message: a slow server. */
     onDataDelayMs?: number;
+    /** Wait this long before answering each RCPT TO: a server that checks recipients slowly. */
+    onRcptDelayMs?: number;
     /** Awaited after the data arrived and before the reply: holds a message "in DATA". */
     holdData?: (mail: ReceivedMail) => Promise<void>;
   } & Partial<SMTPServerOptions> = {},
 ): Promise<TestSmtp> {
   const messages: ReceivedMail[] = [];
   const rcpts: string[] = [];
-  const { onRcpt, afterData, login, onDataDelayMs, holdData, ...serverOptions } = options;
+  const { onRcpt, afterData, login, onDataDelayMs, onRcptDelayMs, holdData, ...serverOptions } = options;
   const loginOptions: Partial<SMTPServerOptions> = login
     ? {
         authOptional: false,
@@ -177,7 +181,8 @@ export async function startSmtp(
         error.responseCode = rejection.code;
         return callback(error);
       }
-      callback();
+      if (onRcptDelayMs) setTimeout(() => callback(), onRcptDelayMs);
+      else callback();
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];

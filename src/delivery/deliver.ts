@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { renderInviteEmail } from '../email/render.js';
-import { FailureError } from '../errors.js';
+import { FailureError, Interrupted } from '../errors.js';
 import { fileStemFor, type Mailer } from '../mail/mailer.js';
 import { generateTempPassword, hashTempPassword, tempPasswordMatches } from '../crypto/temp-password.js';
 import type { Outcome } from '../store/outbox.js';
@@ -15,6 +15,13 @@ export interface DeliveryDeps {
   mailer: Mailer;
   now: () => Date;
   workspace: Workspace;
+  /** This process (`host/pid/start`): its leases name it, so another run can tell it is gone. */
+  processIdentity?: string;
+}
+
+/** A lease owner is `host/pid/start/random`: the process part, for a liveness check. */
+export function ownerProcess(owner: string): string {
+  return owner.slice(0, owner.lastIndexOf('/'));
 }
 
 /** What rendering one email needs; read from the outbox row, or handed over by the recorder. */
@@ -104,11 +111,12 @@ const UNREACHABLE_AFTER = 3;
  * outcomes are recorded afterwards, in batches, only where the lease is still ours.
  */
 export class Deliverer {
-  readonly owner = randomBytes(8).toString('hex');
+  readonly owner: string;
   private readonly waiting: SendJob[] = [];
   private readonly ready: LeasedJob[] = [];
   private readonly pendingOutcomes: { id: number; outcome: Outcome; result: DeliveryResult }[] = [];
-  private readonly results: DeliveryResult[] = [];
+  /** Every result reported so far, in order (what `finish()` returns). */
+  readonly results: DeliveryResult[] = [];
   private flushTimer?: NodeJS.Immediate;
   private workers = 0;
   private idleWaiters: (() => void)[] = [];
@@ -127,6 +135,7 @@ export class Deliverer {
     private readonly deps: DeliveryDeps,
     private readonly options: DeliveryOptions,
   ) {
+    this.owner = `${deps.processIdentity ?? 'unknown'}/${randomBytes(8).toString('hex')}`;
     this.sleep = options.sleep ?? defaultSleep;
     this.monotonic = options.monotonic ?? (() => 0);
   }
@@ -505,11 +514,27 @@ export class Deliverer {
   }
 }
 
-/** Claims the given outbox rows and sends them: `outbox flush`. */
-export async function deliverOutbox(deps: DeliveryDeps, ids: readonly number[], options: DeliveryOptions): Promise<DeliveryResult[]> {
+/**
+ * Claims the given outbox rows and sends them: `outbox flush`. `interruptible` hands a signal
+ * to the run, which then stops cleanly and reports the unsent messages as queued.
+ */
+export async function deliverOutbox(
+  deps: DeliveryDeps,
+  ids: readonly number[],
+  options: DeliveryOptions,
+  interruptible: (stop: (interruption: Interrupted) => void) => () => void = () => () => {},
+): Promise<DeliveryResult[]> {
   const deliverer = new Deliverer(deps, options);
+  const unlisten = interruptible((interruption) => deliverer.stop(interruption));
   deliverer.submit(ids.map((outboxId) => ({ outboxId })));
-  return deliverer.finish();
+  try {
+    return await deliverer.finish();
+  } catch (error) {
+    if (error instanceof Interrupted) return deliverer.results;
+    throw error;
+  } finally {
+    unlisten();
+  }
 }
 
 export function renderFor(workspace: Workspace, message: MessageToSend, tempPassword: string) {

@@ -1,8 +1,9 @@
-import { Deliverer, MailerFailure, ServerUnreachable, type DeliveryOptions, type SendJob } from '../delivery/deliver.js';
+import { Deliverer, MailerFailure, ownerProcess, ServerUnreachable, type DeliveryOptions, type SendJob } from '../delivery/deliver.js';
+import type { Processes } from '../deps.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { Store } from '../store/store.js';
 import { iso } from '../time.js';
-import { FailureError } from '../errors.js';
+import { FailureError, Interrupted } from '../errors.js';
 import type { Workspace } from '../store/types.js';
 import type { RecordedSend } from './record.js';
 
@@ -47,6 +48,8 @@ export interface DeliveryHost {
   deliveryOptions(concurrency: number): DeliveryOptions;
   /** A command to suggest, with the global flags this run was given. */
   hint(command: string): string;
+  processes?: Processes;
+  interruptible(stop: (interruption: Interrupted) => void): () => void;
 }
 
 /**
@@ -63,6 +66,7 @@ export class RunDelivery {
   }
   private readonly byId = new Map<number, AddressResult>();
   private pending: SendJob[] = [];
+  private readonly unlisten: () => void;
 
   private constructor(
     private readonly host: DeliveryHost,
@@ -72,8 +76,13 @@ export class RunDelivery {
   ) {
     const mailer = host.mailer(concurrency);
     this.mailerKind = mailer.kind;
+    // A signal stops the run cleanly: nothing more is leased, what is in flight finishes.
+    this.unlisten = host.interruptible((interruption) => {
+      this.deliverer.stop(interruption);
+      this.submit();
+    });
     this.deliverer = new Deliverer(
-      { store: host.store(), mailer, now: host.now, workspace },
+      { store: host.store(), mailer, now: host.now, workspace, processIdentity: host.processes?.self },
       {
         ...host.deliveryOptions(concurrency),
         onResult: (d) => {
@@ -102,7 +111,7 @@ export class RunDelivery {
   static begin(app: DeliveryHost, workspace: Workspace, concurrency: number, onDelivered?: (result: AddressResult) => void): RunDelivery {
     const store = app.store();
     const now = iso(app.now());
-    store.write(() => store.outbox.recoverAbandonedLeases(now, 'cerby-guests'));
+    store.write(() => store.outbox.recoverAbandonedLeases(now, 'cerby-guests', (owner) => app.processes?.alive(ownerProcess(owner))));
     return new RunDelivery(app, workspace, concurrency, onDelivered);
   }
 
@@ -142,16 +151,19 @@ export class RunDelivery {
     this.deliverer.stop(error);
   }
 
-  /** Why the run stopped sending (the server is down), when it did: the rest is queued. */
+  /** Why the run stopped sending (the server is down, a signal), when it did: the rest is queued. */
   stopReason?: string;
 
   async finish(): Promise<void> {
     this.submit();
     try {
       await this.deliverer.finish();
+      this.unlisten();
     } catch (error) {
-      // A server that is down is no error of the run's: its invites wait in the queue, each says so.
-      if (error instanceof ServerUnreachable) {
+      this.unlisten();
+      // A server that is down, or a signal, is no error of the run's: its invites wait in the
+      // queue, each says so, and the summary is printed (a signal sets the exit code).
+      if (error instanceof ServerUnreachable || error instanceof Interrupted) {
         this.stopReason = error.message;
         return;
       }

@@ -233,14 +233,20 @@ export class OutboxRepository {
    * transaction had not started goes back to the queue; one that had is `unknown`, never resent
    * silently.
    */
-  recoverAbandonedLeases(now: string, actor: string): { released: number; doubted: number } {
+  recoverAbandonedLeases(now: string, actor: string, ownerAlive: (owner: string) => boolean | undefined = () => undefined): { released: number; doubted: number } {
     // The lease owner's id is the guard; `actor` (the recovering process) is who settles it.
     let released = 0;
     let doubted = 0;
-    const expired = this.sql
-      .stmt(`SELECT id, lease_owner AS owner, handover_at AS handoverAt FROM outbox WHERE state = 'sending' AND lease_expires_at <= ?`)
-      .all(now) as { id: number; owner: string; handoverAt: string | null }[];
-    for (const message of expired) {
+    // Leases whose time ran out, and those of a process known to be gone (no need to wait).
+    const abandoned = (
+      this.sql.stmt(`SELECT id, lease_owner AS owner, handover_at AS handoverAt, lease_expires_at <= ? AS expired FROM outbox WHERE state = 'sending'`).all(now) as {
+        id: number;
+        owner: string;
+        handoverAt: string | null;
+        expired: 0 | 1;
+      }[]
+    ).filter((m) => m.expired === 1 || ownerAlive(m.owner) === false);
+    for (const message of abandoned) {
       if (message.handoverAt === null) {
         if (this.finish(message.id, message.owner, { event: 'release', at: now, nextAttemptAt: now, error: 'its sender stopped before sending it', actor })) {
           released++;
@@ -249,7 +255,7 @@ export class OutboxRepository {
         this.finish(message.id, message.owner, {
           event: 'doubt',
           at: now,
-          error: 'the sender stopped during the send (lease expired); it may or may not have been delivered',
+          error: 'the sender stopped during the send; it may or may not have been delivered',
           actor,
         })
       ) {

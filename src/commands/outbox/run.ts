@@ -1,4 +1,4 @@
-import { deliverOutbox, type DeliveryResult } from '../../delivery/deliver.js';
+import { deliverOutbox, ownerProcess, type DeliveryResult } from '../../delivery/deliver.js';
 import type { Factory } from '../../factory.js';
 import { UsageError } from '../../errors.js';
 import { authorize } from '../../permissions.js';
@@ -55,7 +55,8 @@ export async function runOutboxFlush(options: { retryUnknown: boolean; retryFail
       );
     }
   }
-  const { released, doubted } = store.write(() => store.outbox.recoverAbandonedLeases(now, actor.email));
+  const alive = (owner: string) => f.processes?.alive(ownerProcess(owner));
+  const { released, doubted } = store.write(() => store.outbox.recoverAbandonedLeases(now, actor.email, alive));
   const retry = (state: 'unknown' | 'failed') => store.write(() => store.outbox.idsIn(state).filter((id) => store.outbox.retry(id, state, now, actor.email)).length);
   const retried = options.retryUnknown ? retry('unknown') : 0;
   const retriedFailed = options.retryFailed ? retry('failed') : 0;
@@ -65,7 +66,11 @@ export async function runOutboxFlush(options: { retryUnknown: boolean; retryFail
     .filter((m) => m.route === null || m.route === mailer.kind)
     .map((m) => m.id);
   const concurrency = options.concurrency;
-  const results = ids.length ? await deliverOutbox({ store, mailer, now: f.now, workspace }, ids, f.deliveryOptions(concurrency)) : [];
+  const results = ids.length
+    ? await deliverOutbox({ store, mailer, now: f.now, workspace, processIdentity: f.processes?.self }, ids, f.deliveryOptions(concurrency), (stop) =>
+        f.interruptible(stop),
+      )
+    : [];
   const counts: Record<string, number> = {};
   for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
   // Skipped (another process has it, or the guest changed) is not a failure of this run.
