@@ -133,6 +133,8 @@ export interface TestSmtp {
   messages: ReceivedMail[];
   /** Every RCPT TO the server saw, in order: when a transaction for an address started. */
   rcpts: string[];
+  /** When each of those came (performance.now(), ms). */
+  rcptTimes: number[];
   close(): Promise<void>;
 }
 
@@ -154,6 +156,7 @@ export async function startSmtp(
 ): Promise<TestSmtp> {
   const messages: ReceivedMail[] = [];
   const rcpts: string[] = [];
+  const rcptTimes: number[] = [];
   const { onRcpt, afterData, login, onDataDelayMs, onRcptDelayMs, holdData, ...serverOptions } = options;
   const loginOptions: Partial<SMTPServerOptions> = login
     ? {
@@ -175,6 +178,7 @@ export async function startSmtp(
     ...serverOptions,
     onRcptTo(address, _session, callback) {
       rcpts.push(address.address);
+      rcptTimes.push(performance.now());
       const rejection = onRcpt?.(address.address);
       if (rejection) {
         const error = new Error(rejection.message) as Error & { responseCode: number };
@@ -230,6 +234,7 @@ export async function startSmtp(
     url: `smtp://127.0.0.1:${port}`,
     messages,
     rcpts,
+    rcptTimes,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
