@@ -9,7 +9,7 @@ const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bi
 /** CRASH_ROWS / CRASH_KILLS make the larger run of the closing note (2,000 rows, 20 kills). */
 const ROWS = Number(process.env.CRASH_ROWS ?? 400);
 const KILLS = Number(process.env.CRASH_KILLS ?? 8);
-const CONNECTIONS = 2;
+const CONNECTIONS = Number(process.env.CRASH_CONNECTIONS ?? 2);
 const SIGNAL_ROWS = 120;
 
 /**
