@@ -76,7 +76,7 @@ export async function main(): Promise<void> {
       columns: process.stderr.columns,
       stdoutError: () => stdoutError,
     },
-    prompter: createPrompter({ stdin: process.stdin, stderr: process.stderr, interactive: stdinIsTTY && stdoutIsTTY }),
+    prompter: createPrompter({ stdin: process.stdin, stderr: process.stderr, interactive: stdinIsTTY && stdoutIsTTY, columns: process.stderr.columns }),
     now: () => new Date(),
     monotonic: () => performance.now(),
     env: process.env,

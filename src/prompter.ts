@@ -10,12 +10,19 @@ export interface Prompter {
   /** `signal` aborts the question (e.g. a page that redirects after a few seconds). */
   confirm(message: string, options?: { default?: boolean; signal?: AbortSignal }): Promise<boolean>;
   checkbox(message: string, choices: { name: string; value: string; checked?: boolean }[]): Promise<string[]>;
+  /**
+   * A yes/no question that answers itself after `seconds`, counting down on its line (a page
+   * that redirects): 'timeout' when nobody answered in time.
+   */
+  countdown(message: string, seconds: number): Promise<'yes' | 'no' | 'timeout'>;
 }
 
 interface PrompterStreams {
   stdin: Readable;
   stderr: Writable;
   interactive: boolean;
+  /** The terminal's width: prompts wrap there, not at inquirer's default 80. */
+  columns?: number;
 }
 
 /** @inquirer/prompts, loaded on first use, reading `stdin` and drawing on stderr. */
@@ -27,10 +34,14 @@ export function createPrompter(streams: PrompterStreams): Prompter {
   const freshOutput = () => {
     if (!current || current.writableEnded) {
       current = new Writable({
+        // Passed on at once, in order: a line the tool prints after a prompt never lands on
+        // the prompt's line because the prompt's last bytes were still queued here.
         write(chunk, encoding, callback) {
-          streams.stderr.write(chunk, encoding, callback);
+          streams.stderr.write(chunk, encoding);
+          callback();
         },
       });
+      if (streams.columns) Object.assign(current, { columns: streams.columns });
     }
     return current;
   };
@@ -54,7 +65,45 @@ export function createPrompter(streams: PrompterStreams): Prompter {
     confirm: (message, options) =>
       guard(async () => (await inquirer()).confirm({ message, default: options?.default }, context(options?.signal))),
     checkbox: (message, choices) => guard(async () => (await inquirer()).checkbox({ message, choices }, context())),
+    countdown: (message, seconds) => guard(async () => (await countdownPrompt())({ message, seconds }, context())),
   };
+}
+
+type CountdownAnswer = 'yes' | 'no' | 'timeout';
+
+let countdownPromptLoaded: Promise<(config: { message: string; seconds: number }, context: object) => Promise<CountdownAnswer>> | undefined;
+
+/** A confirm whose line shows the seconds left (inquirer's own confirm cannot redraw on a timer). */
+function countdownPrompt() {
+  countdownPromptLoaded ??= import('@inquirer/core').then(({ createPrompt, useState, useEffect, useKeypress, usePrefix, isEnterKey }) =>
+    createPrompt<CountdownAnswer, { message: string; seconds: number }>((config, done) => {
+      const [left, setLeft] = useState(config.seconds);
+      const [answer, setAnswer] = useState<CountdownAnswer | undefined>(undefined);
+      const prefix = usePrefix({ status: answer ? 'done' : 'idle' });
+      useEffect(() => {
+        if (answer) return;
+        if (left <= 0) {
+          setAnswer('timeout');
+          done('timeout');
+          return;
+        }
+        // Whole seconds on screen; a fraction (--wait-seconds 0.5) is waited exactly.
+        const tick = left % 1 || 1;
+        const timer = setTimeout(() => setLeft(Math.max(0, left - tick)), tick * 1000);
+        return () => clearTimeout(timer);
+      }, [left, answer]);
+      useKeypress((key) => {
+        if (answer) return;
+        const picked = isEnterKey(key) || key.name === 'y' ? 'yes' : key.name === 'n' ? 'no' : undefined;
+        if (!picked) return;
+        setAnswer(picked);
+        done(picked);
+      });
+      if (answer) return `${prefix} ${config.message} ${answer === 'yes' ? 'Yes' : answer === 'no' ? 'No' : '(no answer: redirected)'}`;
+      return `${prefix} ${config.message} (Y/n) redirecting in ${Math.ceil(left)} s`;
+    }),
+  );
+  return countdownPromptLoaded;
 }
 
 /**

@@ -341,14 +341,35 @@ describe('migration 5: saved delivery settings, each email\'s route and link tok
   });
 });
 
+describe('migration 6: answers kept for steps not reached yet', () => {
+  test('on a version 5 store: credentials keep their rows, with no pending answers', () => {
+    const { db } = storeAt(5);
+    insertWorkspace(db);
+    const guest = insertGuest(db, 'guest@partner.example');
+    db.prepare(`INSERT INTO guest_credentials (guest_id, password_hash, password_set_at) VALUES (?, 'scrypt$x', ?)`).run(guest, T1);
+    migrate(db, 6);
+    try {
+      expect(rows(db, `SELECT guest_id, password_hash, pending_apps, pending_device FROM guest_credentials`)).toEqual([
+        { guest_id: guest, password_hash: 'scrypt$x', pending_apps: null, pending_device: null },
+      ]);
+      expect([column(db, 'guest_credentials', 'pending_apps'), column(db, 'guest_credentials', 'pending_device')]).toEqual([
+        { name: 'pending_apps', type: 'TEXT', notNull: 0, dflt: null },
+        { name: 'pending_device', type: 'TEXT', notNull: 0, dflt: null },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe('every version opens', () => {
   test('each migration has its case above', () => {
-    expect(migrations).toHaveLength(5);
+    expect(migrations).toHaveLength(6);
     expect(SCHEMA_VERSION).toBe(migrations.length);
     expect(migrations.slice(0, 3).every((m) => typeof m === 'string')).toBe(true);
   });
 
-  test.each([1, 2, 3, 4])('openStore upgrades a version %i store to the latest, keeping its workspace and members', (version) => {
+  test.each([1, 2, 3, 4, 5])('openStore upgrades a version %i store to the latest, keeping its workspace and members', (version) => {
     const { file, db } = storeAt(version);
     insertWorkspace(db);
     insertMember(db, 'owner@acme.example', 'owner');

@@ -86,7 +86,9 @@ describe('join against everything else', () => {
     const loser = await b;
     expect(winner.code).toBe(0);
     expect(loser.code).toBe(1);
-    expect(loser.stderr.trim().split('\n').at(-1)).toMatch(/^cerby-guests: another join for this account got there first/);
+    expect(loser.stderr.trim().split('\n').at(-1)).toMatch(/^✗ another join for this account got there first/);
+    // --json reports the failed call too: nothing done that stayed.
+    expect(JSON.parse(loser.stdout)).toMatchObject({ ok: false, error: expect.stringMatching(/^another join/) });
     const secret = JSON.parse(winner.stdout).mfa.secret as string;
     expect((await cli(['join', '--username', GUEST, '--password', OTHER_PASSWORD, '--accept-tos'])).stderr).toMatch(/wrong username or password/);
     const finish = await cli(['join', '--username', GUEST, '--password', PASSWORD, '--totp-code', totpCode(secret, clock.current.getTime()), '--apps', 'mobile', '--device', 'laptop']);
@@ -116,7 +118,11 @@ describe('join against everything else', () => {
     // The stored secret is the one shown: its code turns MFA on, and later sign-ins work (no "unable to authenticate data").
     const finish = await cli(['join', '--username', GUEST, '--password', PASSWORD, '--totp-code', totpCode(secret, clock.current.getTime()), '--apps', 'none', '--device', 'laptop']);
     expect(finish.code).toBe(0);
-    expect((await cli(['join', '--username', GUEST, '--password', PASSWORD])).code).toBe(0);
+    // MFA on: signing in again needs a code, and a new one works.
+    const noCode = await cli(['join', '--username', GUEST, '--password', PASSWORD]);
+    expect([noCode.code, /MFA is on for this account/.test(noCode.stderr)]).toEqual([2, true]);
+    clock.advance(30_000);
+    expect((await cli(['join', '--username', GUEST, '--password', PASSWORD, '--totp-code', totpCode(secret, clock.current.getTime())])).code).toBe(0);
   });
 
   test('join vs resend: the join fails and names the new email; the new email joins', async () => {

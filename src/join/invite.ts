@@ -20,18 +20,45 @@ export async function openInviteEmail(file: string): Promise<OpenedInvite> {
   }
   if (raw.length > 5 * 1024 * 1024) throw new UsageError(`${file} is larger than 5 MB: not an invite email`);
   const mail = await simpleParser(raw);
-  const text = mail.text ?? '';
-  const field = (label: string) => text.match(new RegExp(`^\\s*${label}:[ \\t]+(\\S.*?)\\s*$`, 'm'))?.[1];
+  const fields = accountDetails(mail.text ?? '');
   const opened: OpenedInvite = {
-    workspaceName: field('Workspace name'),
-    username: field('Username'),
-    tempPassword: field('Temporary password'),
-    link: field('Join as a guest'),
+    workspaceName: fields.get('Workspace name'),
+    username: fields.get('Username'),
+    tempPassword: fields.get('Temporary password'),
+    link: fields.get('Join as a guest'),
   };
   if (!opened.username || !opened.tempPassword) {
     throw new UsageError(`${file} is not a cerby-guests invite email: no username and temporary password in it`);
   }
   return opened;
+}
+
+const LABELS = ['Workspace name', 'Username', 'Temporary password', 'Join as a guest'];
+
+/**
+ * The `Label: value` lines of the email's text, the first of each label. One pass over the
+ * lines with string operations only: no regular expression that could backtrack, so a hostile
+ * 5 MB email costs what reading it costs.
+ */
+export function accountDetails(text: string): Map<string, string> {
+  const found = new Map<string, string>();
+  let start = 0;
+  while (start <= text.length && found.size < LABELS.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const label = line.slice(0, colon);
+    if (!LABELS.includes(label) || found.has(label)) continue;
+    const rest = line.slice(colon + 1);
+    // "Label:" then at least one space or tab, then the value.
+    if (rest[0] !== ' ' && rest[0] !== '\t') continue;
+    const value = rest.trim();
+    if (value) found.set(label, value);
+  }
+  return found;
 }
 
 /** Step 1 from the "Join as a guest" link: it names the username, never the password. */

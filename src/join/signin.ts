@@ -1,5 +1,6 @@
 import { tempPasswordMatches } from '../crypto/temp-password.js';
-import { verifyPassword } from '../crypto/password.js';
+import { REAL_COSTS, type CryptoCosts, type ScryptCost } from '../crypto/costs.js';
+import { hashPassword, verifyPassword } from '../crypto/password.js';
 import { FailureError } from '../errors.js';
 import { LOCK_AFTER_FAILED_SIGNINS } from '../state/guest.js';
 import { guestState } from '../store/guests.js';
@@ -10,9 +11,22 @@ import { emailKey } from '../validate.js';
 
 /**
  * Step 3, signing in, and its verdicts. Nothing about an account (revoked, already joined, own
- * password set) is told before a password matched; an unknown username and a wrong password
- * get the same words; 5 consecutive failures lock the account.
+ * password set, locked) is told before a password matched; an unknown username and a wrong
+ * password get the same words, and take the same time; 5 consecutive failures lock the
+ * account. Every failure is in the guest's audit trail.
  */
+
+/** "wrong username or password": the one refusal a guest may try again after. */
+export class WrongPassword extends FailureError {
+  constructor() {
+    super('wrong username or password');
+  }
+}
+
+/** The right temporary password of a guest who set their own since: a terminal asks for the own one instead. */
+export class UseOwnPassword extends FailureError {}
+
+const SIGN_IN_WITH_YOURS = 'sign in with yours (--password-file FILE, or leave it out on a terminal to be asked)';
 
 export const LOCK_AFTER = LOCK_AFTER_FAILED_SIGNINS;
 
@@ -58,9 +72,9 @@ export function refused(refusal: Refusal): FailureError {
     case 'superseded':
       return new FailureError('this temporary password was replaced by a newer invite: use the latest email');
     case 'joined':
-      return new FailureError('you have already joined: sign in with your own password (--password)');
+      return new UseOwnPassword(`you have already joined: the temporary password no longer works; ${SIGN_IN_WITH_YOURS}`);
     case 'wrong-temp':
-      return new FailureError('you already set your own password: the temporary one no longer works; sign in with yours (--password)');
+      return new UseOwnPassword(`you already set your own password: the temporary one no longer works; ${SIGN_IN_WITH_YOURS}`);
     case 'locked':
       return new FailureError(
         refusal.guest.status === 'joined'
@@ -69,23 +83,32 @@ export function refused(refusal: Refusal): FailureError {
       );
     case 'wrong':
       // The same words whether or not the username exists.
-      return new FailureError('wrong username or password');
+      return new WrongPassword();
   }
 }
 
-/** What signing in needs: the store, its workspace and the clock. */
+/** What signing in needs: the store, its workspace and the clock (and, for the own password, scrypt's cost). */
 export interface SigninContext {
   store: Store;
   workspace: Workspace;
   now: () => Date;
+  costs?: CryptoCosts;
 }
 
-/** Counts a failure of a known guest (the 5th locks: only a resend, an invite again or `unlock` lift it) and refuses in the same words as for an unknown one. */
-export function failedSignin(ctx: SigninContext, guest: Guest | undefined): FailureError {
+/**
+ * Counts a failure of a known guest (the 5th locks: only a resend, an invite again or `unlock`
+ * lift it), records it, and refuses in the same words as for an unknown one: even the lock is
+ * told only to someone who then gives the right password.
+ */
+export function failedSignin(ctx: SigninContext, guest: Guest | undefined, reason: string): FailureError {
   if (guest) {
     const { store } = ctx;
-    const count = store.write(() => store.credentials.recordFailedSignin(guest.id, LOCK_AFTER, iso(ctx.now())));
-    if (count >= LOCK_AFTER) return refused({ verdict: 'locked', guest });
+    const at = iso(ctx.now());
+    store.write(() => {
+      const count = store.credentials.recordFailedSignin(guest.id, LOCK_AFTER, at);
+      store.audit.record({ at, actor: guest.email, action: 'signin.failed', target: emailKey(guest.email), detail: { reason, failures: count } });
+      if (count === LOCK_AFTER) store.audit.record({ at, actor: guest.email, action: 'signin.locked', target: emailKey(guest.email), detail: { failures: count } });
+    });
   }
   return refused({ verdict: 'wrong' });
 }
@@ -93,7 +116,8 @@ export function failedSignin(ctx: SigninContext, guest: Guest | undefined): Fail
 /** Signs in with the temporary password of the latest, unexpired invite, before the guest set their own: the guest, or a refusal (thrown). */
 export function signInWithTemporary(ctx: SigninContext, username: string, password: string): Guest {
   const signin = checkTempPassword(ctx.store, ctx.workspace, username, password, iso(ctx.now()));
-  if (signin.verdict === 'wrong') throw failedSignin(ctx, signin.guest);
+  if (signin.verdict === 'wrong') throw failedSignin(ctx, signin.guest, 'wrong temporary password');
+  if (signin.guest.lockedAt) throw refused({ verdict: 'locked', guest: signin.guest });
   if (signin.verdict !== 'ok') throw refused(signin);
   const guest = signin.guest;
   // The temporary password stopped working at step 4 (a new invite starts the account over).
@@ -108,9 +132,24 @@ export function signInWithTemporary(ctx: SigninContext, username: string, passwo
  */
 export async function signInWithOwn(ctx: SigninContext, guest: Guest | undefined, password: string): Promise<Guest> {
   const credentials = guest && guest.setup !== 'temporary_password' ? ctx.store.credentials.get(guest.id) : undefined;
-  if (!guest || !credentials || !(await verifyPassword(password, credentials.passwordHash))) throw failedSignin(ctx, guest);
+  // No account to check against still costs one scrypt: the time says nothing either.
+  const matched = await verifyPassword(password, credentials?.passwordHash ?? (await decoyHash(ctx.costs ?? REAL_COSTS)));
+  if (!guest || !credentials || !matched) throw failedSignin(ctx, guest, 'wrong password');
+  if (guest.lockedAt) throw refused({ verdict: 'locked', guest });
   if (guest.status === 'revoked') throw refused({ verdict: 'revoked', guest });
   if (guestState(guest, iso(ctx.now())) === 'expired') throw refused({ verdict: 'expired', guest });
   ctx.store.write(() => ctx.store.credentials.resetFailedSignins(guest.id));
   return guest;
+}
+
+const decoys = new Map<ScryptCost, Promise<string>>();
+
+/** A hash of nothing at the real cost, made once: what an unknown username's password is checked against. */
+function decoyHash(costs: CryptoCosts): Promise<string> {
+  let decoy = decoys.get(costs.password);
+  if (!decoy) {
+    decoy = hashPassword('no such account', costs.password);
+    decoys.set(costs.password, decoy);
+  }
+  return decoy;
 }

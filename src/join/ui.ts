@@ -30,10 +30,15 @@ export interface MfaSecret {
 }
 
 export interface JoinUI {
+  /** True when a question can be asked now (a person at a terminal); false: only flags answer. */
+  readonly interactive: boolean;
+
   // ── what the flow says ──
 
   /** A line of information (the waiting page, the password policy). */
   info(line: string): void;
+  /** Step 1: what the invite says, as the guest sees it (the temporary password masked). */
+  showInvite(invite: { workspace: string; username: string; tempPassword?: string }): void;
   /** Step 7a: the new TOTP secret to add to an authenticator app (with a QR code where one can be drawn). */
   showMfaSecret(mfa: MfaSecret): Promise<void>;
 
@@ -43,8 +48,12 @@ export interface JoinUI {
   username(fromInvite: string | undefined): Promise<string>;
   /** Step 2: true if the guest chose "Log in as a guest user" within `seconds`; false: redirected to the identity provider. */
   waitingPage(seconds: number): Promise<boolean>;
-  /** Step 3: the password the guest signs in with. `expected` is what the account takes; `fromInvite` the invite's temporary password. */
-  signIn(expected: Expected, fromInvite: string | undefined): Promise<SignIn>;
+  /**
+   * Step 3: the password the guest signs in with. `expected` is what the account takes;
+   * `fromInvite` the invite's temporary password. `refused` is why the last one was not
+   * accepted, when the flow asks again: a UI that cannot ask again returns undefined.
+   */
+  signIn(expected: Expected, fromInvite: string | undefined, refused?: string): Promise<SignIn | undefined>;
   /**
    * Step 4: the new password, typed twice. `problem` is the policy: a UI that can ask again
    * does so, with the reason, until the answer passes; one that cannot gives the answer as it
@@ -57,13 +66,21 @@ export interface JoinUI {
   /** Step 5: true accepts Cerby's Terms of Service, false declines them. */
   acceptTerms(): Promise<boolean>;
   /**
-   * Step 7a: a 6-digit code from the authenticator. `refused` is why the last code was not
-   * accepted, when the flow asks again. Undefined: no (more) code; on the first ask the flow
-   * stops there and says how to finish later, after a refusal it fails with the reason.
+   * A 6-digit code from the authenticator: to turn MFA on (step 7a), or, once it is on, to
+   * sign in before anything else. `refused` is why the last code was not accepted, when the
+   * flow asks again. Undefined: no (more) code; on the first ask the flow stops there and says
+   * how to go on, after a refusal it fails with the reason.
    */
-  totpCode(refused: string | undefined): Promise<string | undefined>;
+  totpCode(purpose: 'turn-on' | 'sign-in', refused: string | undefined): Promise<string | undefined>;
   /** Step 7b: the approved client apps installed (possibly none). */
   apps(choices: typeof APP_CHOICES): Promise<ClientApp[]>;
   /** Step 7c: the name of this device, for its trusted session. */
   deviceName(problem: Check): Promise<string>;
+  /**
+   * Answers for steps 7b and 7c given up front (flags), without asking: kept for when those
+   * steps can run, in this call or a later one.
+   */
+  given(): { apps?: ClientApp[]; device?: string };
+  /** True when a code is at hand without asking (a flag): this call may turn MFA on. */
+  hasCode(): boolean;
 }

@@ -11,6 +11,9 @@ export interface GuestCredentials {
   mfaEnabledAt: string | null;
   apps: string[] | null;
   appsRecordedAt: string | null;
+  /** Answers given before their step could run (before MFA was on): applied when it runs. */
+  pendingApps: string[] | null;
+  pendingDevice: string | null;
 }
 
 /** What `show` and `join` report of a guest's setup. */
@@ -25,11 +28,12 @@ export interface SetupReport {
   complete: boolean;
 }
 
-type CredentialsRow = Omit<GuestCredentials, 'apps'> & { apps: string | null };
+type CredentialsRow = Omit<GuestCredentials, 'apps' | 'pendingApps'> & { apps: string | null; pendingApps: string | null };
 
 const credentials: RowMapper<CredentialsRow, GuestCredentials> = (row) => ({
   ...row,
   apps: row.apps ? (JSON.parse(row.apps) as string[]) : null,
+  pendingApps: row.pendingApps ? (JSON.parse(row.pendingApps) as string[]) : null,
 });
 
 /**
@@ -71,7 +75,7 @@ export class CredentialRepository {
       .stmt(
         `SELECT guest_id AS guestId, password_hash AS passwordHash, password_set_at AS passwordSetAt, tos_accepted_at AS tosAcceptedAt,
               totp_secret_enc AS totpSecretEnc, totp_last_step AS totpLastStep, mfa_enabled_at AS mfaEnabledAt,
-              apps, apps_recorded_at AS appsRecordedAt
+              apps, apps_recorded_at AS appsRecordedAt, pending_apps AS pendingApps, pending_device AS pendingDevice
          FROM guest_credentials WHERE guest_id = ?`,
       )
       .get(guestId) as CredentialsRow | undefined;
@@ -132,6 +136,15 @@ export class CredentialRepository {
   /** An admin lifts a lock (a joined guest has no invite to resend). Returns whether it was locked. */
   unlock(guestId: number): boolean {
     return this.sql.stmt(`UPDATE guests SET failed_signins = 0, locked_at = NULL WHERE id = ? AND locked_at IS NOT NULL`).run(guestId).changes === 1;
+  }
+
+  /** Keeps answers for steps the guest cannot reach yet (apps, device: after MFA). */
+  keepPending(guestId: number, pending: { apps?: string[]; device?: string }): void {
+    this.sql
+      .stmt(
+        `UPDATE guest_credentials SET pending_apps = coalesce(@apps, pending_apps), pending_device = coalesce(@device, pending_device) WHERE guest_id = @guestId`,
+      )
+      .run({ guestId, apps: pending.apps ? JSON.stringify(pending.apps) : null, device: pending.device ?? null });
   }
 
   resetFailedSignins(guestId: number): void {

@@ -381,7 +381,7 @@ export class GuestRepository {
       setup: 'record-apps',
       action: 'join.apps',
       detail: { apps },
-      alongside: () => this.sql.stmt(`UPDATE guest_credentials SET apps = ?, apps_recorded_at = ? WHERE guest_id = ?`).run(JSON.stringify(apps), now, guest.id),
+      alongside: () => this.sql.stmt(`UPDATE guest_credentials SET apps = ?, apps_recorded_at = ?, pending_apps = NULL WHERE guest_id = ?`).run(JSON.stringify(apps), now, guest.id),
     });
   }
 
@@ -394,7 +394,10 @@ export class GuestRepository {
       setup: 'trust-device',
       action: 'join.device',
       detail: { device },
-      alongside: () => this.sql.stmt(`INSERT INTO trusted_devices (guest_id, name, registered_at) VALUES (?, ?, ?)`).run(guest.id, device, now),
+      alongside: () => {
+        this.sql.stmt(`INSERT INTO trusted_devices (guest_id, name, registered_at) VALUES (?, ?, ?)`).run(guest.id, device, now);
+        this.sql.stmt(`UPDATE guest_credentials SET pending_device = NULL WHERE guest_id = ?`).run(guest.id);
+      },
     });
   }
 }

@@ -230,6 +230,12 @@ export const migrations: readonly Migration[] = [
   -- Random, so a link or Message-ID gives nothing away (no sequential ids).
   ALTER TABLE outbox ADD COLUMN link_token TEXT;
   `,
+  // 6: the guest's answers for steps not reached yet (client apps, device name), kept for when
+  // MFA lets them run: the CI recipe's second call needs only the password and a code.
+  `
+  ALTER TABLE guest_credentials ADD COLUMN pending_apps TEXT;
+  ALTER TABLE guest_credentials ADD COLUMN pending_device TEXT;
+  `,
 ];
 
 /**

@@ -37,9 +37,17 @@ interface Script {
   totpCodes?: (string | ((secret: string) => string) | undefined)[];
   apps?: ClientApp[];
   device?: string;
+  /** Passwords typed again after a refused sign-in (a person at a terminal), in order. */
+  retries?: SignIn[];
+  /** Answers given up front, as flags give them. */
+  given?: { apps?: ClientApp[]; device?: string };
+  /** A script without a person: nothing is asked that was not given (default: a person). */
+  interactive?: boolean;
 }
 
 class ScriptedUI implements JoinUI {
+  readonly interactive: boolean;
+  invite?: { workspace: string; username: string; tempPassword?: string };
   /** Every question, in the order the flow asked. */
   readonly asked: string[] = [];
   readonly said: string[] = [];
@@ -48,7 +56,9 @@ class ScriptedUI implements JoinUI {
   shown?: MfaSecret;
   expected?: Expected;
 
-  constructor(private readonly script: Script) {}
+  constructor(private readonly script: Script) {
+    this.interactive = script.interactive ?? true;
+  }
 
   private answer<T>(question: string, value: T | undefined): Promise<T> {
     this.asked.push(question);
@@ -70,6 +80,15 @@ class ScriptedUI implements JoinUI {
   info(line: string): void {
     this.said.push(line);
   }
+  showInvite(invite: { workspace: string; username: string; tempPassword?: string }): void {
+    this.invite = invite;
+  }
+  given(): { apps?: ClientApp[]; device?: string } {
+    return this.script.given ?? {};
+  }
+  hasCode(): boolean {
+    return (this.script.totpCodes?.length ?? 0) > 0;
+  }
   showMfaSecret(mfa: MfaSecret): Promise<void> {
     this.shown = mfa;
     return Promise.resolve();
@@ -80,9 +99,12 @@ class ScriptedUI implements JoinUI {
   waitingPage(): Promise<boolean> {
     return this.answer('waitingPage', this.script.waitingPage ?? true);
   }
-  signIn(expected: Expected): Promise<SignIn> {
+  signIn(expected: Expected, _fromInvite: string | undefined, refused?: string): Promise<SignIn | undefined> {
     this.expected = expected;
-    return this.answer('signIn', this.script.signIn);
+    if (refused === undefined) return this.answer('signIn', this.script.signIn);
+    this.asked.push('signIn');
+    this.refusals.push(refused);
+    return Promise.resolve(this.script.retries?.shift());
   }
   newPassword(problem: Check): Promise<string> {
     return this.untilValid('newPassword', this.script.newPasswords, problem);
@@ -96,8 +118,8 @@ class ScriptedUI implements JoinUI {
   acceptTerms(): Promise<boolean> {
     return this.answer('acceptTerms', this.script.acceptTerms);
   }
-  totpCode(refused: string | undefined): Promise<string | undefined> {
-    this.asked.push('totpCode');
+  totpCode(purpose: 'turn-on' | 'sign-in', refused: string | undefined): Promise<string | undefined> {
+    this.asked.push(purpose === 'sign-in' ? 'signInCode' : 'totpCode');
     if (refused !== undefined) this.refusals.push(refused);
     const codes = this.script.totpCodes;
     if (!codes || codes.length === 0) return Promise.resolve(undefined);
@@ -180,13 +202,15 @@ describe('the join flow through a scripted JoinUI', () => {
         'set a new password',
         'accepted the Terms of Service',
         'joined',
+        'made your MFA secret: add it to your authenticator app',
         'turned on MFA',
         'recorded client apps: mobile, extension',
-        'registered the trusted device "CI runner"',
+        'set up the trusted session for "CI runner"',
       ],
       setup: { step: 'device_trusted', passwordSet: true, tosAccepted: true, mfa: true, apps: ['mobile', 'extension'], trustedDevices: ['CI runner'], complete: true },
-      mfa: undefined,
+      mfa: ui.shown,
       next: undefined,
+      ok: true,
     });
     expect(ui.shown?.uri).toMatch(/^otpauth:\/\/totp\/Cerby%20Acme:ada%40partner\.example\?issuer=Cerby%20Acme&secret=[A-Z2-7]{32}&/);
 
@@ -243,10 +267,17 @@ describe('the join flow through a scripted JoinUI', () => {
     const report = await joinFlow(ctx, START, ui);
     expect(ui.expected).toBe('own');
     expect(ui.asked).toEqual(['username', 'waitingPage', 'signIn', 'acceptTerms', 'totpCode']);
-    expect(report.steps).toEqual(['opened the invite', 'logged in as a guest user', 'signed in with your password', 'accepted the Terms of Service', 'joined']);
+    expect(report.steps).toEqual([
+      'opened the invite',
+      'logged in as a guest user',
+      'signed in with your password',
+      'accepted the Terms of Service',
+      'joined',
+      'made your MFA secret: add it to your authenticator app',
+    ]);
     // No code now: the secret is in the report and the flow says how to finish.
     expect(report).toMatchObject({ status: 'joined', setup: { step: 'terms_accepted', complete: false }, mfa: ui.shown });
-    expect(report.next).toBe('run join again with --password and --totp-code CODE (a code from your authenticator) to finish');
+    expect(report.next).toBe('run join again with --username, --password-file FILE (your password) and --totp-code CODE (a code from your authenticator) to finish');
   });
 
   test('a wrong temporary password: the same words as an unknown user, counted, nothing asked after it; the 5th locks', async () => {
@@ -256,19 +287,27 @@ describe('the join flow through a scripted JoinUI', () => {
     const refused = await refusal(joinFlow(ctx, START, ui));
     expect(refused).toBeInstanceOf(FailureError);
     expect(refused.message).toBe('wrong username or password');
-    expect(ui.asked).toEqual(['username', 'waitingPage', 'signIn']);
+    // Asked again (a person retypes); a UI that has nothing more stops with the reason.
+    expect(ui.asked).toEqual(['username', 'waitingPage', 'signIn', 'signIn']);
+    expect(ui.refusals).toEqual(['wrong username or password']);
     expect(store.credentials.lockState(guest().id)).toEqual({ failedSignins: 1, lockedAt: null });
 
     const unknown = await refusal(joinFlow(ctx, START, new ScriptedUI({ ...firstJoin(temp), username: 'nobody@partner.example' })));
     expect(unknown.message).toBe(refused.message);
 
-    for (let i = 2; i <= 4; i++) expect((await refusal(joinFlow(ctx, START, wrong()))).message).toBe('wrong username or password');
-    expect((await refusal(joinFlow(ctx, START, wrong()))).message).toBe('this invite is locked after 5 failed sign-ins: ask an admin to resend it');
-    // Locked: even the right password is refused, before it is asked for.
+    // Locked after the 5th, yet a wrong password still gets the words of an unknown user.
+    for (let i = 2; i <= 6; i++) expect((await refusal(joinFlow(ctx, START, wrong()))).message).toBe('wrong username or password');
+    expect(store.credentials.lockState(guest().id)).toMatchObject({ failedSignins: 6 });
+    expect(guest().lockedAt).not.toBeNull();
+    // Only the right password learns of the lock.
     const right = new ScriptedUI({ ...firstJoin(temp), acceptTerms: true });
-    expect((await refusal(joinFlow(ctx, START, right))).message).toMatch(/locked after 5 failed sign-ins/);
-    expect(right.asked).toEqual(['username', 'waitingPage']);
+    expect((await refusal(joinFlow(ctx, START, right))).message).toBe('this invite is locked after 5 failed sign-ins: ask an admin to resend it');
+    expect(right.asked).toEqual(['username', 'waitingPage', 'signIn']);
     expect(guest()).toMatchObject({ status: 'pending', setup: 'temporary_password' });
+    // The trail: each failure with its reason and count, and the lock once.
+    const trail = store.audit.forTarget(GUEST).map((e) => e.action);
+    expect(trail.filter((a) => a === 'signin.failed')).toHaveLength(6);
+    expect(trail.filter((a) => a === 'signin.locked')).toHaveLength(1);
   });
 
   test('MFA: a wrong code is asked again with the reason, then the right one turns MFA on; a used step is refused; three wrong codes fail', async () => {
@@ -280,23 +319,24 @@ describe('the join flow through a scripted JoinUI', () => {
     // Three wrong codes: the third refusal fails the run; MFA stays off.
     const wrong = new ScriptedUI(resumed({ totpCodes: ['000000', '111111', '222222', '333333'] }));
     const failed = await refusal(joinFlow(ctx, START, wrong));
-    expect(failed.message).toBe('MFA not turned on: the code is not valid now');
-    expect(wrong.refusals).toEqual(['the code is not valid now', 'the code is not valid now']);
+    expect(failed.message).toBe('MFA not turned on: the code is expired or not yet valid: use the one your authenticator shows now');
+    expect(wrong.refusals).toEqual(['the code is expired or not yet valid: use the one your authenticator shows now', 'the code is expired or not yet valid: use the one your authenticator shows now']);
     expect(guest().setup).toBe('terms_accepted');
 
     // A UI with no second code (one given up front) fails with the reason of the first.
     const once = new ScriptedUI(resumed({ totpCodes: ['000000'] }));
-    expect((await refusal(joinFlow(ctx, START, once))).message).toBe('MFA not turned on: the code is not valid now');
+    expect((await refusal(joinFlow(ctx, START, once))).message).toBe('MFA not turned on: the code is expired or not yet valid: use the one your authenticator shows now');
     expect(once.asked.filter((q) => q === 'totpCode')).toHaveLength(2);
 
     // The current step used already (as by a sign-in elsewhere): refused, the next step's code works.
     const step = Math.floor(now() / 30000);
     expect(store.credentials.useTotpStep(guest().id, step, clock.current.toISOString())).toBe(true);
-    const used = new ScriptedUI(resumed({ totpCodes: [totpCode(secret, now()), (s) => totpCode(s, now() + 30000)], apps: [], device: 'laptop' }));
+    const used = new ScriptedUI(resumed({ totpCodes: [totpCode(secret, now()), totpCode(secret, now() + 30000)], apps: [], device: 'laptop' }));
     const report = await joinFlow(ctx, START, used);
-    expect(used.shown?.secret).toBe(secret);
+    // The secret was shown when it was made, never again.
+    expect(used.shown).toBeUndefined();
     expect(used.refusals).toEqual(['this code was used already: wait for the next one']);
-    expect(report.steps.slice(3)).toEqual(['turned on MFA', 'recorded client apps: none', 'registered the trusted device "laptop"']);
+    expect(report.steps.slice(3)).toEqual(['turned on MFA', 'recorded client apps: none', 'set up the trusted session for "laptop"']);
     expect(report.setup).toMatchObject({ mfa: true, complete: true });
     expect(store.credentials.get(guest().id)?.totpLastStep).toBe(step + 1);
   });
@@ -313,9 +353,10 @@ describe('the join flow through a scripted JoinUI', () => {
       input: refuse('input'),
       password: refuse('password'),
       checkbox: refuse('checkbox'),
-      confirm: (message) => {
-        questions.push(`confirm: ${message}`);
-        return Promise.resolve(message === 'Log in as a guest user?');
+      confirm: refuse('confirm'),
+      countdown: (message) => {
+        questions.push(`countdown: ${message}`);
+        return Promise.resolve('yes');
       },
     };
     const stderr = new PassThrough();
@@ -331,7 +372,7 @@ describe('the join flow through a scripted JoinUI', () => {
     f.configure({});
     const run = (flags: JoinAnswers) => joinFlow(ctx, START, new FlagsAndPromptsUI(flags, f));
     const onlyTheWaitingPage = () => {
-      expect(questions).toEqual(['confirm: Log in as a guest user?']);
+      expect(questions).toEqual(['countdown: Log in as a guest user?']);
       questions.length = 0;
     };
 
@@ -341,7 +382,7 @@ describe('the join flow through a scripted JoinUI', () => {
 
     // A code given up front is tried once, never asked again.
     const wrongCode = await refusal(run({ username: GUEST, password: PASSWORD, acceptTos: true, totpCode: '000000' }));
-    expect(wrongCode.message).toBe('MFA not turned on: the code is not valid now');
+    expect(wrongCode.message).toBe('MFA not turned on: the code is expired or not yet valid: use the one your authenticator shows now');
     onlyTheWaitingPage();
 
     const secret = await openWithPassword(PASSWORD, store.credentials.get(guest().id)?.totpSecretEnc ?? '');
