@@ -19,7 +19,13 @@ export async function openInviteEmail(file: string): Promise<OpenedInvite> {
     throw new UsageError(`cannot read the email file ${file}`);
   }
   if (raw.length > 5 * 1024 * 1024) throw new UsageError(`${file} is larger than 5 MB: not an invite email`);
-  const mail = await simpleParser(raw);
+  let mail: Awaited<ReturnType<typeof simpleParser>>;
+  try {
+    mail = await simpleParser(raw);
+  } catch (error) {
+    // mailparser's own limits (header size, MIME nesting): a hostile or broken file.
+    throw new UsageError(`${file} is not an email cerby-guests can read (${(error as Error).message})`);
+  }
   const fields = accountDetails(mail.text ?? '');
   const opened: OpenedInvite = {
     workspaceName: fields.get('Workspace name'),

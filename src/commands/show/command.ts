@@ -23,11 +23,12 @@ const showView: View<GuestDetails> = {
       ['client apps', details.setup.apps === null ? 'not recorded' : details.setup.apps.join(', ') || 'none'],
       ['trusted devices', details.setup.trustedDevices.join(', ') || 'none'],
       ['setup', details.setup.complete ? 'complete' : 'incomplete'],
+      ['sign-in', details.signIn.lockedAt ? `locked since ${details.signIn.lockedAt} (${details.signIn.failures} failed sign-ins)` : `not locked (${details.signIn.failures} failed sign-ins)`],
     ]);
     out.line('\nemails:');
     for (const m of details.messages) out.line(`  #${m.sendNumber} ${m.state} ${m.sentAt ?? ''} ${m.messageId}${m.lastError ? ` — ${m.lastError}` : ''}`);
     out.line('\nhistory:');
-    for (const h of details.history) out.line(`  ${h.at}  ${h.action.padEnd(10)} by ${h.actor}${h.detail ? `  ${JSON.stringify(h.detail)}` : ''}`);
+    for (const h of details.history) out.line(`  ${h.at}  ${h.action.padEnd(18)} by ${h.actor}${h.detail ? `  ${JSON.stringify(h.detail)}` : ''}`);
   },
 };
 

@@ -13,6 +13,8 @@ export interface GuestDetails extends GuestListRow {
   messages: { messageId: string; sendNumber: number; state: string; attempts: number; sentAt: string | null; lastError: string | null; file: string | null }[];
   history: AuditEntry[];
   setup: SetupReport;
+  /** Sign-in failures since the last success, and when the 5th locked the account (null: not locked). */
+  signIn: { failures: number; lockedAt: string | null };
 }
 
 export function runShow(opts: { email: string }, f: Factory): Result<GuestDetails> {
@@ -34,5 +36,6 @@ export function runShow(opts: { email: string }, f: Factory): Result<GuestDetail
     })),
     history: store.audit.forTarget(emailKey(guest.email)),
     setup: store.credentials.setupReport(guest.id),
+    signIn: (({ failedSignins, lockedAt }) => ({ failures: failedSignins, lockedAt }))(store.credentials.lockState(guest.id)),
   });
 }
