@@ -5,6 +5,7 @@ import { Secret, TOTP } from 'otpauth';
 import { REAL_COSTS } from '../src/crypto/costs.js';
 import { hashPassword, verifyPassword } from '../src/crypto/password.js';
 import { newTotpSecret, totpCode, totpStep, totpUri } from '../src/crypto/totp.js';
+import { REAL_DECOY_HASH } from '../src/join/signin.js';
 import { createPrompter, type Prompter } from '../src/prompter.js';
 import { openStore } from '../src/store/store.js';
 import { DAY, tempPasswordFrom, workspace } from './helpers.js';
@@ -131,6 +132,11 @@ describe('join, scripted', () => {
     expect(store.credentials.useTotpStep(guest.id, step - 1, clock.current.toISOString())).toBe(false);
     expect(store.credentials.useTotpStep(guest.id, step + 1, clock.current.toISOString())).toBe(true);
     store.close();
+  });
+
+  test('the decoy an unknown username is checked against has the real scrypt parameters (one scrypt, as for a known one)', () => {
+    const { N, r, p } = REAL_COSTS.password;
+    expect(REAL_DECOY_HASH.split('$').slice(0, 4)).toEqual(['scrypt', String(N), String(r), String(p)]);
   });
 
   test('the new password: scrypt N=2^17 r=8 p=1 with the parameters stored, salted per guest', async () => {
