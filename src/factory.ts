@@ -6,7 +6,8 @@ import type { Deps, IO, Processes, TestHooks } from './deps.js';
 import type { DeliveryOptions } from './delivery/deliver.js';
 import { Interrupted, UsageError } from './errors.js';
 import { FolderMailer, outboxFolderFor, SmtpMailer, type Mailer } from './mail/mailer.js';
-import { describeSmtp, parseSmtpUrl } from './mail/smtp-config.js';
+import { describeSmtp, parseSmtpUrl, readCaFile, type SmtpConfig } from './mail/smtp-config.js';
+import { address } from './address.js';
 import { perSecond, SETTINGS, type ResolvedSetting, type SettingKey } from './config/settings.js';
 import { Reporter } from './output/reporter.js';
 import type { Prompter } from './prompter.js';
@@ -217,10 +218,11 @@ export class Factory {
       const url = this.smtpUrl();
       if (this.providers.mailer) this.openedMailer = this.providers.mailer(this, concurrency);
       else if (url) {
-        const passwordFile = this.setting('smtp-password-file')?.value;
-        this.openedMailer = new SmtpMailer(parseSmtpUrl(url, passwordFile), {
+        this.openedMailer = new SmtpMailer(this.smtpConfig(url), {
           maxConnections: concurrency,
           connectionTimeout: positiveInt(this.env.CERBY_GUESTS_SMTP_TIMEOUT_MS) ?? 10_000,
+          // An implicit-TLS port never greets a plain client: a few seconds, then a TLS probe says so (< 10 s in all).
+          greetingTimeout: positiveInt(this.env.CERBY_GUESTS_SMTP_TIMEOUT_MS) ?? 6_000,
           socketTimeout: positiveInt(this.env.CERBY_GUESTS_SMTP_TIMEOUT_MS) ?? 30_000,
         });
       } else {
@@ -228,6 +230,32 @@ export class Factory {
       }
     }
     return this.openedMailer;
+  }
+
+  /**
+   * The SMTP server as the settings describe it: URL, password file, a private CA, and the EHLO
+   * name (`smtp-helo`, else the workspace sender's domain, else the machine's name).
+   */
+  smtpConfig(url: string): SmtpConfig {
+    const config = parseSmtpUrl(url, this.setting('smtp-password-file')?.value);
+    const caFile = this.setting('smtp-ca-file')?.value;
+    if (caFile !== undefined) {
+      config.caFile = SETTINGS['smtp-ca-file'].check(caFile, this.cwd);
+      config.ca = readCaFile(config.caFile);
+    }
+    const helo = this.setting('smtp-helo')?.value;
+    config.name = helo !== undefined ? SETTINGS['smtp-helo'].check(helo, this.cwd) : this.senderDomain();
+    return config;
+  }
+
+  /** The workspace sender's domain (ASCII), when there is a workspace to ask. */
+  private senderDomain(): string | undefined {
+    try {
+      const sender = this.store().workspace.get()?.sender;
+      return sender ? address(sender).ascii.split('@').pop() : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** For `smoke`: deliver through a mailer of its own (it tees the message to a file). */

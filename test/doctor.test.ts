@@ -30,10 +30,10 @@ describe('doctor', () => {
       const { cli } = await workspace({ smtp: `smtp://mailer@127.0.0.1:${smtp.port}` });
       const ok = await cli(['--smtp-password-file', good, 'doctor', '--json']);
       expect(ok.code).toBe(0);
-      expect(JSON.parse(ok.stdout).find((c: { check: string }) => c.check === 'smtp')).toMatchObject({ ok: true });
+      expect(JSON.parse(ok.stdout).find((c: { check: string }) => c.check === 'smtp auth')).toMatchObject({ ok: true, detail: expect.stringMatching(/authenticated as mailer$/) });
       const wrong = await cli(['--smtp-password-file', bad, 'doctor', '--json']);
       expect(wrong.code).toBe(1);
-      const check = JSON.parse(wrong.stdout).find((c: { check: string }) => c.check === 'smtp');
+      const check = JSON.parse(wrong.stdout).find((c: { check: string }) => c.check === 'smtp auth');
       expect(check).toMatchObject({ ok: false });
       expect(check.detail).toMatch(/535/);
       expect(wrong.stdout + wrong.stderr).not.toContain('nope-not-it');
@@ -47,7 +47,7 @@ describe('doctor', () => {
     const { cli } = await workspace({ smtp: down.url });
     const result = await cli(['doctor']).finally(() => down.close());
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/✗ smtp: smtp:\/\/127\.0\.0\.1:\d+: Connection closed unexpectedly/);
+    expect(result.stdout).toMatch(/✗ smtp connect: smtp:\/\/127\.0\.0\.1:\d+: the server closed the connection/);
   });
 
   test('loose file modes are reported (and fixed), and fail the run', async () => {

@@ -135,6 +135,10 @@ export interface TestSmtp {
   rcpts: string[];
   /** When each of those came (performance.now(), ms). */
   rcptTimes: number[];
+  /** Every command line the server read (credentials redacted by smtp-server), with its connection. */
+  commands: { cid: string; line: string }[];
+  /** Each session's EHLO name, whether it was on TLS, and who authenticated: as MAIL FROM saw them. */
+  sessions: { cid: string; helo: string; secure: boolean; user?: string }[];
   close(): Promise<void>;
 }
 
@@ -152,12 +156,29 @@ export async function startSmtp(
     onRcptDelayMs?: number;
     /** Awaited after the data arrived and before the reply: holds a message "in DATA". */
     holdData?: (mail: ReceivedMail) => Promise<void>;
+    /** Refuse MAIL FROM with this reply (a sender the server does not allow). */
+    onMailFrom?: (address: string) => { code: number; message: string } | undefined;
   } & Partial<SMTPServerOptions> = {},
 ): Promise<TestSmtp> {
   const messages: ReceivedMail[] = [];
   const rcpts: string[] = [];
   const rcptTimes: number[] = [];
-  const { onRcpt, afterData, login, onDataDelayMs, onRcptDelayMs, holdData, ...serverOptions } = options;
+  const commands: { cid: string; line: string }[] = [];
+  const sessions: { cid: string; helo: string; secure: boolean; user?: string }[] = [];
+  const { onRcpt, afterData, login, onDataDelayMs, onRcptDelayMs, holdData, onMailFrom, ...serverOptions } = options;
+  const quiet = () => undefined;
+  // smtp-server logs each command it reads at debug level: the test reads them there.
+  const logger = {
+    level: quiet,
+    trace: quiet,
+    info: quiet,
+    warn: quiet,
+    error: quiet,
+    fatal: quiet,
+    debug: (meta: { tnx?: string; cid?: string }, _format: string, line?: string) => {
+      if (meta?.tnx === 'command' && meta.cid) commands.push({ cid: meta.cid, line: String(line ?? '') });
+    },
+  };
   const loginOptions: Partial<SMTPServerOptions> = login
     ? {
         authOptional: false,
@@ -173,9 +194,19 @@ export async function startSmtp(
   const server: SMTPServer = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
-    logger: false,
+    logger: logger as unknown as SMTPServerOptions['logger'],
     ...loginOptions,
     ...serverOptions,
+    onMailFrom(address, session, callback) {
+      sessions.push({ cid: session.id, helo: String(session.hostNameAppearsAs), secure: session.secure, user: (session.user as string | undefined) ?? undefined });
+      const refusal = onMailFrom?.(address.address);
+      if (refusal) {
+        const error = new Error(refusal.message) as Error & { responseCode: number };
+        error.responseCode = refusal.code;
+        return callback(error);
+      }
+      callback();
+    },
     onRcptTo(address, _session, callback) {
       rcpts.push(address.address);
       rcptTimes.push(performance.now());
@@ -235,6 +266,8 @@ export async function startSmtp(
     messages,
     rcpts,
     rcptTimes,
+    commands,
+    sessions,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

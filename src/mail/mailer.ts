@@ -5,6 +5,7 @@ import { Transform } from 'node:stream';
 import { address, addressKey } from '../address.js';
 import type { RenderedEmail } from '../email/render.js';
 import { describeSmtp, type SmtpConfig } from './smtp-config.js';
+import { explainSmtpError } from './smtp-errors.js';
 
 export interface SendReceipt {
   /** The server's reply, or where the file was written. */
@@ -69,10 +70,19 @@ function toMail(email: RenderedEmail) {
   };
 }
 
+/** What close() touches of a nodemailer pool resource (an SMTP connection it keeps). */
+interface PoolResource {
+  available: boolean;
+  _closed: boolean;
+  queueEntry: unknown;
+  connection?: { quit(): void; close(): void };
+}
+
 export interface SmtpMailerOptions {
   maxConnections: number;
   /** Per-socket timeouts, ms. */
   connectionTimeout?: number;
+  greetingTimeout?: number;
   socketTimeout?: number;
 }
 
@@ -96,7 +106,8 @@ export class SmtpMailer implements Mailer {
         port: this.config.port,
         secure: this.config.secure,
         requireTLS: this.config.requireTLS,
-        tls: { rejectUnauthorized: this.config.rejectUnauthorized },
+        tls: { rejectUnauthorized: this.config.rejectUnauthorized, ca: this.config.ca },
+        name: this.config.name,
         auth: this.config.user ? { user: this.config.user, pass: this.config.pass ?? '' } : undefined,
         maxConnections: this.options.maxConnections,
         maxMessages: Infinity,
@@ -104,7 +115,7 @@ export class SmtpMailer implements Mailer {
         // delivery layer decides, because the message may already have been handed over.
         maxRequeues: 0,
         connectionTimeout: this.options.connectionTimeout ?? 10_000,
-        greetingTimeout: this.options.connectionTimeout ?? 10_000,
+        greetingTimeout: this.options.greetingTimeout ?? this.options.connectionTimeout ?? 10_000,
         socketTimeout: this.options.socketTimeout ?? 30_000,
         disableFileAccess: true,
         disableUrlAccess: true,
@@ -124,18 +135,43 @@ export class SmtpMailer implements Mailer {
       const info = await transporter.sendMail({ ...toMail(email), handover } as Parameters<Transporter['sendMail']>[0]);
       return { response: String(info.response ?? 'accepted') };
     } catch (error) {
-      throw Object.assign(error as Error, { dataHandedOver: handover.done });
+      const explained = await explainSmtpError(error, this.config);
+      throw Object.assign(explained as Error, { dataHandedOver: handover.done });
     }
   }
 
   async verify(): Promise<void> {
     const transporter = await this.transport();
-    await transporter.verify();
+    try {
+      await transporter.verify();
+    } catch (error) {
+      throw await explainSmtpError(error, this.config);
+    }
   }
 
+  /**
+   * Says QUIT on every idle connection (a mail admin's log then shows a clean end) and closes
+   * the pool; a server that does not answer the QUIT within 2 s is hung up on.
+   */
   close(): void {
-    // A pooled transporter keeps sockets open: close it so the process exits when the work is done.
-    void this.transporter?.then((t) => t.close());
+    void this.transporter?.then((t) => {
+      // nodemailer's pool closes its connections without QUIT: its resources are reached here.
+      const pool = (t as unknown as { transporter?: { _connections?: PoolResource[] } }).transporter;
+      // Idle: no message in flight (a resource turns `available` only a tick after its send ends).
+      const idle = (pool?._connections ?? []).filter((r) => r.connection && !r.queueEntry);
+      for (const resource of idle) {
+        // Closed for the pool: it is never handed another message, nor closed again under the QUIT.
+        resource._closed = true;
+        resource.available = false;
+        resource.connection?.quit();
+      }
+      t.close();
+      if (idle.length) {
+        setTimeout(() => {
+          for (const resource of idle) resource.connection?.close();
+        }, 2000).unref();
+      }
+    });
   }
 }
 

@@ -11,7 +11,25 @@ export interface SmtpConfig {
   rejectUnauthorized: boolean;
   user?: string;
   pass?: string;
+  /** A private CA to trust for the server's certificate (PEM), and the file it came from. */
+  ca?: Buffer;
+  caFile?: string;
+  /** The name given in EHLO (default: the workspace sender's domain). */
+  name?: string;
 }
+
+/** `--smtp-ca-file`: one or more PEM certificates. */
+export function readCaFile(file: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = fs.readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`cannot read the SMTP CA file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`the SMTP CA file ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return pem;
+}
+
 
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();

@@ -1,4 +1,9 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import { address } from '../../address.js';
+import { probeSmtp } from '../../mail/probe.js';
+import type { SmtpConfig } from '../../mail/smtp-config.js';
+import { emailInput, requireEmail } from '../../validate.js';
 import type { Factory } from '../../factory.js';
 import type { Result } from '../../result.js';
 import { outboxFolderFor } from '../../mail/mailer.js';
@@ -42,13 +47,23 @@ function fileModeCheck(app: Factory): Check {
     : { check: 'file modes', ok: true, detail: 'store files 0600, outbox folder private' };
 }
 
-/** One line per check, for CI: the store (opens, schema, integrity, modes) and the mail path (connect, TLS, auth). */
-export async function runDoctor(_opts: object, app: Factory): Promise<Result<Check[]>> {
-  const checks = await doctorChecks(app);
+/**
+ * One line per check, for CI: the store (opens, schema, integrity, modes) and the mail path:
+ * connect, TLS (certificate subject, issuer, days left), AUTH, and a sender probe (MAIL FROM
+ * the workspace sender, RCPT TO with --to, then RSET: nothing is sent). Exit 0 only if all pass.
+ */
+export interface DoctorOptions {
+  /** Also check that the server takes this recipient (RCPT TO, then RSET: nothing is sent). */
+  to?: string;
+}
+
+export async function runDoctor(opts: DoctorOptions, app: Factory): Promise<Result<Check[]>> {
+  if (opts.to !== undefined) opts = { ...opts, to: address(requireEmail(emailInput(opts.to), '--to')).ascii };
+  const checks = await doctorChecks(opts, app);
   return { status: checks.every((c) => c.ok) ? 'ok' : 'failed', data: checks };
 }
 
-async function doctorChecks(app: Factory): Promise<Check[]> {
+async function doctorChecks(opts: DoctorOptions, app: Factory): Promise<Check[]> {
   const checks: Check[] = [];
   if (!fs.existsSync(app.dbPath)) {
     checks.push({ check: 'store opens', ok: false, detail: `no store at ${app.dbPath}: run \`${app.initHint()}\`` });
@@ -82,6 +97,20 @@ async function doctorChecks(app: Factory): Promise<Check[]> {
     });
   } catch (error) {
     checks.push({ check: 'store opens', ok: false, detail: (error as Error).message });
+    return checks;
+  }
+  const url = app.smtpUrl();
+  if (url !== undefined) {
+    const workspace = app.store().workspace.get();
+    const sender = workspace ? address(workspace.sender).ascii : `postmaster@${os.hostname()}`;
+    let config: SmtpConfig;
+    try {
+      config = app.smtpConfig(url);
+    } catch (error) {
+      checks.push({ check: 'smtp connect', ok: false, detail: (error as Error).message });
+      return checks;
+    }
+    checks.push(...(await probeSmtp(config, { sender, recipient: opts.to, now: app.now })));
     return checks;
   }
   const mailer = app.mailer();
