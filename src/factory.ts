@@ -196,11 +196,12 @@ export class Factory {
   }
 
   /** The global flags this run was given, for a hint that must work as printed (`--db`, delivery flags). */
-  givenFlags(): string {
+  givenFlags(overrides: { smtp?: string } = {}): string {
     const parts: string[] = [];
     const add = (flag: string, value: string | undefined) => value !== undefined && parts.push(`${flag} ${shellQuote(value)}`);
     add('--db', this.flags.db);
-    add('--smtp', this.flags.smtp && describeSmtp(parseSmtpUrl(this.flags.smtp)));
+    // A corrected URL (a scheme mix-up) replaces the one this run was given, or was saved.
+    add('--smtp', overrides.smtp ?? (this.flags.smtp && describeSmtp(parseSmtpUrl(this.flags.smtp))));
     add('--smtp-password-file', this.flags.smtpPasswordFile);
     add('--smtp-ca-file', this.flags.smtpCaFile);
     add('--smtp-helo', this.flags.smtpHelo);
@@ -209,8 +210,8 @@ export class Factory {
   }
 
   /** A command to suggest: `cerby-guests` with the global flags this run was given. */
-  hint(command: string): string {
-    return `cerby-guests${this.givenFlags()} ${command}`;
+  hint(command: string, overrides: { smtp?: string } = {}): string {
+    return `cerby-guests${this.givenFlags(overrides)} ${command}`;
   }
 
   mailer(concurrency = 1): Mailer {

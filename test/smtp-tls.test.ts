@@ -115,7 +115,10 @@ describe('scheme and port mix-ups, in plain words within 10 s', () => {
     expect(result.stderr).not.toMatch(OPENSSL_INTERNALS);
     // The default greeting wait (6 s) plus one TLS probe: the issue's bound is 10 s.
     expect(seconds).toBeLessThan(10);
-    const fixed = await cli(['--smtp', `smtps://${LOGIN.user}@localhost:${smtp.port}`, '--smtp-password-file', passwordFile, '--smtp-ca-file', ca.caFile, 'outbox', 'flush']);
+    // The hint names the corrected URL and works as printed.
+    const hint = /then run `cerby-guests ([^`]*)`/.exec(result.stderr)?.[1] ?? '';
+    expect(hint).toContain(`--smtp smtps://mailer@localhost:${smtp.port}`);
+    const fixed = await cli(hint.split(' '));
     expect(fixed.code).toBe(0);
     expect(smtp.messages).toHaveLength(1);
   }, 20_000);
@@ -149,9 +152,14 @@ describe('doctor checks what a send needs', () => {
     expect(smtp.messages).toHaveLength(0);
     expect(smtp.commands.map((c) => c.line.split(' ')[0])).toEqual(['EHLO', 'STARTTLS', 'EHLO', 'AUTH', 'MAIL', 'RCPT', 'RSET', 'QUIT']);
     expect(result.stdout + result.stderr).not.toContain(LOGIN.pass);
+
+    const byDefault = await cli(['--smtp-password-file', passwordFile, '--smtp-ca-file', ca.caFile, 'doctor']);
+    expect(byDefault.code).toBe(0);
+    expect(byDefault.stdout).toContain('✓ smtp recipient: RCPT TO:<owner@acme.example> accepted (the workspace owner; --to ADDRESS checks another; nothing was sent: RSET)');
+    expect(smtp.messages).toHaveLength(0);
   });
 
-  test('a server that refuses the sender (554) fails doctor at "smtp sender"; one that refuses the recipient at "smtp recipient"', async () => {
+  test('a server that refuses the sender (554) fails doctor at "smtp sender"; one that refuses only at RCPT (Postfix\'s delayed reject) at "smtp recipient", with or without --to', async () => {
     const refusesSender = await startTlsServer({ onMailFrom: () => ({ code: 554, message: '5.7.1 Client host rejected: Access denied' }) });
     const a = await workspace({ smtp: `smtp://${LOGIN.user}@localhost:${refusesSender.port}` });
     const sender = await a.cli(['--smtp-password-file', passwordFile, '--smtp-ca-file', ca.caFile, 'doctor']);
@@ -160,9 +168,11 @@ describe('doctor checks what a send needs', () => {
 
     const refusesRcpt = await startTlsServer({ onRcpt: () => ({ code: 554, message: '5.7.1 Relay access denied' }) });
     const b = await workspace({ smtp: `smtp://${LOGIN.user}@localhost:${refusesRcpt.port}` });
+    // Without --to the workspace owner is probed: Postfix refuses a client or sender only at RCPT.
     const withoutTo = await b.cli(['--smtp-password-file', passwordFile, '--smtp-ca-file', ca.caFile, 'doctor']);
-    expect(withoutTo.code).toBe(0);
-    expect(withoutTo.stdout).toMatch(/✓ smtp sender: .* \(give --to ADDRESS to check a recipient too: many servers refuse at RCPT\)/);
+    expect(withoutTo.code).toBe(1);
+    expect(withoutTo.stdout).toMatch(/✓ smtp sender: MAIL FROM:<no-reply@acme\.example> accepted\n/);
+    expect(withoutTo.stdout).toMatch(/✗ smtp recipient: .*RCPT TO:<owner@acme\.example> refused: 554 5\.7\.1 Relay access denied/);
     const withTo = await b.cli(['--smtp-password-file', passwordFile, '--smtp-ca-file', ca.caFile, 'doctor', '--to', 'someone@partner.example']);
     expect(withTo.code).toBe(1);
     expect(withTo.stdout).toMatch(/✗ smtp recipient: .*RCPT TO:<someone@partner\.example> refused: 554 5\.7\.1 Relay access denied/);

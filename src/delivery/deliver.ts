@@ -41,7 +41,10 @@ export interface SendJob {
 }
 
 /** The mailer cannot send at all (authentication, TLS, an unusable outbox folder): every message would fail alike. */
-export class MailerFailure extends FailureError {}
+export class MailerFailure extends FailureError {
+  /** The SMTP URL that would work, when the failure was a scheme mix-up: the hint uses it. */
+  suggestedUrl?: string;
+}
 
 /** The server is down (connections refused or dropped): the run stops, everything stays queued. */
 export class ServerUnreachable extends MailerFailure {}
@@ -495,7 +498,9 @@ export class Deliverer {
         // Transient or fatal: nothing was handed over, so it goes back to the queue.
         if (kind === 'fatal') {
           const { mailer } = this.deps;
-          this.fail(new MailerFailure(`${mailer.kind === 'smtp' ? 'SMTP ' : ''}${mailer.description}: ${text}`));
+          const failure = new MailerFailure(`${mailer.kind === 'smtp' ? 'SMTP ' : ''}${mailer.description}: ${text}`);
+          failure.suggestedUrl = (error as { suggestedUrl?: string }).suggestedUrl;
+          this.fail(failure);
           this.record(message.id, { event: 'release', at: iso(at), error: text, nextAttemptAt: iso(at), extraAttempts }, { ...base, outcome: 'queued', detail: text });
           return;
         }

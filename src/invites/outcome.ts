@@ -47,7 +47,7 @@ export interface DeliveryHost {
   now: () => Date;
   deliveryOptions(concurrency: number): DeliveryOptions;
   /** A command to suggest, with the global flags this run was given. */
-  hint(command: string): string;
+  hint(command: string, overrides?: { smtp?: string }): string;
   processes?: Processes;
   interruptible(stop: (interruption: Interrupted) => void): () => void;
 }
@@ -169,7 +169,7 @@ export class RunDelivery {
       }
       if (error instanceof MailerFailure) {
         const fix = this.mailerKind === 'smtp' ? 'fix the SMTP settings' : 'fix the outbox folder';
-        throw new FailureError(`${error.message}; the invites are saved and queued: ${fix}, then run \`${this.host.hint('outbox flush')}\``);
+        throw new FailureError(`${error.message}; the invites are saved and queued: ${fix}, then run \`${this.host.hint('outbox flush', { smtp: error.suggestedUrl })}\``);
       }
       throw error;
     }

@@ -178,9 +178,9 @@ function authMethods(ext: Set<string>): string[] {
 
 /**
  * Runs the checks in order; a failed one ends the probe (what follows it cannot be tried).
- * `sender` is the workspace sender (ASCII), `recipient` the address given with `--to`.
+ * `sender` is the workspace sender (ASCII), `recipient` the address given with `--to`, or the workspace owner.
  */
-export async function probeSmtp(config: SmtpConfig, options: { sender: string; recipient?: string; now: () => Date; timeoutMs?: number }): Promise<ProbeStep[]> {
+export async function probeSmtp(config: SmtpConfig, options: { sender: string; recipient?: string; recipientIsDefault?: boolean; now: () => Date; timeoutMs?: number }): Promise<ProbeStep[]> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const where = describeSmtp(config);
   const steps: ProbeStep[] = [];
@@ -254,11 +254,12 @@ export async function probeSmtp(config: SmtpConfig, options: { sender: string; r
     // The sender (and a recipient): refused here means a send would be refused; RSET, never DATA.
     const mail = await dialogue.command(`MAIL FROM:<${options.sender}>`);
     if (mail.code !== 250) return await failed('smtp sender', new Error(`MAIL FROM:<${options.sender}> refused: ${text(mail)}`));
-    steps.push({ check: 'smtp sender', ok: true, detail: `MAIL FROM:<${options.sender}> accepted${options.recipient ? '' : ' (give --to ADDRESS to check a recipient too: many servers refuse at RCPT)'}` });
+    steps.push({ check: 'smtp sender', ok: true, detail: `MAIL FROM:<${options.sender}> accepted${options.recipient ? '' : ' (give --to ADDRESS to check a recipient too: many servers refuse only at RCPT)'}` });
     if (options.recipient) {
       const rcpt = await dialogue.command(`RCPT TO:<${options.recipient}>`);
       if (rcpt.code !== 250 && rcpt.code !== 251) return await failed('smtp recipient', new Error(`RCPT TO:<${options.recipient}> refused: ${text(rcpt)}`));
-      steps.push({ check: 'smtp recipient', ok: true, detail: `RCPT TO:<${options.recipient}> accepted (nothing was sent: RSET)` });
+      const which = options.recipientIsDefault ? 'the workspace owner; --to ADDRESS checks another; ' : '';
+      steps.push({ check: 'smtp recipient', ok: true, detail: `RCPT TO:<${options.recipient}> accepted (${which}nothing was sent: RSET)` });
     }
     await dialogue.command('RSET');
     await dialogue.command('QUIT').catch(() => undefined);

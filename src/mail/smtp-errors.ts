@@ -27,7 +27,8 @@ const UNTRUSTED: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'it does not name this host',
 };
 
-const configError = (message: string) => Object.assign(new Error(message), { code: 'ECONFIG' });
+/** `suggestedUrl`: the URL that would have worked, for the hint a run prints (a scheme mix-up). */
+const configError = (message: string, suggestedUrl?: string) => Object.assign(new Error(message), { code: 'ECONFIG', suggestedUrl });
 
 /** True when the bytes a plain SMTP client read were the start of a TLS handshake, or OpenSSL found plain text where TLS was expected. */
 function notTls(e: SocketishError): boolean {
@@ -50,10 +51,10 @@ export async function explainSmtpError(error: unknown, config: SmtpConfig, impli
     );
   }
   if (config.secure && notTls(e)) {
-    return configError(`${where} does not start with TLS (it speaks plain SMTP first): use smtp://${hostPort(config)} (STARTTLS) instead of smtps://`);
+    return configError(`${where} does not start with TLS (it speaks plain SMTP first): use smtp://${hostPort(config)} (STARTTLS) instead of smtps://`, describeSmtp({ ...config, secure: false }));
   }
   if (!config.secure && e.code === 'ETIMEDOUT' && /greeting/i.test(e.message ?? '') && (await implicitTls())) {
-    return configError(`${where} expects TLS from the first byte (implicit TLS, usually port 465): use smtps://${hostPort(config)}`);
+    return configError(`${where} expects TLS from the first byte (implicit TLS, usually port 465): use smtps://${hostPort(config)}`, describeSmtp({ ...config, secure: true }));
   }
   return error;
 }

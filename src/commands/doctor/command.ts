@@ -6,7 +6,7 @@ import { runDoctor } from './run.js';
 export function newCmdDoctor(f: Factory, runF = runDoctor) {
   return new Command('doctor')
     .description('check the store (opens, schema, integrity, file modes) and SMTP (connect, TLS, auth, sender); exit 0 only if all pass')
-    .option('--to <address>', 'also check the server takes this recipient (RCPT TO, then RSET: nothing is sent)')
+    .option('--to <address>', 'the recipient to check the server takes (RCPT TO, then RSET: nothing is sent); default: the workspace owner')
     .addHelpText(
       'after',
       `

@@ -50,10 +50,10 @@ function fileModeCheck(app: Factory): Check {
 /**
  * One line per check, for CI: the store (opens, schema, integrity, modes) and the mail path:
  * connect, TLS (certificate subject, issuer, days left), AUTH, and a sender probe (MAIL FROM
- * the workspace sender, RCPT TO with --to, then RSET: nothing is sent). Exit 0 only if all pass.
+ * the workspace sender, RCPT TO --to or the owner, then RSET: nothing is sent). Exit 0 only if all pass.
  */
 export interface DoctorOptions {
-  /** Also check that the server takes this recipient (RCPT TO, then RSET: nothing is sent). */
+  /** The recipient to probe (RCPT TO, then RSET: nothing is sent); the workspace owner if not given. */
   to?: string;
 }
 
@@ -110,7 +110,11 @@ async function doctorChecks(opts: DoctorOptions, app: Factory): Promise<Check[]>
       checks.push({ check: 'smtp connect', ok: false, detail: (error as Error).message });
       return checks;
     }
-    checks.push(...(await probeSmtp(config, { sender, recipient: opts.to, now: app.now })));
+    // Postfix and others refuse a sender or client only at RCPT (smtpd_delay_reject): a recipient is always
+    // probed — --to, else the workspace owner, a real mailbox the relay should take.
+    const owner = app.store().members.firstOwner();
+    const recipient = opts.to ?? (owner ? address(owner.email).ascii : undefined);
+    checks.push(...(await probeSmtp(config, { sender, recipient, recipientIsDefault: opts.to === undefined, now: app.now })));
     return checks;
   }
   const mailer = app.mailer();
