@@ -175,12 +175,18 @@ describe('signals', () => {
     expect(rerun.code === 0 || rerun.code === 3).toBe(true);
     const store = openStore(db, { create: false });
     const counted = store.outbox.counts();
+    const unknown = store.outbox.list().filter((r) => r.state === 'unknown').map((r) => r.recipient);
     store.close();
     expect(counted.sending).toBe(0);
     expect(counted.sent + counted.unknown).toBe(SIGNAL_ROWS);
     expect(counted.unknown).toBeLessThanOrEqual(CONNECTIONS);
+    // The second signal cut the messages that were in DATA: those are `unknown` (they may not
+    // have arrived); every other guest got exactly one email.
     const received = counts(smtp.messages.map((m) => m.to[0]!));
-    expect([...received.keys()].sort()).toEqual([...emails].sort());
+    for (const email of emails) {
+      if (unknown.includes(email)) expect(received.get(email) ?? 0).toBeLessThanOrEqual(1);
+      else expect([email, received.get(email)]).toEqual([email, 1]);
+    }
   }, 60_000);
 });
 
