@@ -315,3 +315,29 @@ export function parsingFactory(): Factory {
     version: 'test',
   });
 }
+
+/**
+ * A person at a terminal `columns` wide: each answer is typed once its prompt shows on stderr
+ * (escape codes stripped); a function answer reads everything shown so far.
+ */
+export function keyboard(answers: [RegExp, string | ((screen: string) => string)][], columns = 100) {
+  const stdin = new PassThrough();
+  const stderr = new PassThrough();
+  let screen = '';
+  let all = '';
+  stderr.on('data', (chunk: Buffer) => {
+    // eslint-disable-next-line no-control-regex
+    const text = chunk.toString().replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    screen += text;
+    all += text;
+    const next = answers[0];
+    if (next && next[0].test(screen)) {
+      answers.shift();
+      screen = '';
+      const reply = typeof next[1] === 'function' ? next[1](all) : next[1];
+      setTimeout(() => stdin.write(reply), 20);
+    }
+  });
+  const prompter = createPrompter({ stdin, stderr, interactive: true, columns });
+  return { io: { prompter, stdin, stderr, tty: true }, left: () => answers.length, screen: () => all };
+}

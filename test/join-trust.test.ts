@@ -6,8 +6,7 @@ import { PNG } from 'pngjs';
 import { totpCode } from '../src/crypto/totp.js';
 import { accountDetails } from '../src/join/invite.js';
 import { QUIET_ZONE, qrModules, renderQrForTerminal } from '../src/join/qr.js';
-import { createPrompter } from '../src/prompter.js';
-import { tempDir, tempPasswordFrom, workspace, type RunResult } from './helpers.js';
+import { keyboard, tempDir, tempPasswordFrom, workspace, type RunResult } from './helpers.js';
 
 /**
  * The guest's join as something to trust and to script (issue 12): MFA enforced, flags
@@ -43,29 +42,6 @@ function stdinWith(text: string): PassThrough {
 }
 
 const json = (result: RunResult) => JSON.parse(result.stdout) as Record<string, unknown> & { steps: string[]; mfa?: { secret: string } };
-
-/** A person at the keyboard: each answer is typed once its prompt shows on stderr. */
-function keyboard(answers: [RegExp, string | ((screen: string) => string)][]) {
-  const stdin = new PassThrough();
-  const stderr = new PassThrough();
-  let screen = '';
-  let all = '';
-  stderr.on('data', (chunk: Buffer) => {
-    // eslint-disable-next-line no-control-regex
-    const text = chunk.toString().replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
-    screen += text;
-    all += text;
-    const next = answers[0];
-    if (next && next[0].test(screen)) {
-      answers.shift();
-      screen = '';
-      const reply = typeof next[1] === 'function' ? next[1](all) : next[1];
-      setTimeout(() => stdin.write(reply), 20);
-    }
-  });
-  const prompter = createPrompter({ stdin, stderr, interactive: true, columns: 100 });
-  return { io: { prompter, stdin, stderr, tty: true }, left: () => answers.length, screen: () => all };
-}
 
 describe('the CI path: two calls, secrets from files, flags kept until their step', () => {
   test('call 1 gives everything and gets the MFA secret; call 2 needs only the password (stdin) and a code', async () => {

@@ -8,7 +8,7 @@ import { newTotpSecret, totpCode, totpStep, totpUri } from '../src/crypto/totp.j
 import { REAL_DECOY_HASH } from '../src/join/signin.js';
 import { createPrompter, type Prompter } from '../src/prompter.js';
 import { openStore } from '../src/store/store.js';
-import { DAY, tempPasswordFrom, workspace } from './helpers.js';
+import { DAY, keyboard, tempPasswordFrom, workspace } from './helpers.js';
 
 const PASSWORD = 'correct horse battery staple 42';
 const GUEST = 'ada@partner.example';
@@ -438,36 +438,23 @@ describe('workspace password policy', () => {
 describe('cancelling', () => {
   test('interactive: the Change Password page validates each field in place (no ✔ on a refused value); nothing lands on a prompt line', async () => {
     const { cli, eml } = await invited();
-    const stdin = new PassThrough();
-    const stderr = new PassThrough();
     const CLEAR_LINE = '\u0015'; // Ctrl-U: the refused value stays typed, as in a web form
-    const answers: [RegExp, string][] = [
-      [/Log in as a guest user\?/, 'y\r'],
-      [/New Password/, 'passwordpassword\r'],
-      [/it is on the list of commonly used passwords/, `${CLEAR_LINE}${PASSWORD}\r`],
-      [/Enter New Password Again/, `${PASSWORD}x\r`],
-      [/the two passwords differ/, `${CLEAR_LINE}${PASSWORD}\r`],
-      [/\? Name/, 'Ada\r'],
-      [/Family Name/, 'Lovelace\r'],
-      [/Do you agree/, 'n\r'],
-    ];
-    let screen = '';
-    let all = '';
-    stderr.on('data', (chunk: Buffer) => {
-      // eslint-disable-next-line no-control-regex
-      const text = chunk.toString().replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
-      screen += text;
-      all += text;
-      const next = answers[0];
-      if (next && next[0].test(screen)) {
-        answers.shift();
-        screen = '';
-        setTimeout(() => stdin.write(next[1]), 20);
-      }
-    });
-    const prompter = createPrompter({ stdin, stderr, interactive: true, columns: 120 });
-    const result = await cli(['join', '--email-file', eml], { prompter, stdin, stderr, tty: true, columns: 120 });
-    expect([result.code, answers.length]).toEqual([1, 0]);
+    const person = keyboard(
+      [
+        [/Log in as a guest user\?/, 'y\r'],
+        [/New Password/, 'passwordpassword\r'],
+        [/it is on the list of commonly used passwords/, `${CLEAR_LINE}${PASSWORD}\r`],
+        [/Enter New Password Again/, `${PASSWORD}x\r`],
+        [/the two passwords differ/, `${CLEAR_LINE}${PASSWORD}\r`],
+        [/\? Name/, 'Ada\r'],
+        [/Family Name/, 'Lovelace\r'],
+        [/Do you agree/, 'n\r'],
+      ],
+      120,
+    );
+    const result = await cli(['join', '--email-file', eml], { ...person.io, columns: 120 });
+    const all = person.screen();
+    expect([result.code, person.left()]).toEqual([1, 0]);
     expect(result.stderr).toMatch(/declined the Terms of Service/);
     // Step 1, the Sign In page: workspace, username, the temporary password masked.
     expect(all).toMatch(/Sign In\n {2}Workspace name: +Acme\n {2}Username: +ada@partner\.example\n {2}Temporary password: +\*{24}\n/);

@@ -77,20 +77,14 @@ const OUTBOX_COLUMNS = `
   smtp_response AS smtpResponse, file_path AS filePath, created_at AS createdAt, sent_at AS sentAt,
   handover_at AS handoverAt, in_doubt AS inDoubt, route, link_token AS linkToken`;
 
-export interface NewOutboxMessage {
-  guestId: number;
-  sendNumber: number;
-  messageId: string;
-  recipient: string;
-  inviter: string;
-  customMessage: string | null;
-  expiresAt: string;
-  createdAt: string;
-  /** Where it must go: the SMTP server or the outbox folder the recording run was configured with. */
-  route: OutboxRoute | null;
+/** What a new email is recorded with; `route` is the way the recording run was configured (SMTP or the outbox folder). */
+export type NewOutboxMessage = Pick<
+  OutboxMessage,
+  'guestId' | 'sendNumber' | 'messageId' | 'recipient' | 'inviter' | 'customMessage' | 'expiresAt' | 'createdAt' | 'route'
+> & {
   /** Opaque and random: what its join link carries. */
   linkToken: string;
-}
+};
 
 /** The invite emails: one row per send, recorded with its invite, and the table of their transitions. */
 export class OutboxRepository {
