@@ -88,7 +88,7 @@ export function buildProgram(f: Factory): CommandUnknownOpts {
       `
 Exit codes: 0 done, 1 failure, 2 bad usage or input, 3 partly done, 4 not permitted, 130 cancelled.
 
-Get started:
+Examples:
   $ cerby-guests init --workspace Acme --owner owner@acme.example
   $ cerby-guests invite guest@partner.example --message "Welcome aboard"
   $ cerby-guests list`,
@@ -128,6 +128,18 @@ function configureTree(command: CommandUnknownOpts, deps: Deps, errorPrefix: (s:
     writeErr: (s) => deps.io.stderr.write(s),
     outputError: (s, write) => write(errorPrefix(s.replace(/^error: /, ''))),
   });
+  // Every command's help lists the global options too (--db, --json, --as, …).
+  command.configureHelp({ showGlobalOptions: true });
+  if (command.commands.length > 0) {
+    // A group with a default subcommand (`outbox` → `outbox list`) would hand a typo to it as an
+    // argument ("too many arguments"): say "unknown command" with a suggestion, as groups without one do.
+    command.hook('preSubcommand', (group, sub) => {
+      const word = group.args[0];
+      if (word !== undefined && !word.startsWith('-') && word !== sub.name() && !sub.aliases().includes(word)) {
+        (group as unknown as { unknownCommand(): never }).unknownCommand();
+      }
+    });
+  }
   for (const sub of command.commands) configureTree(sub, deps, errorPrefix);
 }
 
@@ -143,6 +155,11 @@ export async function runCli(argv: readonly string[], deps: Deps, providers: Pro
   program.hook('preAction', (_root, action) => f.configure(globalFlags(action.optsWithGlobals())));
   configureTree(program, deps, prefix);
   try {
+    // `cerby-guests` alone is a request for help, not a mistake: stdout, exit 0.
+    if (argv.length === 0) {
+      program.outputHelp();
+      return ExitCode.ok;
+    }
     await program.parseAsync([...argv], { from: 'user' });
     const stdoutError = await outputSettled(deps);
     if (stdoutError) {

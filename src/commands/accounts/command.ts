@@ -7,11 +7,13 @@ const RUN = { add: runAccountsAdd, list: runAccountsList };
 
 export function newCmdAccounts(f: Factory, runF: Partial<typeof RUN> = {}) {
   const run = { ...RUN, ...runF };
-  const accounts = new Command('accounts').description('shared accounts (names and URLs only: no secrets are stored)');
+  const accounts = new Command('accounts')
+    .description('shared accounts (names and URLs only: no secrets are stored)')
+    .addHelpText('after', '\nExamples:\n  $ cerby-guests accounts add "Acme on Social" --url https://social.example/acme\n  $ cerby-guests accounts list');
   accounts
     .command('add')
     .description('add an account that can be shared with partners and guests')
-    .argument('<name>')
+    .argument('<name>', "the account's name, as people know it")
     .option('--url <url>', 'where the account lives, e.g. https://social.example/acme')
     .addHelpText('after', '\nExample:\n  $ cerby-guests accounts add "Acme on Social" --url https://social.example/acme')
     .action((name, flags) => present(f, run.add({ name, url: flags.url }, f), { report: (account, r) => r.success(`Added account ${account.name}`) }));

@@ -13,12 +13,12 @@ export function newCmdConfig(f: Factory, runF: Partial<typeof RUN> = {}) {
   const key = oneOf(SETTING_KEYS);
   const config = new Command('config')
     .description('saved delivery settings: set them once, every command uses them (a flag, then the environment, then these)')
-    .addHelpText('after', `\nSettings:\n${KEYS}\n\nNone is a secret: the SMTP password stays in its 0600 file.`);
+    .addHelpText('after', `\nSettings:\n${KEYS}\n\nNone is a secret: the SMTP password stays in its 0600 file.\n\nExamples:\n  $ cerby-guests config set smtp smtp://mailer@smtp.acme.example:587\n  $ cerby-guests config list`);
   config
     .command('set')
     .description('save a setting in the store')
     .argument('<key>', SETTING_KEYS.join(', '), key)
-    .argument('<value>')
+    .argument('<value>', 'the value; see Settings in config --help')
     .addHelpText(
       'after',
       `

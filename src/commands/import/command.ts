@@ -32,13 +32,15 @@ const RUN = {
 
 export function newCmdImport(f: Factory, runF: Partial<typeof RUN> = {}) {
   const run = { ...RUN, ...runF };
-  const imports = new Command('import').description('Password Manager Importer: migrate LastPass items and user access permissions');
+  const imports = new Command('import')
+    .description('Password Manager Importer: migrate LastPass items and user access permissions')
+    .addHelpText('after', '\nExamples:\n  $ cerby-guests import lastpass lastpass_export.csv --permissions permissions.csv\n  $ cerby-guests import list');
   imports
     .command('lastpass')
     .description('import a LastPass CSV export and its permissions (passwords, TOTP seeds and notes are never stored)')
     .argument('<file>', 'the export: url,username,password,totp,extra,name,grouping,fav')
     .option('--permissions <file>', 'user access permissions: folder,email,permission (read_only | hide_passwords | admin)')
-    .addHelpText('after', '\nExample:\n  $ cerby-guests import lastpass lastpass_export.csv --permissions permissions.csv\n  $ cerby-guests invite --from-import 1')
+    .addHelpText('after', '\nExample:\n  $ cerby-guests import lastpass lastpass_export.csv --permissions permissions.csv\n\nThen invite its external users: cerby-guests invite --from-import ID')
     .action(async (file, flags) => present(f, await run.lastpass({ file, permissions: flags.permissions }, f), importView));
   imports
     .command('list')
@@ -64,7 +66,7 @@ export function newCmdImport(f: Factory, runF: Partial<typeof RUN> = {}) {
   imports
     .command('show')
     .description('one migration: its counts, its errors, its guest candidates')
-    .argument('<id>')
+    .argument('<id>', 'the migration\'s number (see import list)')
     .addHelpText('after', '\nExample:\n  $ cerby-guests import show 1')
     .action((id) => present(f, run.show({ id }, f), { print: describe }));
   return imports;

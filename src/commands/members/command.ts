@@ -7,7 +7,9 @@ const RUN = { add: runMembersAdd, list: runMembersList };
 
 export function newCmdMembers(f: Factory, runF: Partial<typeof RUN> = {}) {
   const run = { ...RUN, ...runF };
-  const members = new Command('members').description('manage who may invite guests');
+  const members = new Command('members')
+    .description('manage who may invite guests')
+    .addHelpText('after', '\nExamples:\n  $ cerby-guests members add admin@acme.example --role admin\n  $ cerby-guests members list');
   members
     .command('add')
     .description('add a workspace member, or change their role')

@@ -46,15 +46,19 @@ const flushView: View<FlushReport> = {
 };
 
 export function newCmdOutbox(f: Factory, runF = { list: runOutboxList, flush: runOutboxFlush }) {
-  const outbox = new Command('outbox').description('invite emails: queued, sent, failed and unknown; send what is due');
+  const outbox = new Command('outbox')
+    .description('invite emails: queued, sent, failed and unknown; send what is due')
+    .addHelpText('after', '\nExamples:\n  $ cerby-guests outbox\n  $ cerby-guests outbox flush');
   outbox
     .command('list', { isDefault: true })
     .description('counts by state, then the messages')
+    .addHelpText('after', '\nExample:\n  $ cerby-guests outbox list --state failed')
     .option('--state <state>', `only messages in this state: ${OUTBOX_STATES.join(', ')}`, oneOf(OUTBOX_STATES))
     .action((flags) => present(f, runF.list({ state: flags.state }, f), listView));
   outbox
     .command('flush')
     .description('send every message that is due')
+    .addHelpText('after', '\nExamples:\n  $ cerby-guests outbox flush\n  $ cerby-guests outbox flush --retry-failed')
     .option('--retry-unknown', 'also resend messages whose delivery is unknown (same Message-ID; the guest may get two)')
     .option('--retry-failed', 'also retry messages the server refused (5xx), once the cause is fixed')
     .option('--concurrency <n>', 'SMTP connections', intBetween(1, 64), 4)

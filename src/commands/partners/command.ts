@@ -7,11 +7,13 @@ const RUN = { create: runPartnersCreate, addHost: runPartnersAddHost, list: runP
 
 export function newCmdPartners(f: Factory, runF: Partial<typeof RUN> = {}) {
   const run = { ...RUN, ...runF };
-  const partners = new Command('partners').description('local partners: external organisations whose guests share accounts');
+  const partners = new Command('partners')
+    .description('local partners: external organisations whose guests share accounts')
+    .addHelpText('after', '\nExamples:\n  $ cerby-guests partners create "Northwind Agency"\n  $ cerby-guests partners list');
   partners
     .command('create')
     .description('create a local partner; you become its Host Admin')
-    .argument('<name>')
+    .argument('<name>', "the partner's name, e.g. the agency's")
     .addHelpText('after', '\nExample:\n  $ cerby-guests partners create "Northwind Agency"')
     .action((name) =>
       present(f, run.create({ name }, f), { report: (partner, r) => r.success(`Created partner ${partner.name}; Host Admin: ${partner.createdBy}`) }),
@@ -19,8 +21,9 @@ export function newCmdPartners(f: Factory, runF: Partial<typeof RUN> = {}) {
   partners
     .command('add-host')
     .description('make a workspace member a Host Admin of the partner')
-    .argument('<name>')
-    .argument('<email>')
+    .argument('<name>', "the partner's name")
+    .argument('<email>', 'a workspace member')
+    .addHelpText('after', '\nExample:\n  $ cerby-guests partners add-host "Northwind Agency" admin@acme.example')
     .action((name, email) =>
       present(f, run.addHost({ name, email }, f), {
         report: (result, r) =>
@@ -30,6 +33,7 @@ export function newCmdPartners(f: Factory, runF: Partial<typeof RUN> = {}) {
   partners
     .command('list')
     .description('partners with their numbers of Host Admins, guests and shared accounts')
+    .addHelpText('after', '\nExample:\n  $ cerby-guests partners list')
     .action(() =>
       present(f, run.list({}, f), {
         print: (rows, out) =>
@@ -45,7 +49,8 @@ export function newCmdPartners(f: Factory, runF: Partial<typeof RUN> = {}) {
   partners
     .command('show')
     .description('a partner: its members by partner role and the accounts shared with it')
-    .argument('<name>')
+    .argument('<name>', "the partner's name")
+    .addHelpText('after', '\nExample:\n  $ cerby-guests partners show "Northwind Agency"')
     .action((name) =>
       present(f, run.show({ name }, f), {
         print: (details, out) =>

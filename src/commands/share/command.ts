@@ -16,7 +16,7 @@ const shareView: View<ShareResult> = {
 export function newCmdShare(f: Factory, runF = runShare) {
   return new Command('share')
     .description('share an account with a local partner (Host Admin) or a guest (with a role)')
-    .argument('<account>')
+    .argument('<account>', "the account's name (see accounts list)")
     .option('--partner <name>', 'every member of this partner gets the user role')
     .option('--guest <email>', 'one guest')
     .option('--role <role>', 'with --guest: manager or user (default user)', oneOf(ACCOUNT_ROLES))
@@ -27,7 +27,7 @@ export function newCmdShare(f: Factory, runF = runShare) {
 export function newCmdUnshare(f: Factory, runF = runUnshare) {
   return new Command('unshare')
     .description("remove a partner's or a guest's access to an account")
-    .argument('<account>')
+    .argument('<account>', "the account's name (see accounts list)")
     .option('--partner <name>', 'the partner whose access ends')
     .option('--guest <email>', 'the guest whose access ends')
     .addHelpText('after', '\nExample:\n  $ cerby-guests unshare "Acme on Social" --guest writer@agency.example')

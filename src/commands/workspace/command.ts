@@ -13,8 +13,13 @@ function yesNo(text: string): 'yes' | 'no' {
 
 export function newCmdWorkspace(f: Factory, runF: Partial<typeof RUN> = {}) {
   const run = { ...RUN, ...runF };
-  const workspace = new Command('workspace').description('workspace settings: its own email domains, the guests\' password policy');
-  const domains = workspace.command('domains').description("the workspace's own email domains (others are external: guest candidates)");
+  const workspace = new Command('workspace')
+    .description('workspace settings: its own email domains, the guests\' password policy')
+    .addHelpText('after', '\nExamples:\n  $ cerby-guests workspace domains add acme-eu.example\n  $ cerby-guests workspace policy --password-min-length 12');
+  const domains = workspace
+    .command('domains')
+    .description("the workspace's own email domains (others are external: guest candidates)")
+    .addHelpText('after', '\nExamples:\n  $ cerby-guests workspace domains\n  $ cerby-guests workspace domains add acme-eu.example');
   domains
     .command('list', { isDefault: true })
     .description("list the workspace's own email domains")
@@ -23,7 +28,7 @@ export function newCmdWorkspace(f: Factory, runF: Partial<typeof RUN> = {}) {
   domains
     .command('add')
     .description('add one of the workspace\'s own email domains')
-    .argument('<domain>')
+    .argument('<domain>', 'a domain the workspace owns, e.g. acme-eu.example')
     .addHelpText('after', '\nExample:\n  $ cerby-guests workspace domains add acme-eu.example')
     .action((domain) =>
       present(f, run.domainsAdd({ domain }, f), {
