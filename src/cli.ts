@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { newCmdAccounts } from './commands/accounts/command.js';
+import { newCmdCompletion } from './commands/completion/command.js';
 import { newCmdConfig } from './commands/config/command.js';
 import { newCmdDoctor } from './commands/doctor/command.js';
 import { newCmdImport } from './commands/import/command.js';
@@ -114,6 +115,7 @@ Examples:
     newCmdConfig(f),
     newCmdDoctor(f),
     newCmdSmoke(f),
+    newCmdCompletion(f),
   ]) {
     program.addCommand(command as CommandUnknownOpts);
   }
