@@ -3,13 +3,23 @@ import type { Result } from '../result.js';
 import { writeJson } from './json.js';
 import { printRecord, printRows, type Column, type OutputFormat } from './print.js';
 import type { Reporter } from './reporter.js';
+import { relativeTime } from './time.js';
 
 /** Stdout for data: rows (a table fitted to the terminal, TSV when piped, CSV), one record, JSON. */
 export class Output {
   constructor(private readonly f: Factory) {}
 
-  rows<T extends object>(rows: Iterable<T>, columns: readonly Column<T>[], options: { csv?: boolean } = {}): void {
-    printRows(this.f, rows, columns, this.format(options.csv === true));
+  /** `empty`: what to do next when there is nothing to show, said on stderr to a person at a terminal (scripts get no rows). */
+  rows<T extends object>(rows: Iterable<T>, columns: readonly Column<T>[], options: { csv?: boolean; empty?: string } = {}): void {
+    const format = this.format(options.csv === true);
+    const count = printRows(this.f, rows, columns, format);
+    if (count === 0 && options.empty !== undefined && format === 'table') this.f.reporter.info(options.empty);
+  }
+
+  /** A time as this output shows times: relative on a terminal ("3 days ago"), ISO-8601 for scripts. */
+  time(iso: string | null | undefined): string {
+    if (!iso) return '';
+    return this.f.io.stdoutIsTTY && !this.f.json ? relativeTime(iso, this.f.now()) : iso;
   }
 
   record(fields: [string, unknown][]): void {

@@ -2,12 +2,14 @@ import { createRequire } from 'node:module';
 import type TableType from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { IO } from '../deps.js';
+import { relativeTime } from './time.js';
 
-/** What printing needs: the streams, stdout's colours, and whether --json was asked for. */
+/** What printing needs: the streams, stdout's colours, whether --json was asked for, and the clock (relative times). */
 export interface PrintContext {
   io: IO;
   color: ChalkInstance;
   json: boolean;
+  now: () => Date;
 }
 
 export interface Column<T> {
@@ -17,6 +19,41 @@ export interface Column<T> {
   terminal?: boolean;
   /** For the terminal table only: scripts get the raw value. */
   format?: (value: unknown, row: T) => string;
+  /** An ISO time: relative on a terminal ("3 days ago"), as stored (ISO-8601) for scripts. */
+  time?: true;
+  /**
+   * May be cut short with … so the table fits the terminal: 'first' columns are cut before
+   * 'last' ones (names before the email that identifies a row), and the others only after both.
+   */
+  shrink?: 'first' | 'last';
+}
+
+/** A terminal is assumed this wide when it does not say. */
+const DEFAULT_COLUMNS = 80;
+/** A column cut to fit keeps at least this many characters (or its header's). */
+const MIN_SHRUNK = 6;
+const GAP = 2;
+
+/**
+ * Widths that fit `width`: among the columns of the earliest rank that can still give, the
+ * widest is cut, one character at a time, never below its floor (rank 0 first, then 1; no rank:
+ * never cut). If even that does not fit, the table is as narrow as it can be.
+ */
+export function fitWidths(natural: number[], floors: number[], ranks: (number | undefined)[], width: number): number[] {
+  const widths = [...natural];
+  const total = () => widths.reduce((a, b) => a + b, 0) + GAP * (widths.length - 1);
+  const order = [...new Set(ranks.filter((r): r is number => r !== undefined))].sort((a, b) => a - b);
+  for (const rank of order) {
+    while (total() > width) {
+      let widest = -1;
+      for (let i = 0; i < widths.length; i++) {
+        if (ranks[i] === rank && widths[i]! > floors[i]! && (widest === -1 || widths[i]! > widths[widest]!)) widest = i;
+      }
+      if (widest === -1) break;
+      widths[widest]!--;
+    }
+  }
+  return widths;
 }
 
 export type OutputFormat = 'table' | 'tsv' | 'json' | 'csv';
@@ -50,11 +87,16 @@ function safeForTerminal(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-export function printRows<T extends object>(ctx: PrintContext, rows: Iterable<T>, columns: readonly Column<T>[], format: OutputFormat): void {
+/** Prints the rows in `format` and returns how many there were. */
+export function printRows<T extends object>(ctx: PrintContext, rows: Iterable<T>, columns: readonly Column<T>[], format: OutputFormat): number {
+  let count = 0;
   const out = ctx.io.stdout;
+  const now = ctx.now();
   const value = (row: T, column: Column<T>) => {
     const raw = (row as Record<string, unknown>)[column.key];
-    return column.format ? column.format(raw, row) : cell(raw);
+    if (column.format) return column.format(raw, row);
+    if (column.time && typeof raw === 'string') return relativeTime(raw, now);
+    return cell(raw);
   };
   switch (format) {
     case 'json': {
@@ -62,6 +104,7 @@ export function printRows<T extends object>(ctx: PrintContext, rows: Iterable<T>
       let chunk = '[';
       let first = true;
       for (const row of rows) {
+        count++;
         chunk += `${first ? '\n' : ',\n'}  ${JSON.stringify(row)}`;
         first = false;
         if (chunk.length > 65536) {
@@ -70,17 +113,21 @@ export function printRows<T extends object>(ctx: PrintContext, rows: Iterable<T>
         }
       }
       out.write(`${chunk}${first ? '' : '\n'}]\n`);
-      return;
+      return count;
     }
     case 'csv': {
       out.write(`${columns.map((c) => csvField(c.key)).join(',')}\r\n`);
-      for (const row of rows) out.write(`${columns.map((c) => csvField((row as Record<string, unknown>)[c.key])).join(',')}\r\n`);
-      return;
+      for (const row of rows) {
+        count++;
+        out.write(`${columns.map((c) => csvField((row as Record<string, unknown>)[c.key])).join(',')}\r\n`);
+      }
+      return count;
     }
     case 'tsv': {
       // Like `gh`: no header when piped; tabs and newlines inside values become spaces.
       let chunk = '';
       for (const row of rows) {
+        count++;
         chunk += `${columns.map((c) => cell((row as Record<string, unknown>)[c.key]).replace(/[\t\r\n]/g, ' ')).join('\t')}\n`;
         if (chunk.length > 65536) {
           out.write(chunk);
@@ -88,24 +135,37 @@ export function printRows<T extends object>(ctx: PrintContext, rows: Iterable<T>
         }
       }
       if (chunk) out.write(chunk);
-      return;
+      return count;
     }
     case 'table': {
       const shown = columns.filter((c) => c.terminal !== false);
+      const cells = [...rows].map((row) => shown.map((c) => safeForTerminal(value(row, c))));
+      if (cells.length === 0) return 0;
+      // Fitted to the terminal like `gh`: long columns are cut with …, a line never wraps.
+      const length = (text: string) => [...text].length;
+      const natural = shown.map((c, i) => Math.max(length(c.header), ...cells.map((r) => length(r[i]!))));
+      const floors = shown.map((c, i) => Math.min(natural[i]!, Math.max(length(c.header), MIN_SHRUNK)));
+      // Then, on a very narrow terminal, every other column too: a cut value beats a wrapped line.
+      const ranks = shown.map((c) => (c.shrink === 'first' ? 0 : c.shrink === 'last' ? 1 : 2));
+      const widths = fitWidths(natural, floors, ranks, ctx.io.columns ?? DEFAULT_COLUMNS);
       // Loaded only when a table is drawn.
       const Table = createRequire(import.meta.url)('cli-table3') as typeof TableType;
       const table = new Table({
         head: shown.map((c) => ctx.color.bold(c.header)),
-        // Borderless, like `gh`: columns separated by two spaces.
-        style: { head: [], border: [], 'padding-left': 0, 'padding-right': 2 },
+        // Each width holds its padding: borderless, columns separated by two spaces.
+        colWidths: widths.map((w) => w + GAP),
+        wordWrap: false,
+        truncate: '…',
+        style: { head: [], border: [], 'padding-left': 0, 'padding-right': GAP },
         chars: {
           top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
           'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
         },
       });
-      for (const row of rows) table.push(shown.map((c) => safeForTerminal(value(row, c))));
-      out.write(`${table.toString()}\n`);
-      return;
+      for (const row of cells) table.push(row);
+      // The last column's padding would push a full-width line onto a second one.
+      out.write(`${table.toString().split('\n').map((line) => line.trimEnd()).join('\n')}\n`);
+      return cells.length;
     }
   }
 }

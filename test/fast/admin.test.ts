@@ -21,7 +21,7 @@ describe('flags become typed options', () => {
       { from: 'user' },
     );
     expect(seen).toEqual([
-      { status: 'pending', search: 'ada', partner: 'P', setup: 'complete' },
+      { statuses: ['pending'], search: 'ada', partner: 'P', setup: 'complete', sort: 'invited', descending: false, limit: undefined },
       { email: 'm@acme.example', role: 'admin' },
       { account: 'Acme Social', partner: undefined, guest: 'g@p.example', role: 'manager' },
     ]);
@@ -46,10 +46,10 @@ describe.each(TERMINALS)('options → output, %s', (_label, tty) => {
   test('list: the columns that fit a terminal; every column piped; an empty list says so on a terminal', async () => {
     const { cli } = await fastWorkspace({ tty });
     const empty = await cli(['list']);
-    expect([empty.stdout, empty.stderr]).toEqual(tty ? ['', 'no guests match\n'] : ['', '']);
+    expect([empty.stdout, empty.stderr]).toEqual(tty ? ['', 'no guests yet: invite one with `cerby-guests --db fast.db --smtp smtp://fake.invalid:587 invite EMAIL`\n'] : ['', '']);
     await cli(['invite', 'ada@partner.example', '--name', 'Ada']);
     const list = await cli(['list']);
-    if (tty) expect(list.stdout).toMatch(/^EMAIL\s+STATUS\s+INVITED BY\s+LAST SENT\s+SENDS\s+EXPIRES\s+DELIVERY\s*\nada@partner\.example\s+pending/);
+    if (tty) expect(list.stdout).toMatch(/^EMAIL\s+NAME\s+STATUS\s+PARTNER\s+INVITED\s+EXPIRES\s+DELIVERY\n(?!.*\n.)ada@partner\.example\s+Ada\s+pending\s+just now\s+in 1 week\s+sent\n$/);
     else expect(list.stdout.split('\t').slice(0, 4)).toEqual(['ada@partner.example', 'Ada', '', 'pending']);
     const json = JSON.parse((await cli(['list', '--json'])).stdout);
     expect(json).toEqual([expect.objectContaining({ email: 'ada@partner.example', status: 'pending', delivery: 'sent' })]);
@@ -60,7 +60,10 @@ describe.each(TERMINALS)('options → output, %s', (_label, tty) => {
     await cli(['invite', 'ada@partner.example']);
     const show = await cli(['show', 'ada@partner.example']);
     expect(show.stdout).toMatch(/^email\s+ada@partner\.example\nname\s+\nstatus\s+pending\n/);
-    expect(show.stdout).toMatch(/\nhistory:\n {2}\S+ {2}invite +by owner@acme\.example/);
+    // Times as a person reads them on a terminal, ISO-8601 for a script.
+    const at = tty ? 'just now' : '2026-11-23T10:00:00\\.000Z';
+    expect(show.stdout).toMatch(new RegExp(`\\nhistory:\\n {2}${at} {2}invite +by owner@acme\\.example`));
+    expect(show.stdout).toMatch(new RegExp(`\\nexpires +${tty ? 'in 1 week' : '2026-11-30T10:00:00\\.000Z'}\\n`));
     expect(JSON.parse((await cli(['show', 'ada@partner.example', '--json'])).stdout)).toMatchObject({ email: 'ada@partner.example', history: [{ action: 'invite' }] });
   });
 

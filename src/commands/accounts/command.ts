@@ -31,7 +31,7 @@ export function newCmdAccounts(f: Factory, runF: Partial<typeof RUN> = {}) {
               { key: 'role', header: 'ROLE' },
               { key: 'via', header: 'VIA' },
               { key: 'url', header: 'URL' },
-            ]);
+            ], { empty: 'nothing is shared with this guest yet: see `share --help`' });
             return;
           }
           const rows = listing.accounts.map((a) => ({
@@ -45,7 +45,7 @@ export function newCmdAccounts(f: Factory, runF: Partial<typeof RUN> = {}) {
             { key: 'sharedWith', header: 'SHARED WITH' },
             { key: 'url', header: 'URL' },
             { key: 'createdBy', header: 'ADDED BY' },
-          ]);
+          ], { empty: `no accounts yet: add one with \`${f.hint('accounts add NAME --url URL')}\`` });
         },
       }),
     );

@@ -58,8 +58,9 @@ export function newCmdImport(f: Factory, runF: Partial<typeof RUN> = {}) {
               { key: 'items', header: 'ITEMS' },
               { key: 'permissions', header: 'PERMISSIONS' },
               { key: 'errors', header: 'ERRORS' },
-              { key: 'createdAt', header: 'WHEN' },
+              { key: 'createdAt', header: 'WHEN', time: true },
             ],
+            { empty: `no migrations yet: import one with \`${f.hint('import lastpass FILE')}\`` },
           ),
       }),
     );

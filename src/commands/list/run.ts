@@ -3,29 +3,28 @@ import { ok, type Result } from '../../result.js';
 import { openSession } from '../../session.js';
 import { UsageError } from '../../errors.js';
 import { authorize } from '../../permissions.js';
-import { GUEST_STATUSES, type GuestListRow, type GuestStatus } from '../../store/types.js';
+import type { GuestSort } from '../../store/guests.js';
+import type { GuestListRow, GuestStatus } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailKey, nameProblem } from '../../validate.js';
 
 export interface ListOptions {
-  status?: string;
+  /** Any of these; none: every status. */
+  statuses?: readonly GuestStatus[];
   search?: string;
+  sort?: GuestSort;
+  descending?: boolean;
+  /** At most this many rows (after every filter). */
+  limit?: number;
   partner?: string;
   /** complete: joined with MFA, apps and a trusted device; incomplete: everyone else. */
   setup?: string;
-}
-
-export function parseStatus(text: string | undefined): GuestStatus | undefined {
-  if (text === undefined) return undefined;
-  if ((GUEST_STATUSES as readonly string[]).includes(text)) return text as GuestStatus;
-  throw new UsageError(`unknown --status ${JSON.stringify(text.slice(0, 40))}: use one of ${GUEST_STATUSES.join(', ')}`);
 }
 
 const MAX_SEARCH = 200;
 
 /** The guests, as an iterable: printed as they are read. */
 export function runList(options: ListOptions, f: Factory): Result<Iterable<GuestListRow>> {
-  const status = parseStatus(options.status);
   if (options.setup !== undefined && options.setup !== 'complete' && options.setup !== 'incomplete') {
     throw new UsageError('unknown --setup: use complete or incomplete');
   }
@@ -43,13 +42,19 @@ export function runList(options: ListOptions, f: Factory): Result<Iterable<Guest
     if (partnerId !== undefined && partnerId !== partner.id) return ok([]);
     partnerId = partner.id;
   }
-  const rows = store.guests.iterate({ status, search: options.search, now: iso(f.now()), partnerId });
-  if (options.setup === undefined) return ok(rows);
-  const complete = store.credentials.emailsWithCompleteSetup();
+  const rows = store.guests.iterate({ statuses: options.statuses, search: options.search, now: iso(f.now()), partnerId, sort: options.sort, descending: options.descending });
+  const complete = options.setup === undefined ? undefined : store.credentials.emailsWithCompleteSetup();
   const wanted = options.setup === 'complete';
+  const limit = options.limit ?? Infinity;
   return ok(
     (function* () {
-      for (const r of rows) if (complete.has(emailKey(r.email)) === wanted) yield r;
+      let given = 0;
+      // Leaving the loop early closes the statement (better-sqlite3 iterators clean up on return).
+      for (const r of rows) {
+        if (complete !== undefined && complete.has(emailKey(r.email)) !== wanted) continue;
+        yield r;
+        if (++given >= limit) return;
+      }
     })(),
   );
 }

@@ -35,7 +35,7 @@ export function newCmdMembers(f: Factory, runF: Partial<typeof RUN> = {}) {
             { key: 'email', header: 'EMAIL' },
             { key: 'role', header: 'ROLE' },
             { key: 'addedBy', header: 'ADDED BY' },
-            { key: 'createdAt', header: 'SINCE' },
+            { key: 'createdAt', header: 'SINCE', time: true },
           ]),
       }),
     );

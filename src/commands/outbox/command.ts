@@ -14,16 +14,22 @@ const listView: View<OutboxListing> = {
     );
   },
   print(listing, out) {
-    out.rows(listing.messages, [
-      { key: 'recipient', header: 'TO' },
-      { key: 'sendNumber', header: 'SEND' },
-      { key: 'state', header: 'STATE' },
-      { key: 'attempts', header: 'ATTEMPTS' },
-      { key: 'sentAt', header: 'SENT' },
-      { key: 'nextAttemptAt', header: 'NEXT TRY', format: (v, m) => (m.state === 'queued' ? String(v) : '') },
-      { key: 'lastError', header: 'LAST ERROR' },
-      { key: 'messageId', header: 'MESSAGE-ID', terminal: false },
-    ]);
+    // Only a queued message has a next try.
+    const rows = listing.messages.map((m) => ({ ...m, nextTry: m.state === 'queued' ? m.nextAttemptAt : null }));
+    out.rows(
+      rows,
+      [
+        { key: 'recipient', header: 'TO', shrink: 'last' },
+        { key: 'sendNumber', header: 'SEND' },
+        { key: 'state', header: 'STATE' },
+        { key: 'attempts', header: 'ATTEMPTS' },
+        { key: 'sentAt', header: 'SENT', time: true },
+        { key: 'nextTry', header: 'NEXT TRY', time: true },
+        { key: 'lastError', header: 'LAST ERROR', shrink: 'first' },
+        { key: 'messageId', header: 'MESSAGE-ID', terminal: false },
+      ],
+      { empty: 'no emails yet: they are recorded by `invite` and `resend`' },
+    );
   },
 };
 

@@ -43,7 +43,7 @@ export function newCmdPartners(f: Factory, runF: Partial<typeof RUN> = {}) {
             { key: 'guests', header: 'GUESTS' },
             { key: 'accounts', header: 'ACCOUNTS' },
             { key: 'createdBy', header: 'CREATED BY' },
-          ]),
+          ], { empty: `no partners yet: create one with \`${f.hint('partners create NAME')}\`` }),
       }),
     );
   partners

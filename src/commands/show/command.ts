@@ -5,17 +5,23 @@ import { runShow, type GuestDetails } from './run.js';
 
 const showView: View<GuestDetails> = {
   print(details, out) {
+    const lastSent = details.messages
+      .map((m) => m.sentAt)
+      .filter((at): at is string => at !== null)
+      .sort()
+      .at(-1);
     out.record([
       ['email', details.email],
       ['name', [details.name, details.familyName].filter(Boolean).join(' ')],
       ['status', details.status],
-      ['invited by', `${details.invitedBy} (via ${details.invitedVia}) at ${details.invitedAt}`],
+      ['invited by', `${details.invitedBy} (via ${details.invitedVia}), ${out.time(details.invitedAt)}`],
       ['message', details.message],
       ['sends', details.sendCount],
-      ['last sent', details.lastSentAt],
-      ['expires', details.expiresAt],
-      ['joined', details.joinedAt],
-      ['revoked', details.revokedAt],
+      // Sent means handed to the server (or written): a queued or failed email was never sent.
+      ['last sent', lastSent ? out.time(lastSent) : `never (${details.delivery})`],
+      ['expires', out.time(details.expiresAt)],
+      ['joined', out.time(details.joinedAt)],
+      ['revoked', out.time(details.revokedAt)],
       ['delivery', details.delivery],
       ['password set', details.setup.passwordSet ? 'yes' : 'no'],
       ['terms accepted', details.setup.tosAccepted ? 'yes' : 'no'],
@@ -23,12 +29,12 @@ const showView: View<GuestDetails> = {
       ['client apps', details.setup.apps === null ? 'not recorded' : details.setup.apps.join(', ') || 'none'],
       ['trusted devices', details.setup.trustedDevices.join(', ') || 'none'],
       ['setup', details.setup.complete ? 'complete' : 'incomplete'],
-      ['sign-in', details.signIn.lockedAt ? `locked since ${details.signIn.lockedAt} (${details.signIn.failures} failed sign-ins)` : `not locked (${details.signIn.failures} failed sign-ins)`],
+      ['sign-in', details.signIn.lockedAt ? `locked since ${out.time(details.signIn.lockedAt)} (${details.signIn.failures} failed sign-ins)` : `not locked (${details.signIn.failures} failed sign-ins)`],
     ]);
     out.line('\nemails:');
-    for (const m of details.messages) out.line(`  #${m.sendNumber} ${m.state} ${m.sentAt ?? ''} ${m.messageId}${m.lastError ? ` — ${m.lastError}` : ''}`);
+    for (const m of details.messages) out.line(`  #${m.sendNumber} ${m.state} ${out.time(m.sentAt)} ${m.messageId}${m.lastError ? ` — ${m.lastError}` : ''}`);
     out.line('\nhistory:');
-    for (const h of details.history) out.line(`  ${h.at}  ${h.action.padEnd(18)} by ${h.actor}${h.detail ? `  ${JSON.stringify(h.detail)}` : ''}`);
+    for (const h of details.history) out.line(`  ${out.time(h.at)}  ${h.action.padEnd(18)} by ${h.actor}${h.detail ? `  ${JSON.stringify(h.detail)}` : ''}`);
   },
 };
 
