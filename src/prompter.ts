@@ -15,6 +15,19 @@ export interface Prompter {
    * that redirects): 'timeout' when nobody answered in time.
    */
   countdown(message: string, seconds: number): Promise<'yes' | 'no' | 'timeout'>;
+  /**
+   * Several of many, like the web app's Guest tab: type to filter, space to pick, enter to
+   * confirm (with nothing picked, the highlighted one).
+   */
+  pick(message: string, choices: PickChoice[]): Promise<string[]>;
+}
+
+export interface PickChoice {
+  value: string;
+  /** What the filter matches and the list shows first. */
+  name: string;
+  /** Shown after the name, dimmed: status, when it was sent. */
+  detail?: string;
 }
 
 interface PrompterStreams {
@@ -66,7 +79,64 @@ export function createPrompter(streams: PrompterStreams): Prompter {
       guard(async () => (await inquirer()).confirm({ message, default: options?.default }, context(options?.signal))),
     checkbox: (message, choices) => guard(async () => (await inquirer()).checkbox({ message, choices }, context())),
     countdown: (message, seconds) => guard(async () => (await countdownPrompt())({ message, seconds }, context())),
+    pick: (message, choices) => guard(async () => (await pickPrompt())({ message, choices }, context())),
   };
+}
+
+/** Rows of the list shown at once; the rest scroll. */
+const PICK_PAGE = 10;
+
+let pickPromptLoaded: Promise<(config: { message: string; choices: PickChoice[] }, context: object) => Promise<string[]>> | undefined;
+
+/** A filterable multi-select (inquirer's checkbox cannot filter, its search cannot pick several). */
+function pickPrompt() {
+  pickPromptLoaded ??= import('@inquirer/core').then(({ createPrompt, useState, useKeypress, usePrefix, isEnterKey, isSpaceKey, isUpKey, isDownKey }) =>
+    createPrompt<string[], { message: string; choices: PickChoice[] }>((config, done) => {
+      const [filter, setFilter] = useState('');
+      const [active, setActive] = useState(0);
+      const [picked, setPicked] = useState<string[]>([]);
+      const [answer, setAnswer] = useState<string[] | undefined>(undefined);
+      const [problem, setProblem] = useState<string | undefined>(undefined);
+      const prefix = usePrefix({ status: answer ? 'done' : 'idle' });
+      const needle = filter.toLowerCase();
+      const shown = config.choices.filter((c) => c.name.toLowerCase().includes(needle));
+      useKeypress((key, rl) => {
+        if (answer) return;
+        if (isEnterKey(key)) {
+          const chosen = picked.length > 0 ? picked : shown[active] ? [shown[active].value] : [];
+          if (chosen.length === 0) {
+            setProblem('nothing matches: change the filter');
+            return;
+          }
+          setAnswer(chosen);
+          done(chosen);
+        } else if (isUpKey(key) || isDownKey(key)) {
+          if (shown.length > 0) setActive((active + (isUpKey(key) ? shown.length - 1 : 1)) % shown.length);
+        } else if (isSpaceKey(key)) {
+          const here = shown[active];
+          if (here) setPicked(picked.includes(here.value) ? picked.filter((v) => v !== here.value) : [...picked, here.value]);
+          // The space is a pick, not part of the filter (addresses hold none).
+          rl.clearLine(0);
+          rl.write(filter);
+        } else {
+          // Everything typed is the filter; readline keeps the line (backspace included).
+          setFilter(rl.line.replace(/ /g, ''));
+          setActive(0);
+          setProblem(undefined);
+        }
+      });
+      if (answer) return `${prefix} ${config.message} ${answer.join(', ')}`;
+      const start = Math.min(Math.max(0, active - Math.floor(PICK_PAGE / 2)), Math.max(0, shown.length - PICK_PAGE));
+      const rows = shown.slice(start, start + PICK_PAGE).map((c, i) => {
+        const cursor = start + i === active ? '❯' : ' ';
+        const box = picked.includes(c.value) ? '◉' : '◯';
+        return `${cursor} ${box} ${c.name}${c.detail ? `  ${c.detail}` : ''}`;
+      });
+      const status = `(${shown.length} of ${config.choices.length} shown, ${picked.length} picked · type to filter, space to pick, enter to confirm)`;
+      return [`${prefix} ${config.message} ${filter}`, [...rows, problem ?? status].join('\n')];
+    }),
+  );
+  return pickPromptLoaded;
 }
 
 type CountdownAnswer = 'yes' | 'no' | 'timeout';

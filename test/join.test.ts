@@ -338,6 +338,7 @@ describe('resuming and the waiting page', () => {
       input: () => new Promise(() => {}),
       password: () => new Promise(() => {}),
       checkbox: () => new Promise(() => {}),
+      pick: () => new Promise(() => {}),
       confirm: () => new Promise(() => {}),
       // As the real one: nobody answers, the time runs out.
       countdown: (_m, seconds) => new Promise((resolve) => setTimeout(() => resolve('timeout'), seconds * 1000)),

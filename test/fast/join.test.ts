@@ -353,6 +353,7 @@ describe('the join flow through a scripted JoinUI', () => {
       input: refuse('input'),
       password: refuse('password'),
       checkbox: refuse('checkbox'),
+      pick: refuse('pick'),
       confirm: refuse('confirm'),
       countdown: (message) => {
         questions.push(`countdown: ${message}`);

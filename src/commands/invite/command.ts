@@ -7,7 +7,7 @@ import { present, type View } from '../../output/present.js';
 import { addressRunView } from '../../output/views/address-run.js';
 import { valueOrPrompt } from '../../prompter.js';
 import type { Result } from '../../result.js';
-import { displayText } from '../../validate.js';
+import { displayText, emailInput, emailProblem } from '../../validate.js';
 import type { BulkInviteOptions, BulkReport } from './bulk.js';
 import { runInvite, type InviteOptions } from './run.js';
 
@@ -85,7 +85,10 @@ Examples:
         present(f, await run.bulk({ file: flags.csv, message: flags.message, dryRun, concurrency: flags.concurrency }, f), bulkView);
         return;
       }
-      if (emails.length === 0) emails = [await valueOrPrompt(f.prompter, undefined, 'EMAIL argument', (p) => p.input('Guest email'))];
+      // The web app's Invite guest user dialog: asked until the address is valid.
+      if (emails.length === 0) {
+        emails = [await valueOrPrompt(f.prompter, undefined, 'EMAIL argument', (p) => p.input('Email', { validate: (v) => emailProblem(emailInput(v)) ?? true }))];
+      }
       const opts: InviteOptions = {
         emails,
         name: flags.name,

@@ -72,6 +72,7 @@ const noPrompts: Prompter = {
   confirm: () => Promise.reject(new Error('no prompt in smoke')),
   checkbox: () => Promise.reject(new Error('no prompt in smoke')),
   countdown: () => Promise.reject(new Error('no prompt in smoke')),
+  pick: () => Promise.reject(new Error('no prompt in smoke')),
 };
 
 /** A step that failed: recorded in the steps, it ends the run. */
