@@ -19,7 +19,7 @@ import { newCmdResend } from './commands/resend/command.js';
 import { newCmdRevoke } from './commands/revoke/command.js';
 import { newCmdShow } from './commands/show/command.js';
 import type { Deps } from './deps.js';
-import { CliError, ExitCode } from './errors.js';
+import { CliError, errnoText, ExitCode } from './errors.js';
 import { Factory, type GlobalFlags, type Providers } from './factory.js';
 import type { Status } from './result.js';
 import { colorLevel, makeChalk } from './color.js';
@@ -165,7 +165,7 @@ export async function runCli(argv: readonly string[], deps: Deps, providers: Pro
     await program.parseAsync([...argv], { from: 'user' });
     const stdoutError = await outputSettled(deps);
     if (stdoutError) {
-      deps.io.stderr.write(`${prefix(`cannot write the output (${stdoutError.code ?? stdoutError.message}): ${stdoutError.code === 'EPIPE' ? 'the reading end was closed' : 'standard output failed'}; the command's own work is done`)}\n`);
+      deps.io.stderr.write(`${prefix(`cannot write the output: ${errnoText(stdoutError.code) ?? stdoutError.message}; the command's own work is done`)}\n`);
       return ExitCode.failure;
     }
     // A run a signal stopped cleanly printed its summary; its exit code names the signal.

@@ -55,3 +55,20 @@ export class CancelledError extends CliError {
     super(message, ExitCode.cancelled);
   }
 }
+
+/** A system error code in words, for the one line a user reads (undefined: no code). */
+export function errnoText(code: string | undefined): string | undefined {
+  if (code === undefined) return undefined;
+  const words: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded',
+    EROFS: 'the file system is read-only',
+    EISDIR: 'it is a folder',
+    ENOENT: 'no such file or folder',
+    EPIPE: 'the reading end was closed',
+    EIO: 'an input/output error',
+  };
+  return words[code] ? `${words[code]} (${code})` : code;
+}

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -162,5 +163,22 @@ describe('invite --csv: file-level errors exit 2 and store nothing', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(smtp.messages).toHaveLength(0);
     expect(await guests(cli)).toEqual([]);
+  });
+
+  test('a folder says it is a folder, not "no such file"', async () => {
+    const { result } = await bulk(tempDir());
+    expect([result.code, result.stderr]).toEqual([2, expect.stringMatching(/^cerby-guests: cannot read the CSV file .*: it is a folder, not a file\n$/)]);
+  });
+});
+
+describe('invite --csv from a pipe (a FIFO, as `--csv <(…)` gives)', () => {
+  test('is read once, spooled, and every row invited', async () => {
+    const fifo = path.join(tempDir(), 'guests.csv');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // The writer blocks until the CLI opens the pipe to read it.
+    const writer = fs.promises.writeFile(fifo, 'email\nann@partner.example\nbob@partner.example\n');
+    const [{ result, rows }] = await Promise.all([bulk(fifo), writer]);
+    expect(result.code).toBe(0);
+    expect(rows.map((r) => r.email)).toEqual(['ann@partner.example', 'bob@partner.example']);
   });
 });

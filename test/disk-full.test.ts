@@ -109,7 +109,7 @@ describe('standard output that fails', () => {
     try {
       const { code, stderr } = await child(['--db', db, 'list', '--json'], devFull).done;
       expect(code).toBe(1);
-      expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^cerby-guests: cannot write the output \(ENOSPC\)/)]);
+      expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^cerby-guests: cannot write the output: no space left on the device \(ENOSPC\); the command's own work is done$/)]);
     } finally {
       fs.closeSync(devFull);
     }
@@ -121,7 +121,7 @@ describe('standard output that fails', () => {
     proc.stdout!.destroy(); // the reader is gone before the first row
     const { code, stderr } = await proc.done;
     expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^cerby-guests: cannot write the output \(EPIPE\): the reading end was closed/)]);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^cerby-guests: cannot write the output: the reading end was closed \(EPIPE\)/)]);
   });
 
   test('the disk-full knob is only a limit: an unset or invalid value changes nothing', async () => {

@@ -115,6 +115,13 @@ describe('store files', () => {
     expect(result.stderr).toMatch(/not a cerby-guests database/);
   });
 
+  test('init into a folder that does not exist: exit 2 naming the folder, nothing created', async () => {
+    const missing = path.join(tempDir(), 'no', 'such');
+    const result = await run(['--db', path.join(missing, 'g.db'), 'init', '--workspace', 'Acme', '--owner', 'owner@acme.example']);
+    expect([result.code, result.stderr]).toEqual([2, `cerby-guests: cannot create the store ${path.join(missing, 'g.db')}: the folder ${missing} does not exist (create it first)\n`]);
+    expect(fs.existsSync(path.dirname(missing))).toBe(false);
+  });
+
   test('a FIFO is refused at once with exit 2, never opened, no side files', async () => {
     const dir = tempDir();
     const fifo = path.join(dir, 'pipe.db');

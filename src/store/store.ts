@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import { FailureError, UsageError } from '../errors.js';
+import { errnoText, FailureError, UsageError } from '../errors.js';
 import { migrations, SCHEMA_VERSION } from './migrations.js';
 import { Sql } from './sql.js';
 import { AccountRepository } from './accounts.js';
@@ -92,7 +93,7 @@ export function openStore(path: string, options: OpenStoreOptions): Store {
     stat = fs.statSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new FailureError(`cannot open the store ${path}: ${code ?? String(error)}`);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new FailureError(`cannot open the store ${path}: ${errnoText(code) ?? String(error)}`);
   }
   if (stat && !stat.isFile()) throw new UsageError(`${path} is ${fileKind(stat)}, not a cerby-guests database`);
   const exists = stat !== undefined;
@@ -103,7 +104,10 @@ export function openStore(path: string, options: OpenStoreOptions): Store {
     try {
       fs.closeSync(fs.openSync(path, 'wx', 0o600));
     } catch (error) {
-      throw new FailureError(`cannot create the store ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      const code = (error as NodeJS.ErrnoException).code;
+      // The folder is the user's to make: a store never creates folders it was not asked for.
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new UsageError(`cannot create the store ${path}: the folder ${dirname(path)} does not exist (create it first)`);
+      throw new FailureError(`cannot create the store ${path}: ${errnoText(code) ?? String(error)}`);
     }
   } else {
     checkHeader(path);

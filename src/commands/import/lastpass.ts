@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import { csvRecords, type CsvRecord } from '../../csv/records.js';
+import { inputKind } from '../../cli/input-file.js';
 import { UsageError } from '../../errors.js';
 import type { ImportPermission } from '../../store/imports.js';
 import { emailInput, emailKey, emailProblem, nameProblem } from '../../validate.js';
@@ -29,7 +29,8 @@ const PERMISSIONS: readonly ImportPermission[] = ['read_only', 'hide_passwords',
 
 /** Streams a CSV file as header-keyed records with the line each starts on; strict UTF-8. */
 function records(file: string): AsyncGenerator<{ line: number; fields: Record<string, string> }> {
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UsageError(`cannot read ${file}: no such file`);
+  // A pipe is fine: each file is read once, as a stream.
+  inputKind(file, 'the file');
   let header: string[] | undefined;
   const toFields = ({ line, record }: CsvRecord) => {
     if (!header) {

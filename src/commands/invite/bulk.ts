@@ -11,6 +11,7 @@ import { authorize } from '../../permissions.js';
 import type { Partner, PartnerRole } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailInput, emailKey, emailProblem, messageProblem, nameProblem } from '../../validate.js';
+import { inputKind } from '../../cli/input-file.js';
 import { checkCsvFile, readCsvRows, spoolToFile, type CsvRow } from './csv-source.js';
 import { authorizePlan, carryOutInvite, planInvite, resolvePartnerTarget } from './run.js';
 
@@ -117,8 +118,10 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
   if (file === '-') {
     spooled = await spoolToFile(f.io.stdin, path.dirname(f.dbPath));
     file = spooled;
-  } else if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
-    throw new UsageError(`cannot read the CSV file ${file}: no such file`);
+  } else if (inputKind(file, 'the CSV file') === 'stream') {
+    // A pipe (`--csv <(…)`) can be read once; the file is read twice (checked, then sent).
+    spooled = await spoolToFile(fs.createReadStream(file), path.dirname(f.dbPath));
+    file = spooled;
   }
 
   try {
