@@ -45,8 +45,9 @@ describe('invite over SMTP', () => {
     expect(text).toContain('Username:           Guest@Partner.example');
     expect(tempPasswordFrom(text)).toMatch(/^[A-Za-z0-9]{24}$/);
     expect(text).toMatch(/Join as a guest: https:\/\/cerby\.localhost\/guest\/join\?invite=[A-Za-z0-9_-]{24}&username=Guest%40Partner\.example/);
-    const expires = new Date(clock.current.getTime() + 7 * DAY).toISOString();
-    expect(text).toContain(`expires on ${expires.slice(0, 10)} ${expires.slice(11, 16)} UTC`);
+    // 7 days from the clock's 2026-11-23 10:00 UTC, in words and in UTC.
+    expect(clock.current.toISOString()).toBe('2026-11-23T10:00:00.000Z');
+    expect(text).toContain('This invitation expires in 7 days, on Monday 30 November 2026 at 10:00 UTC.');
     expect(text).toContain('> Welcome aboard');
     expect(parsed.html).toContain('>Join as a guest</a>');
     expect(parsed.html).toContain(tempPasswordFrom(text));

@@ -427,7 +427,7 @@ export class Deliverer {
 
   private async sendOne(job: LeasedJob): Promise<void> {
     const { message } = job;
-    const email = renderFor(this.deps.workspace, message, job.tempPassword);
+    const email = renderFor(this.deps.workspace, message, job.tempPassword, iso(this.deps.now()));
     const base = { outboxId: message.id, recipient: message.recipient };
     for (let attempt = 1; ; attempt++) {
       await this.waitForSlot();
@@ -542,8 +542,10 @@ export async function deliverOutbox(
   }
 }
 
-export function renderFor(workspace: Workspace, message: MessageToSend, tempPassword: string) {
+/** `now`: when it is sent, so the email can say how long the guest has ("in 7 days"). */
+export function renderFor(workspace: Workspace, message: MessageToSend, tempPassword: string, now?: string) {
   return renderInviteEmail({
+    now,
     workspaceName: workspace.name,
     signInUrl: workspace.signInUrl,
     sender: workspace.sender,

@@ -9,6 +9,7 @@ import { valueOrPrompt } from '../../prompter.js';
 import type { Result } from '../../result.js';
 import { displayText, emailInput, emailProblem } from '../../validate.js';
 import type { BulkInviteOptions, BulkReport } from './bulk.js';
+import { runInvitePreview } from './preview.js';
 import { runInvite, type InviteOptions } from './run.js';
 
 const SHOWN_FAILURES = 50;
@@ -61,6 +62,7 @@ export function newCmdInvite(f: Factory, runF: Partial<InviteRunners> = {}) {
     .option('--concurrency <n>', 'with --csv: SMTP connections', intBetween(1, 64), 4)
     .option('--from-import <id>', 'invite the external users of a successful Password Manager Importer migration')
     .option('--dry-run', 'validate and report what would happen; store and send nothing')
+    .option('--preview <folder>', 'write the email as it would be sent (HTML and text, a placeholder password) to open in a browser; nothing is stored or sent')
     .addHelpText(
       'after',
       `
@@ -68,12 +70,21 @@ Examples:
   $ cerby-guests invite guest@partner.example --message "Welcome aboard"
   $ cerby-guests invite a@partner.example b@partner.example --as admin@acme.example
   $ cerby-guests invite guest@partner.example --dry-run
+  $ cerby-guests invite guest@partner.example --name Ada --message "Welcome" --preview preview/
   $ cerby-guests invite lead@agency.example --partner "Agency" --role guest_admin
   $ cerby-guests invite --csv guests.csv --concurrency 8
   $ some-export | cerby-guests invite --csv - --json > results.json`,
     )
     .action(async (emails, flags) => {
       const dryRun = flags.dryRun === true;
+      if (flags.preview !== undefined) {
+        if (flags.csv !== undefined || flags.fromImport !== undefined) throw new UsageError('--preview shows one email: not with --csv or --from-import');
+        const preview = runInvitePreview({ folder: flags.preview, emails, name: flags.name, familyName: flags.familyName, message: flags.message }, f);
+        present(f, preview, {
+          report: (files, r) => r.success(`Wrote the email as it would be sent to ${files.html} and ${files.text} (a placeholder password; nothing stored or sent)`),
+        });
+        return;
+      }
       if (flags.fromImport !== undefined) {
         if (emails.length > 0 || flags.csv !== undefined) throw new UsageError('--from-import takes no addresses and no --csv');
         present(f, await run.fromImport({ importId: flags.fromImport, message: flags.message, dryRun }, f), addressRunView);
