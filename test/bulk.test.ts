@@ -171,6 +171,23 @@ describe('invite --csv: file-level errors exit 2 and store nothing', () => {
   });
 });
 
+describe('invite --csv: a record longer than 64 KiB is refused at once (the bench times 50 MB)', () => {
+  test.each([
+    ['a data line without a newline', `email\n${'x'.repeat(3 << 20)}`],
+    ['a header line', 'e'.repeat(3 << 20)],
+    ['a data line followed by a good row', `email\n${'y'.repeat(3 << 20)}\nok@partner.example\n`],
+    ['a quoted field that never ends its record', `email\n"${'z'.repeat(3 << 20)}`],
+  ])('%s: exit 2, one line, nothing stored', async (_name, content) => {
+    const file = path.join(tempDir(), 'hostile.csv');
+    fs.writeFileSync(file, content);
+    const { result, cli } = await bulk(file);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/has a record longer than 65,536 characters at line \d+: a broken or hostile file|unclosed quote/);
+    expect(await guests(cli)).toEqual([]);
+  });
+});
+
 describe('invite --csv from a pipe (a FIFO, as `--csv <(…)` gives)', () => {
   test('is read once, spooled, and every row invited', async () => {
     const fifo = path.join(tempDir(), 'guests.csv');

@@ -17,6 +17,8 @@ export interface CsvRecordOptions {
   relaxQuotes: boolean;
   /** How messages name the file, e.g. "the CSV file" or its path. */
   label: string;
+  /** The longest record allowed, in characters (default MAX_RECORD_CHARS). */
+  maxRecordChars?: number;
 }
 
 /** Decodes UTF-8 strictly: a file in another encoding is refused, not silently garbled. */
@@ -41,10 +43,20 @@ function strictUtf8(label: string) {
   };
 }
 
+/**
+ * The longest record (all its fields, in characters) a file may hold: a row is an address,
+ * names and a message of at most 2,000 characters. A longer one is a broken or hostile file,
+ * refused as soon as the parser has buffered this much (a 50 MB line: milliseconds, not GBs).
+ */
+export const MAX_RECORD_CHARS = 64 * 1024;
+
 /** csv-parse's error, as one line a user can act on. */
-function csvError(error: unknown, label: string): UsageError {
+function csvError(error: unknown, label: string, maxRecordChars: number): UsageError {
   const e = error as { code?: string; message?: string; lines?: number };
   if (e.code === 'CSV_QUOTE_NOT_CLOSED') return new UsageError(`${label} has an unclosed quote (from line ${e.lines ?? '?'} to the end)`);
+  if (e.code === 'CSV_MAX_RECORD_SIZE') {
+    return new UsageError(`${label} has a record longer than ${maxRecordChars.toLocaleString('en-US')} characters at line ${e.lines ?? '?'}: a broken or hostile file`);
+  }
   return new UsageError(`${label} cannot be read as CSV: ${(e.message ?? String(error)).split('\n')[0]}`);
 }
 
@@ -73,6 +85,7 @@ export async function* csvRecords<T>(
     raw: true,
     relax_column_count: true,
     relax_quotes: options.relaxQuotes,
+    max_record_size: options.maxRecordChars ?? MAX_RECORD_CHARS,
   });
   const input = fs.createReadStream(file, { highWaterMark: 256 * 1024 });
   const feeding = pipeline(input, strictUtf8(options.label), parser).catch((error: unknown) => {
@@ -90,7 +103,7 @@ export async function* csvRecords<T>(
       if (value !== undefined) yield value;
     }
   } catch (error) {
-    throw error instanceof UsageError ? error : csvError(error, options.label);
+    throw error instanceof UsageError ? error : csvError(error, options.label, options.maxRecordChars ?? MAX_RECORD_CHARS);
   } finally {
     input.destroy();
     await feeding;

@@ -43,7 +43,8 @@ function records(file: string): AsyncGenerator<{ line: number; fields: Record<st
     });
     return { line, fields };
   };
-  return csvRecords(file, { delimiter: ',', relaxQuotes: false, label: file }, toFields, () => {
+  // Secure notes (the extra column) can be long: a megabyte per record, still bounded.
+  return csvRecords(file, { delimiter: ',', relaxQuotes: false, label: file, maxRecordChars: 1024 * 1024 }, toFields, () => {
     if (!header) throw new UsageError(`${file} is empty: it needs a header line`);
   });
 }
