@@ -3,10 +3,11 @@
  * It builds the dependencies once and hands them to `runCli`.
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
 import { runCli } from './cli.js';
 import type { Deps, Interrupts, Processes, Signal } from './deps.js';
+import { packageRoot } from './package-root.js';
 import { createPrompter } from './prompter.js';
 
 const SIGNAL_NUMBERS: Record<Signal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
@@ -55,8 +56,7 @@ export function processes(): Processes {
 }
 
 export async function main(): Promise<void> {
-  const require = createRequire(import.meta.url);
-  const { version } = require('../package.json') as { version: string };
+  const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string };
   const stdinIsTTY = process.stdin.isTTY === true;
   const stdoutIsTTY = process.stdout.isTTY === true;
   // A closed pipe (`list | head`) or a full disk under stdout: remembered, never thrown, so the

@@ -56,8 +56,9 @@ describe('hostile input through every entry point', () => {
     const { cli, db, dir } = await workspace({ smtp: smtp.url });
     const file = path.join(dir, 'hostile.csv');
     const lines = ['email,name,family_name,message'];
-    // A NUL anywhere makes the file binary: refused whole (below), so it is left out here.
-    const values = ALL.filter(({ name }) => name !== 'NUL byte');
+    // A NUL anywhere makes the file binary, and a record over 64 KiB makes it hostile: each is
+    // refused whole (below, and in bulk.test.ts), so they are left out here.
+    const values = ALL.filter(({ name }) => name !== 'NUL byte' && name !== '1 MB field');
     values.forEach(({ value }, i) => {
       lines.push([`c${i}@partner.example`, value, value, value].map(csvField).join(','));
       lines.push([value, 'x', 'y', 'z'].map(csvField).join(','));

@@ -60,12 +60,14 @@ export function formatExpiry(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
-const LONG_DATE = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+// Made on first use: an Intl formatter costs milliseconds of ICU start-up that a `list` never needs.
+let longDate: Intl.DateTimeFormat | undefined;
 
 /** "Monday 30 November 2026 at 14:05 UTC": the expiry in words, in UTC. */
 export function expiryInWords(iso: string): string {
   const date = new Date(iso);
-  return `${LONG_DATE.format(date).replace(',', '')} at ${iso.slice(11, 16)} UTC`;
+  longDate ??= new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  return `${longDate.format(date).replace(',', '')} at ${iso.slice(11, 16)} UTC`;
 }
 
 /** "in 7 days", "in 5 hours": how long the guest has, from `now`. */

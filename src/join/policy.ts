@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from '../package-root.js';
 import type { PasswordPolicy } from '../store/workspace.js';
 
 /**
@@ -15,7 +17,7 @@ let blocklist: Set<string> | undefined;
 export function commonPasswords(): Set<string> {
   blocklist ??= new Set(
     fs
-      .readFileSync(new URL('../../data/common-passwords.txt', import.meta.url), 'utf8')
+      .readFileSync(path.join(packageRoot(import.meta.url), 'data', 'common-passwords.txt'), 'utf8')
       .split('\n')
       .filter(Boolean)
       .map((p) => p.toLowerCase()),
