@@ -188,6 +188,21 @@ describe('invite --csv: a record longer than 64 KiB is refused at once (the benc
   });
 });
 
+describe('invite --csv --json streams each row as it becomes final, in file order', () => {
+  test('200 rows over 4 connections, with bad rows and duplicates among them: one object, results in line order', async () => {
+    const file = path.join(tempDir(), 'mixed.csv');
+    const rows = Array.from({ length: 200 }, (_, i) => (i % 17 === 5 ? 'not-an-address' : i % 23 === 7 ? 'g0@partner.example' : `g${i}@partner.example`));
+    fs.writeFileSync(file, `email\n${rows.join('\n')}\n`);
+    const { result, report } = await bulk(file, ['--concurrency', '4']);
+    expect(result.code).toBe(3);
+    const lines = (report.results as Row[]).map((r) => r.line);
+    expect(lines).toEqual(Array.from({ length: 200 }, (_, i) => i + 2));
+    expect(report.counts.failed).toBe(rows.filter((r) => r === 'not-an-address').length);
+    expect(report.duplicates).toEqual([{ email: 'g0@partner.example', lines: [2, ...rows.flatMap((r, i) => (r === 'g0@partner.example' && i > 0 ? [i + 2] : []))] }]);
+    expect(Object.keys(report)).toEqual(['results', 'dryRun', 'rows', 'counts', 'duplicates', 'seconds']);
+  });
+});
+
 describe('invite --csv from a pipe (a FIFO, as `--csv <(…)` gives)', () => {
   test('is read once, spooled, and every row invited', async () => {
     const fifo = path.join(tempDir(), 'guests.csv');

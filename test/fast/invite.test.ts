@@ -22,7 +22,7 @@ describe('flags become typed options', () => {
     const seen: unknown[] = [];
     const runners = {
       invite: (opts: InviteOptions) => (seen.push(opts), Promise.resolve(ok({ dryRun: opts.dryRun, results: [], counts: {} }))),
-      bulk: (opts: unknown) => (seen.push(opts), Promise.resolve(ok({ dryRun: false, rows: 0, counts: { invited: 0, queued: 0, skipped: 0, failed: 0, duplicates: 0 }, duplicates: [], results: [], seconds: 0 }))),
+      bulk: (opts: unknown) => (seen.push(opts), Promise.resolve(ok({ dryRun: false, rows: 0, counts: { invited: 0, queued: 0, skipped: 0, failed: 0, duplicates: 0 }, duplicates: [], failures: [], seconds: 0 }))),
       fromImport: (opts: unknown) => (seen.push(opts), Promise.resolve(ok({ dryRun: false, results: [], counts: {} }))),
     };
     await newCmdInvite(f, runners).parseAsync(['a@x.example', 'b@x.example', '--partner', 'P', '--role', 'guest_admin', '--message', 'hi', '--dry-run'], { from: 'user' });

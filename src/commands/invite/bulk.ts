@@ -12,6 +12,7 @@ import type { Partner, PartnerRole } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailInput, emailKey, emailProblem, messageProblem, nameProblem } from '../../validate.js';
 import { inputKind } from '../../cli/input-file.js';
+import { SeenAddresses } from '../../csv/seen.js';
 import { checkCsvFile, readCsvRows, spoolToFile, type CsvRow } from './csv-source.js';
 import { authorizePlan, carryOutInvite, planInvite, resolvePartnerTarget } from './run.js';
 
@@ -22,6 +23,8 @@ export interface BulkInviteOptions {
   message?: string;
   dryRun: boolean;
   concurrency: number;
+  /** Each row's result, in file order, once final: `--json` streams them; nothing keeps them all. */
+  onResult?: (result: RowResult) => void;
 }
 
 export interface RowResult extends AddressResult {
@@ -36,10 +39,30 @@ export interface BulkReport {
   /** Why sending stopped early (the SMTP server is down), and the command that sends the rest. */
   stopped?: string;
   next?: string;
-  /** Addresses listed more than once: reported once each, with every line they are on. */
+  /** Addresses listed more than once: reported once each (the first MAX_DUPLICATES), with their lines (the first MAX_DUPLICATE_LINES). */
   duplicates: { email: string; lines: number[] }[];
-  results: RowResult[];
+  /** The first failed rows, for the summary; every row's result went to `onResult`. */
+  failures: RowResult[];
   seconds: number;
+}
+
+/** Marks a row's result as final (no delivery outcome to wait for). */
+const FINAL = Symbol('final');
+
+/** Failed rows kept for the summary; the rest are counted (and streamed with --json). */
+export const KEPT_FAILURES = 50;
+/** Duplicated addresses reported by name, and the lines kept for each: memory stays bounded. */
+const MAX_DUPLICATES = 1000;
+const MAX_DUPLICATE_LINES = 20;
+
+function noteDuplicate(duplicates: Map<string, { email: string; lines: number[] }>, key: string, first: number, line: number): void {
+  const entry = duplicates.get(key);
+  if (entry) {
+    if (entry.lines.length < MAX_DUPLICATE_LINES) entry.lines.push(line);
+  } else if (duplicates.size < MAX_DUPLICATES) {
+    // The identity (lower case, IDNA): the first spelling is not kept, only its line.
+    duplicates.set(key, { email: key, lines: [first, line] });
+  }
 }
 
 /** Rows planned and recorded per transaction. */
@@ -129,12 +152,40 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
     if (!options.dryRun) await checkCsvFile(file);
     const size = fs.statSync(file).size;
 
-    const results: RowResult[] = [];
-    const firstSeen = new Map<string, { line: number; email: string }>();
+    const seen = new SeenAddresses();
     const duplicateLines = new Map<string, { email: string; lines: number[] }>();
     const counts = { invited: 0, queued: 0, skipped: 0, failed: 0, duplicates: 0 };
+    const failures: RowResult[] = [];
+    const ends = { done: 0, 'bad-input': 0, 'not-done': 0 };
+    // Results leave in file order once final; only those still in flight are held (≤ the backlog).
+    const inOrder: RowResult[] = [];
+    let head = 0;
+    // A symbol key: JSON leaves it out, and a million rows cost no weak table for the GC to walk.
+    const isFinal = (r: RowResult) => (r as RowResult & { [FINAL]?: true })[FINAL] === true;
+    const emit = (r: RowResult) => {
+      // Refused or in doubt: failed. Recorded but not sent yet: queued, not failed.
+      if (r.outcome === 'invited' && r.delivery !== 'sent' && r.delivery !== 'queued') r.outcome = 'failed';
+      if (r.outcome === 'invited' && r.delivery === 'queued') counts.queued++;
+      else if (r.outcome === 'invited' || r.outcome === 'would-invite') counts.invited++;
+      else if (r.outcome === 'skipped') counts.skipped++;
+      else counts.failed++;
+      ends[endOf(r)]++;
+      if (r.outcome === 'failed' && failures.length < KEPT_FAILURES) failures.push(r);
+      options.onResult?.(r);
+    };
+    const drain = (all = false) => {
+      while (head < inOrder.length && (all || isFinal(inOrder[head]!))) emit(inOrder[head++]!);
+      if (head > 1024 && head * 2 > inOrder.length) {
+        inOrder.splice(0, head);
+        head = 0;
+      }
+    };
+    const settle = (r: RowResult) => {
+      (r as RowResult & { [FINAL]?: true })[FINAL] = true;
+      if (inOrder[head] === r) drain();
+    };
     const progress = createProgress(f, () => f.now().getTime());
-    const delivery = options.dryRun ? undefined : RunDelivery.begin(f, workspace, options.concurrency);
+    const delivery = options.dryRun ? undefined : RunDelivery.begin(f, workspace, options.concurrency, (r) => settle(r as RowResult));
     let batch: { row: CsvRow; result: RowResult; target: { partner?: Partner; partnerRole?: PartnerRole } }[] = [];
     let rows = 0;
 
@@ -181,6 +232,8 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
       } else {
         store.read(handle);
       }
+      // Invited rows become final when their email is delivered (or not); the rest are now.
+      for (const { result } of items) if (result.outcome !== 'invited') settle(result);
     };
 
     try {
@@ -190,33 +243,32 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
         rows++;
         const email = emailInput(row.fields.email ?? '');
         const result: RowResult = { line: row.line, email, outcome: 'failed' };
-        results.push(result);
+        inOrder.push(result);
         const problem = rowProblem(row, email);
         const target = problem ? undefined : rowTarget(row);
         if (problem || typeof target === 'string') {
           result.reason = problem ?? (target as string);
+          settle(result);
         } else {
           const key = emailKey(email);
-          const first = firstSeen.get(key);
+          const first = seen.firstLine(key, row.line);
           if (first !== undefined) {
             result.outcome = 'skipped';
-            result.reason = `duplicate of line ${first.line}`;
-            const entry = duplicateLines.get(key) ?? { email: first.email, lines: [first.line] };
-            entry.lines.push(row.line);
-            duplicateLines.set(key, entry);
+            result.reason = `duplicate of line ${first}`;
+            noteDuplicate(duplicateLines, key, first, row.line);
+            counts.duplicates = duplicateLines.size;
+            settle(result);
+          } else if (sendEmailIsFalse(row)) {
+            result.outcome = 'skipped';
+            result.reason = '"Send invitation message" is false: no invite sent';
+            settle(result);
           } else {
-            firstSeen.set(key, { line: row.line, email });
-            if (sendEmailIsFalse(row)) {
-              result.outcome = 'skipped';
-              result.reason = '"Send invitation message" is false: no invite sent';
-            } else {
-              batch.push({ row, result, target: target! });
-              if (batch.length >= BATCH_ROWS) {
-                flushBatch();
-                if (delivery) {
-                  await delivery.waitForBacklog(MAX_BACKLOG);
-                  if (delivery.stopped) break;
-                }
+            batch.push({ row, result, target: target! });
+            if (batch.length >= BATCH_ROWS) {
+              flushBatch();
+              if (delivery) {
+                await delivery.waitForBacklog(MAX_BACKLOG);
+                if (delivery.stopped) break;
               }
             }
           }
@@ -239,25 +291,19 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
     } finally {
       progress.finish();
     }
+    // Whatever the run did not get to (it stopped early) is final as it stands.
+    drain(true);
 
-    for (const r of results) {
-      // Refused or in doubt: failed. Recorded but not sent yet: queued, not failed.
-      if (r.outcome === 'invited' && r.delivery !== 'sent' && r.delivery !== 'queued') r.outcome = 'failed';
-      if (r.outcome === 'invited' && r.delivery === 'queued') counts.queued++;
-      else if (r.outcome === 'invited' || r.outcome === 'would-invite') counts.invited++;
-      else if (r.outcome === 'skipped') counts.skipped++;
-      else counts.failed++;
-    }
     const duplicates = [...duplicateLines.values()];
     counts.duplicates = duplicates.length;
     return {
-      status: runStatus(results.map(endOf)),
+      status: runStatus((Object.keys(ends) as (keyof typeof ends)[]).filter((end) => ends[end] > 0)),
       data: {
         dryRun: options.dryRun,
         rows,
         counts,
         duplicates,
-        results,
+        failures,
         seconds: (f.now().getTime() - started) / 1000,
         stopped: delivery?.stopReason,
         next: counts.queued > 0 ? f.hint('outbox flush') : undefined,

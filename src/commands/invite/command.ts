@@ -3,6 +3,7 @@ import { intBetween } from '../../cli/args.js';
 import { UsageError } from '../../errors.js';
 import type { Factory } from '../../factory.js';
 import type { RunReport } from '../../invites/outcome.js';
+import { JsonResultsWriter } from '../../output/json.js';
 import { present, type View } from '../../output/present.js';
 import { addressRunView } from '../../output/views/address-run.js';
 import { valueOrPrompt } from '../../prompter.js';
@@ -12,18 +13,18 @@ import type { BulkInviteOptions, BulkReport } from './bulk.js';
 import { runInvitePreview } from './preview.js';
 import { runInvite, type InviteOptions } from './run.js';
 
-const SHOWN_FAILURES = 50;
-
-/** The bulk summary on stderr (the --json report goes to stdout). */
+/** The bulk summary on stderr (the --json report goes to stdout, its results streamed). */
 export const bulkView: View<BulkReport> = {
   report(report, reporter) {
     const n = (x: number) => x.toLocaleString('en-US');
-    const failed = report.results.filter((r) => r.outcome === 'failed');
-    for (const r of failed.slice(0, SHOWN_FAILURES)) {
+    for (const r of report.failures) {
       reporter.failed(`line ${r.line}: ${r.email ? displayText(r.email) : '(no email)'}: ${r.reason ?? 'failed'}`);
     }
-    if (failed.length > SHOWN_FAILURES) reporter.info(`… and ${n(failed.length - SHOWN_FAILURES)} more failed rows (see --json)`);
-    for (const d of report.duplicates) reporter.skipped(`${displayText(d.email)} is listed more than once (lines ${d.lines.join(', ')}): invited once`);
+    if (report.counts.failed > report.failures.length) reporter.info(`… and ${n(report.counts.failed - report.failures.length)} more failed rows (see --json)`);
+    for (const d of report.duplicates) {
+      reporter.skipped(`${displayText(d.email)} is listed more than once (lines ${d.lines.join(', ')}${d.lines.length >= 20 ? ', …' : ''}): invited once`);
+    }
+    if (report.counts.duplicates > report.duplicates.length) reporter.info(`… and ${n(report.counts.duplicates - report.duplicates.length)} more duplicated addresses`);
     const verb = report.dryRun ? 'would invite' : 'invited';
     const queued = report.counts.queued > 0 ? `, queued ${n(report.counts.queued)}${report.stopped ? ` (${report.stopped})` : ''}` : '';
     const line = `${verb} ${n(report.counts.invited)}${queued}, skipped ${n(report.counts.skipped)}, failed ${n(report.counts.failed)} of ${n(report.rows)} rows in ${report.seconds.toFixed(1)} s`;
@@ -93,7 +94,20 @@ Examples:
       if (flags.csv !== undefined) {
         if (emails.length > 0) throw new UsageError('give email addresses or --csv, not both');
         if (flags.name !== undefined || flags.familyName !== undefined) throw new UsageError('--name and --family-name do not go with --csv: use the name columns');
-        present(f, await run.bulk({ file: flags.csv, message: flags.message, dryRun, concurrency: flags.concurrency }, f), bulkView);
+        // With --json, each row's result is written as it becomes final (in file order): constant memory.
+        const json = f.json ? new JsonResultsWriter(f.io.stdout, f.io.stdoutIsTTY) : undefined;
+        const opts: BulkInviteOptions = { file: flags.csv, message: flags.message, dryRun, concurrency: flags.concurrency };
+        if (json) opts.onResult = (r) => json.item(r);
+        const result = await run.bulk(opts, f);
+        present(f, result, {
+          ...bulkView,
+          printsJson: true,
+          print: (report) => {
+            if (!json) return;
+            const { failures: _shown, ...rest } = report;
+            json.end(rest);
+          },
+        });
         return;
       }
       // The web app's Invite guest user dialog: asked until the address is valid.
