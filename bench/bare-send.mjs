@@ -1,6 +1,10 @@
-// The floor for figure 1: the same number of invite-sized messages, one recipient each,
-// through a bare nodemailer pool with the same number of connections to the same sink.
+// The floor for figure 1: the same number of invite emails, one recipient each, through a bare
+// nodemailer pool with the same number of connections to the same sink. Each email is rendered
+// by the tool's own template (dist/email/render.js), so both sides send the same bytes; what
+// the floor leaves out is the tool's work around a send (store, leases, outcomes).
+import crypto from 'node:crypto';
 import nodemailer from 'nodemailer';
+import { renderInviteEmail } from '../dist/email/render.js';
 
 const [port, count, connections] = process.argv.slice(2).map(Number);
 const transport = nodemailer.createTransport({
@@ -11,18 +15,35 @@ const transport = nodemailer.createTransport({
   maxConnections: connections,
   maxMessages: Infinity,
 });
-const filler = 'Your account details and the link to join the workspace as a guest user. '.repeat(12);
+const now = new Date();
+const expiresAt = new Date(now.getTime() + 7 * 86400_000).toISOString();
 let next = 0;
 async function worker() {
   while (next < count) {
     const i = next++;
+    const email = renderInviteEmail({
+      workspaceName: 'Bench',
+      signInUrl: 'https://cerby.localhost',
+      sender: 'no-reply@bench.example',
+      recipient: `guest${i}@partner.example`,
+      guestName: `Guest ${i}`,
+      tempPassword: crypto.randomBytes(18).toString('base64url'),
+      inviter: 'owner@bench.example',
+      customMessage: null,
+      expiresAt,
+      now: now.toISOString(),
+      messageId: `<${crypto.randomBytes(16).toString('hex')}@bench.example>`,
+      inviteToken: crypto.randomBytes(18).toString('base64url'),
+    });
     await transport.sendMail({
-      from: { name: 'Bench (Cerby)', address: 'no-reply@bench.example' },
-      to: `guest${i}@partner.example`,
-      subject: 'owner@bench.example invited you to join Bench on Cerby',
-      messageId: `<bare.${i}@bench.example>`,
-      text: `Hello,\n\nTemporary password: ${Math.random().toString(36).slice(2)}\n${filler}`,
-      html: `<p>Hello,</p><p>Temporary password: <code>${Math.random().toString(36).slice(2)}</code></p><p>${filler}</p>`,
+      from: email.from,
+      to: email.to,
+      subject: email.subject,
+      messageId: email.messageId,
+      replyTo: email.replyTo,
+      headers: email.headers,
+      text: email.text,
+      html: email.html,
     });
   }
 }

@@ -362,14 +362,38 @@ describe('migration 6: answers kept for steps not reached yet', () => {
   });
 });
 
+describe('migration 7: email states indexed only where a query looks', () => {
+  test('on a version 6 store: the whole-table state index becomes two partial ones, and the queries use them', () => {
+    const { db } = storeAt(6);
+    insertWorkspace(db);
+    const guest = insertGuest(db, 'guest@partner.example');
+    const queued = insertOutbox(db, guest, 'guest@partner.example', 'queued');
+    migrate(db, 7);
+    try {
+      expect(indexes(db)).not.toContain('outbox_due');
+      expect(indexes(db)).toEqual(expect.arrayContaining(['outbox_queued', 'outbox_sending']));
+      const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+      expect(plan(`SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= '9' ORDER BY next_attempt_at, id LIMIT 10`)).toMatch(/USING (COVERING )?INDEX outbox_queued/);
+      expect(plan(`SELECT id FROM outbox WHERE state = 'sending'`)).toContain('outbox_sending');
+      // The rows themselves are untouched, and the partial index follows their state.
+      expect(rows(db, `SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= '9999'`)).toEqual([{ id: queued }]);
+      db.prepare(`UPDATE outbox SET state = 'sending' WHERE id = ?`).run(queued);
+      expect(rows(db, `SELECT id FROM outbox WHERE state = 'sending'`)).toEqual([{ id: queued }]);
+      expect(rows(db, `SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= '9999'`)).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe('every version opens', () => {
   test('each migration has its case above', () => {
-    expect(migrations).toHaveLength(6);
+    expect(migrations).toHaveLength(7);
     expect(SCHEMA_VERSION).toBe(migrations.length);
     expect(migrations.slice(0, 3).every((m) => typeof m === 'string')).toBe(true);
   });
 
-  test.each([1, 2, 3, 4, 5])('openStore upgrades a version %i store to the latest, keeping its workspace and members', (version) => {
+  test.each([1, 2, 3, 4, 5, 6])('openStore upgrades a version %i store to the latest, keeping its workspace and members', (version) => {
     const { file, db } = storeAt(version);
     insertWorkspace(db);
     insertMember(db, 'owner@acme.example', 'owner');

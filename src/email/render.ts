@@ -60,14 +60,16 @@ export function formatExpiry(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
-// Made on first use: an Intl formatter costs milliseconds of ICU start-up that a `list` never needs.
-let longDate: Intl.DateTimeFormat | undefined;
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
-/** "Monday 30 November 2026 at 14:05 UTC": the expiry in words, in UTC. */
+/**
+ * "Monday 30 November 2026 at 14:05 UTC": the expiry in words, in UTC. Spelled out by hand:
+ * Intl's formatter costs more than the rest of the email (a bulk run renders a million).
+ */
 export function expiryInWords(iso: string): string {
   const date = new Date(iso);
-  longDate ??= new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
-  return `${longDate.format(date).replace(',', '')} at ${iso.slice(11, 16)} UTC`;
+  return `${WEEKDAYS[date.getUTCDay()]} ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()} at ${iso.slice(11, 16)} UTC`;
 }
 
 /** "in 7 days", "in 5 hours": how long the guest has, from `now`. */

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { address, addressKey } from '../address.js';
 import type { RenderedEmail } from '../email/render.js';
 import { describeSmtp, type SmtpConfig } from './smtp-config.js';
@@ -31,23 +30,23 @@ async function nodemailer(): Promise<typeof import('nodemailer')> {
   return import('nodemailer');
 }
 
-/** Marks `mail.data.handover.done` once the whole message has streamed out. */
+/**
+ * Marks `mail.data.handover.done` once the whole message has streamed out: the message
+ * stream's own 'end' (its last byte went to the connection), with no stream stage added.
+ */
 function trackHandover(transporter: Transporter): Transporter {
   transporter.use('stream', (mail, callback) => {
     const handover = (mail.data as { handover?: { done: boolean } }).handover;
     if (handover) {
-      mail.message.transform(
-        () =>
-          new Transform({
-            transform(chunk, _encoding, done) {
-              done(null, chunk);
-            },
-            flush(done) {
-              handover.done = true;
-              done();
-            },
-          }),
-      );
+      const message = mail.message as unknown as { createReadStream(options?: unknown): NodeJS.ReadableStream };
+      const create = message.createReadStream.bind(message);
+      message.createReadStream = (options?: unknown) => {
+        const stream = create(options);
+        stream.once('end', () => {
+          handover.done = true;
+        });
+        return stream;
+      };
     }
     callback();
   });

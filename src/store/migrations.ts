@@ -236,6 +236,14 @@ export const migrations: readonly Migration[] = [
   ALTER TABLE guest_credentials ADD COLUMN pending_apps TEXT;
   ALTER TABLE guest_credentials ADD COLUMN pending_device TEXT;
   `,
+  // 7: an email's states are indexed only where a query looks (due ones, and leases in flight):
+  // a send's three transitions then rewrite one small index instead of moving an entry across
+  // a whole-table one each time (fewer pages per commit; most emails end up sent).
+  `
+  DROP INDEX outbox_due;
+  CREATE INDEX outbox_queued ON outbox (next_attempt_at, id) WHERE state = 'queued';
+  CREATE INDEX outbox_sending ON outbox (id) WHERE state = 'sending';
+  `,
 ];
 
 /**
