@@ -163,6 +163,7 @@ export async function runCli(argv: readonly string[], deps: Deps, providers: Pro
       return ExitCode.ok;
     }
     await program.parseAsync([...argv], { from: 'user' });
+    await f.outputDone;
     const stdoutError = await outputSettled(deps);
     if (stdoutError) {
       deps.io.stderr.write(`${prefix(`cannot write the output: ${errnoText(stdoutError.code) ?? stdoutError.message}; the command's own work is done`)}\n`);

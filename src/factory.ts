@@ -58,6 +58,11 @@ export class Factory {
   readonly crypto?: CryptoCosts;
   /** How the command that ran went; `cli.ts` maps it to an exit code. */
   status: Status = 'ok';
+  /**
+   * Output still being written when the command returned: rows streamed to a slow pipe wait
+   * for it to drain (so they are not all queued in memory); `cli.ts` waits for this.
+   */
+  outputDone?: Promise<void>;
   /** A signal that stopped a long run (it still finished cleanly): the exit code becomes 128 + its number. */
   interruption?: Interrupted;
   private flags: GlobalFlags = {};

@@ -62,6 +62,8 @@ export interface RunOptions {
   stdoutIsTTY?: boolean;
   stdinIsTTY?: boolean;
   stdin?: PassThrough;
+  /** A stdout of the test's own (e.g. a slow pipe); the result's stdout is then empty. */
+  stdout?: import('node:stream').Writable;
   /** Share stderr with an injected prompter (interactive tests). */
   stderr?: PassThrough;
   prompter?: Prompter;
@@ -88,10 +90,11 @@ function collect(stream: PassThrough): () => string {
 
 /** Runs the real CLI in-process with fake terminals and clock, real SQLite and SMTP. */
 export async function run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
-  const stdout = new PassThrough();
+  const collected = new PassThrough();
+  const stdout = options.stdout ?? collected;
   const stderr = options.stderr ?? new PassThrough();
   const stdin = options.stdin ?? new PassThrough();
-  const out = collect(stdout);
+  const out = collect(collected);
   const err = collect(stderr);
   const stdinIsTTY = options.stdinIsTTY ?? options.tty ?? false;
   const stdoutIsTTY = options.stdoutIsTTY ?? options.tty ?? false;

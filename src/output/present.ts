@@ -12,8 +12,13 @@ export class Output {
   /** `empty`: what to do next when there is nothing to show, said on stderr to a person at a terminal (scripts get no rows). */
   rows<T extends object>(rows: Iterable<T>, columns: readonly Column<T>[], options: { csv?: boolean; empty?: string } = {}): void {
     const format = this.format(options.csv === true);
-    const count = printRows(this.f, rows, columns, format);
-    if (count === 0 && options.empty !== undefined && format === 'table') this.f.reporter.info(options.empty);
+    const printed = printRows(this.f, rows, columns, format);
+    const done = (count: number) => {
+      if (count === 0 && options.empty !== undefined && format === 'table') this.f.reporter.info(options.empty);
+    };
+    // A pipe that reads slower than rows come: the rest is written as it drains.
+    if (typeof printed === 'number') done(printed);
+    else this.f.outputDone = printed.then(done);
   }
 
   /** A time as this output shows times: relative on a terminal ("3 days ago"), ISO-8601 for scripts. */

@@ -28,6 +28,9 @@ export interface Column<T> {
   shrink?: 'first' | 'last';
 }
 
+/** Streamed output is written in pieces this big: few writes, and at most one piece waits in memory. */
+const STREAM_CHUNK = 512 * 1024;
+
 /** A terminal is assumed this wide when it does not say. */
 const DEFAULT_COLUMNS = 80;
 /** A column cut to fit keeps at least this many characters (or its header's). */
@@ -87,9 +90,65 @@ function safeForTerminal(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** Prints the rows in `format` and returns how many there were. */
-export function printRows<T extends object>(ctx: PrintContext, rows: Iterable<T>, columns: readonly Column<T>[], format: OutputFormat): number {
+/**
+ * Prints the rows in `format` and returns how many there were. Streamed formats write in 512 KB
+ * chunks; when stdout is a pipe that is full (write() said so), the rest waits for 'drain' and
+ * the count comes as a promise: a million rows are never queued in memory.
+ */
+export function printRows<T extends object>(ctx: PrintContext, rows: Iterable<T>, columns: readonly Column<T>[], format: OutputFormat): number | Promise<number> {
+  if (format === 'table') return printTable(ctx, rows, columns);
+  return streamRows(ctx, rows[Symbol.iterator](), columns, format);
+}
+
+/** One chunk of the streamed formats for each row; the header first for CSV. */
+function formatter<T extends object>(columns: readonly Column<T>[], format: 'json' | 'csv' | 'tsv') {
+  const field = (row: T, c: Column<T>) => (row as Record<string, unknown>)[c.key];
+  if (format === 'json') return { head: '[', row: (row: T, first: boolean) => `${first ? '\n' : ',\n'}  ${JSON.stringify(row)}`, tail: (empty: boolean) => `${empty ? '' : '\n'}]\n` };
+  if (format === 'csv') {
+    return { head: `${columns.map((c) => csvField(c.key)).join(',')}\r\n`, row: (row: T) => `${columns.map((c) => csvField(field(row, c))).join(',')}\r\n`, tail: () => '' };
+  }
+  // Like `gh`: no header when piped; tabs and newlines inside values become spaces.
+  return { head: '', row: (row: T) => `${columns.map((c) => cell(field(row, c)).replace(/[\t\r\n]/g, ' ')).join('\t')}\n`, tail: () => '' };
+}
+
+function streamRows<T extends object>(ctx: PrintContext, rows: Iterator<T>, columns: readonly Column<T>[], format: 'json' | 'csv' | 'tsv'): number | Promise<number> {
+  const out = ctx.io.stdout;
+  const f = formatter(columns, format);
   let count = 0;
+  let chunk = f.head;
+  // Synchronous while the stream takes the chunks (a file, /dev/null, a fast reader).
+  const pump = (): number | Promise<number> => {
+    for (let next = rows.next(); !next.done; next = rows.next()) {
+      chunk += f.row(next.value, count === 0);
+      count++;
+      if (chunk.length > STREAM_CHUNK) {
+        const more = out.write(chunk);
+        chunk = '';
+        if (!more && !out.destroyed) return drained(out).then(pump);
+      }
+    }
+    out.write(chunk + f.tail(count === 0));
+    return count;
+  };
+  return pump();
+}
+
+/** Resolves once `out` drains, closes or fails (a failure is reported by cli.ts). */
+function drained(out: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.removeListener('drain', done);
+      out.removeListener('close', done);
+      out.removeListener('error', done);
+      resolve();
+    };
+    out.once('drain', done);
+    out.once('close', done);
+    out.once('error', done);
+  });
+}
+
+function printTable<T extends object>(ctx: PrintContext, rows: Iterable<T>, columns: readonly Column<T>[]): number {
   const out = ctx.io.stdout;
   const now = ctx.now();
   const value = (row: T, column: Column<T>) => {
@@ -98,76 +157,34 @@ export function printRows<T extends object>(ctx: PrintContext, rows: Iterable<T>
     if (column.time && typeof raw === 'string') return relativeTime(raw, now);
     return cell(raw);
   };
-  switch (format) {
-    case 'json': {
-      // One object per line, written in chunks: a 100,000-row array never becomes one 40 MB string.
-      let chunk = '[';
-      let first = true;
-      for (const row of rows) {
-        count++;
-        chunk += `${first ? '\n' : ',\n'}  ${JSON.stringify(row)}`;
-        first = false;
-        if (chunk.length > 65536) {
-          out.write(chunk);
-          chunk = '';
-        }
-      }
-      out.write(`${chunk}${first ? '' : '\n'}]\n`);
-      return count;
-    }
-    case 'csv': {
-      out.write(`${columns.map((c) => csvField(c.key)).join(',')}\r\n`);
-      for (const row of rows) {
-        count++;
-        out.write(`${columns.map((c) => csvField((row as Record<string, unknown>)[c.key])).join(',')}\r\n`);
-      }
-      return count;
-    }
-    case 'tsv': {
-      // Like `gh`: no header when piped; tabs and newlines inside values become spaces.
-      let chunk = '';
-      for (const row of rows) {
-        count++;
-        chunk += `${columns.map((c) => cell((row as Record<string, unknown>)[c.key]).replace(/[\t\r\n]/g, ' ')).join('\t')}\n`;
-        if (chunk.length > 65536) {
-          out.write(chunk);
-          chunk = '';
-        }
-      }
-      if (chunk) out.write(chunk);
-      return count;
-    }
-    case 'table': {
-      const shown = columns.filter((c) => c.terminal !== false);
-      const cells = [...rows].map((row) => shown.map((c) => safeForTerminal(value(row, c))));
-      if (cells.length === 0) return 0;
-      // Fitted to the terminal like `gh`: long columns are cut with …, a line never wraps.
-      const length = (text: string) => [...text].length;
-      const natural = shown.map((c, i) => Math.max(length(c.header), ...cells.map((r) => length(r[i]!))));
-      const floors = shown.map((c, i) => Math.min(natural[i]!, Math.max(length(c.header), MIN_SHRUNK)));
-      // Then, on a very narrow terminal, every other column too: a cut value beats a wrapped line.
-      const ranks = shown.map((c) => (c.shrink === 'first' ? 0 : c.shrink === 'last' ? 1 : 2));
-      const widths = fitWidths(natural, floors, ranks, ctx.io.columns ?? DEFAULT_COLUMNS);
-      // Loaded only when a table is drawn.
-      const Table = createRequire(import.meta.url)('cli-table3') as typeof TableType;
-      const table = new Table({
-        head: shown.map((c) => ctx.color.bold(c.header)),
-        // Each width holds its padding: borderless, columns separated by two spaces.
-        colWidths: widths.map((w) => w + GAP),
-        wordWrap: false,
-        truncate: '…',
-        style: { head: [], border: [], 'padding-left': 0, 'padding-right': GAP },
-        chars: {
-          top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
-          'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
-        },
-      });
-      for (const row of cells) table.push(row);
-      // The last column's padding would push a full-width line onto a second one.
-      out.write(`${table.toString().split('\n').map((line) => line.trimEnd()).join('\n')}\n`);
-      return cells.length;
-    }
-  }
+  const shown = columns.filter((c) => c.terminal !== false);
+  const cells = [...rows].map((row) => shown.map((c) => safeForTerminal(value(row, c))));
+  if (cells.length === 0) return 0;
+  // Fitted to the terminal like `gh`: long columns are cut with …, a line never wraps.
+  const length = (text: string) => [...text].length;
+  const natural = shown.map((c, i) => Math.max(length(c.header), ...cells.map((r) => length(r[i]!))));
+  const floors = shown.map((c, i) => Math.min(natural[i]!, Math.max(length(c.header), MIN_SHRUNK)));
+  // Then, on a very narrow terminal, every other column too: a cut value beats a wrapped line.
+  const ranks = shown.map((c) => (c.shrink === 'first' ? 0 : c.shrink === 'last' ? 1 : 2));
+  const widths = fitWidths(natural, floors, ranks, ctx.io.columns ?? DEFAULT_COLUMNS);
+  // Loaded only when a table is drawn.
+  const Table = createRequire(import.meta.url)('cli-table3') as typeof TableType;
+  const table = new Table({
+    head: shown.map((c) => ctx.color.bold(c.header)),
+    // Each width holds its padding: borderless, columns separated by two spaces.
+    colWidths: widths.map((w) => w + GAP),
+    wordWrap: false,
+    truncate: '…',
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': GAP },
+    chars: {
+      top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
+      'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
+    },
+  });
+  for (const row of cells) table.push(row);
+  // The last column's padding would push a full-width line onto a second one.
+  out.write(`${table.toString().split('\n').map((line) => line.trimEnd()).join('\n')}\n`);
+  return cells.length;
 }
 
 /** `key: value` lines for one record (`show`). */

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { fitWidths } from '../../src/output/print.js';
 import { relativeTime } from '../../src/output/time.js';
 import { DAY } from '../helpers.js';
@@ -156,5 +157,40 @@ describe('times are the same in every command: relative on a terminal, ISO-8601 
     expect(await cli(['partners', 'list'])).toMatchObject({ stdout: '', stderr: expect.stringContaining('no partners yet: create one with `cerby-guests') });
     expect(await cli(['accounts', 'list'])).toMatchObject({ stdout: '', stderr: expect.stringContaining('no accounts yet: add one with `cerby-guests') });
     expect(await cli(['import', 'list'])).toMatchObject({ stdout: '', stderr: expect.stringContaining('no migrations yet: import one with `cerby-guests') });
+  });
+});
+
+describe('a slow reader (a pipe that fills up)', () => {
+  test('list --json waits for it to drain: never more than a chunk queued, and every row arrives', async () => {
+    const { cli, store } = await fastWorkspace({ tty: false });
+    const at = '2026-11-23T10:00:00.000Z';
+    store.write(() => {
+      for (let i = 0; i < 12000; i++) {
+        store.guests.insert({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@acme.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: '2026-11-30T10:00:00.000Z' });
+      }
+    });
+    const chunks: Buffer[] = [];
+    let mostQueued = 0;
+    // Takes one chunk per turn of the event loop, like a pipe whose reader is busy.
+    const slow = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk);
+        setImmediate(done);
+      },
+    });
+    const write = slow.write.bind(slow);
+    slow.write = ((chunk: unknown, ...rest: unknown[]) => {
+      const more = (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+      mostQueued = Math.max(mostQueued, slow.writableLength);
+      return more;
+    }) as typeof slow.write;
+    const result = await cli(['list', '--json'], { stdout: slow });
+    expect(result.code).toBe(0);
+    const rows = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown[];
+    expect(rows).toHaveLength(12000);
+    // The whole output is ~2.4 MB; one chunk is 512 KB (plus the row that crossed it).
+    expect(Buffer.concat(chunks).length).toBeGreaterThan(2_000_000);
+    expect(mostQueued).toBeLessThan(600 * 1024);
   });
 });
