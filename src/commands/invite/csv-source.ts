@@ -109,16 +109,18 @@ export function readCsvRows(file: string, onHeader?: (layout: CsvLayout) => void
   const { form, delimiter } = sniffLayout(file);
   let records = 0;
   let layout: CsvLayout | undefined;
+  let columns: [CsvField, number][] = [];
   const toRow = ({ line, record, bytesRead }: CsvRecord): CsvRow | undefined => {
     records++;
     if (form === 'entra' && records === 1) return undefined; // version:v1.0
     if (!layout) {
       layout = mapHeader(form, delimiter, record);
+      columns = Object.entries(layout.columns) as [CsvField, number][];
       onHeader?.(layout);
       return undefined;
     }
     const fields: Partial<Record<CsvField, string>> = {};
-    for (const [field, index] of Object.entries(layout.columns) as [CsvField, number][]) {
+    for (const [field, index] of columns) {
       const value = record[index];
       if (value !== undefined) fields[field] = value;
     }
