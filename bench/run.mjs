@@ -86,6 +86,23 @@ async function startSink() {
 
 const figures = [];
 
+/** `rows` sent invites, through the tool's own store module (same schema), in one transaction; returns their time. */
+async function fillGuests(db, rows) {
+  const { openStore } = await import(path.join(root, 'dist', 'store', 'store.js'));
+  const store = openStore(db, { create: false });
+  const at = new Date().toISOString();
+  const expires = new Date(Date.now() + 7 * 86400_000).toISOString();
+  store.write(() => {
+    for (let i = 0; i < rows; i++) {
+      const guestId = store.guests.insert({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@bench.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: expires });
+      const outboxId = store.outbox.insert({ guestId, sendNumber: 1, messageId: `<b.${i}@bench.example>`, recipient: `guest${i}@partner.example`, inviter: 'owner@bench.example', customMessage: null, expiresAt: expires, createdAt: at, route: 'smtp', linkToken: `token${i}` });
+      store.guests.setLastMessage(guestId, outboxId);
+    }
+  });
+  store.close();
+  return at;
+}
+
 /** What `list --json` selects, for sqlite3 -json: the same columns and joins. */
 function listSql(at) {
   return `SELECT g.email, g.name, g.family_name AS familyName,
@@ -166,19 +183,7 @@ async function toolSend(sink, csv, rows, db) {
 {
   const db = path.join(work, 'list.db');
   init(db);
-  // Fill through the tool's own store module (same schema), in one transaction.
-  const { openStore } = await import(path.join(root, 'dist', 'store', 'store.js'));
-  const store = openStore(db, { create: false });
-  const at = new Date().toISOString();
-  const expires = new Date(Date.now() + 7 * 86400_000).toISOString();
-  store.write(() => {
-    for (let i = 0; i < LIST_ROWS; i++) {
-      const guestId = store.guests.insert({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@bench.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: expires });
-      const outboxId = store.outbox.insert({ guestId, sendNumber: 1, messageId: `<b.${i}@bench.example>`, recipient: `guest${i}@partner.example`, inviter: 'owner@bench.example', customMessage: null, expiresAt: expires, createdAt: at, route: 'smtp', linkToken: `token${i}` });
-      store.guests.setLastMessage(guestId, outboxId);
-    }
-  });
-  store.close();
+  const at = await fillGuests(db, LIST_ROWS);
   const sql = listSql(at);
   const hasSqlite = spawnSync('sqlite3', ['-version']).status === 0;
   const tools = [];
@@ -305,18 +310,7 @@ if (LARGE) {
   {
     const db = path.join(work, 'large-list.db');
     init(db);
-    const { openStore } = await import(path.join(root, 'dist', 'store', 'store.js'));
-    const store = openStore(db, { create: false });
-    const at = new Date().toISOString();
-    const expires = new Date(Date.now() + 7 * 86400_000).toISOString();
-    store.write(() => {
-      for (let i = 0; i < LARGE_ROWS; i++) {
-        const guestId = store.guests.insert({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@bench.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: expires });
-        const outboxId = store.outbox.insert({ guestId, sendNumber: 1, messageId: `<b.${i}@bench.example>`, recipient: `guest${i}@partner.example`, inviter: 'owner@bench.example', customMessage: null, expiresAt: expires, createdAt: at, route: 'smtp', linkToken: `token${i}` });
-        store.guests.setLastMessage(guestId, outboxId);
-      }
-    });
-    store.close();
+    const at = await fillGuests(db, LARGE_ROWS);
     const sql = listSql(at);
     const tool = must(timed(process.execPath, [bin, '--db', db, 'list', '--json']), 'large list --json');
     if (spawnSync('sqlite3', ['-version']).status === 0) {
