@@ -67,17 +67,18 @@ function countNewlines(text: string): number {
 }
 
 /**
- * Streams the records of a CSV file, one at a time (never the whole file in memory), with the
- * line each starts on; blank lines are skipped. BOM, CRLF or LF, RFC 4180 quoting, strict UTF-8.
- * `map` turns a record into what the caller yields (undefined: skip it) and `end` runs after the
- * last one: one generator, not a generator over a generator (a bulk run reads 100,000 rows).
+ * Streams the records of a CSV file in batches (whatever the parser has ready), never the whole
+ * file in memory, each with the line it starts on; blank lines are skipped. BOM, CRLF or LF,
+ * RFC 4180 quoting, strict UTF-8. `map` turns a record into what the caller gets (undefined:
+ * skip it) and `end` runs after the last one. Records are read synchronously while the parser
+ * has them: one await per batch, not per record (a bulk run reads a million).
  */
-export async function* csvRecords<T>(
+export async function* csvRecordBatches<T>(
   file: string,
   options: CsvRecordOptions,
   map: (record: CsvRecord) => T | undefined,
   end?: () => void,
-): AsyncGenerator<T> {
+): AsyncGenerator<T[]> {
   const parser = parse({
     bom: true,
     delimiter: options.delimiter,
@@ -91,16 +92,45 @@ export async function* csvRecords<T>(
   const feeding = pipeline(input, strictUtf8(options.label), parser).catch((error: unknown) => {
     parser.destroy(error instanceof Error ? error : new Error(String(error)));
   });
+  // Woken by the parser: more records, the end, or an error. `signalled` keeps a wake-up that
+  // came while the consumer held a batch.
+  let signalled = false;
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    signalled = true;
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  parser.on('readable', notify);
+  parser.on('end', () => {
+    ended = true;
+    notify();
+  });
+  parser.on('error', (error: Error) => {
+    failure ??= error;
+    notify();
+  });
   let line = 1;
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; raw: string }>) {
-      const start = line;
-      // raw may end with (part of) its record delimiter: count only the newlines inside the record.
-      const raw = item.raw;
-      line += countNewlines(raw) - (raw.endsWith('\n') ? 1 : 0) + 1;
-      if (item.record.length === 1 && item.record[0]!.trim() === '') continue; // blank line
-      const value = map({ line: start, record: item.record, bytesRead: input.bytesRead });
-      if (value !== undefined) yield value;
+    for (;;) {
+      const batch: T[] = [];
+      for (let item = parser.read() as { record: string[]; raw: string } | null; item !== null; item = parser.read() as typeof item) {
+        const start = line;
+        // raw may end with (part of) its record delimiter: count only the newlines inside the record.
+        const raw = item.raw;
+        line += countNewlines(raw) - (raw.endsWith('\n') ? 1 : 0) + 1;
+        if (item.record.length === 1 && item.record[0]!.trim() === '') continue; // blank line
+        const value = map({ line: start, record: item.record, bytesRead: input.bytesRead });
+        if (value !== undefined) batch.push(value);
+      }
+      if (batch.length > 0) yield batch;
+      if (failure !== undefined) throw failure;
+      if (ended) break;
+      if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
+      signalled = false;
     }
   } catch (error) {
     throw error instanceof UsageError ? error : csvError(error, options.label, options.maxRecordChars ?? MAX_RECORD_CHARS);
@@ -109,4 +139,14 @@ export async function* csvRecords<T>(
     await feeding;
   }
   end?.();
+}
+
+/** The same, one record at a time (the importer's files are small). */
+export async function* csvRecords<T>(
+  file: string,
+  options: CsvRecordOptions,
+  map: (record: CsvRecord) => T | undefined,
+  end?: () => void,
+): AsyncGenerator<T> {
+  for await (const batch of csvRecordBatches(file, options, map, end)) yield* batch;
 }

@@ -241,9 +241,9 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
     };
 
     try {
-      for await (const row of readCsvRows(file, (layout) => {
+      reading: for await (const rowBatch of readCsvRows(file, (layout) => {
         if (layout.ignored.length) f.reporter.warn(`ignoring column(s) ${layout.ignored.map((c) => JSON.stringify(c)).join(', ')}`);
-      })) {
+      })) for (const row of rowBatch) {
         rows++;
         const email = emailInput(row.fields.email ?? '');
         const result: RowResult = { line: row.line, email, outcome: 'failed' };
@@ -272,7 +272,7 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
               flushBatch();
               if (delivery) {
                 await delivery.waitForBacklog(MAX_BACKLOG);
-                if (delivery.stopped) break;
+                if (delivery.stopped) break reading;
               }
             }
           }

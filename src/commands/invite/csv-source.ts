@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { csvRecords, type CsvRecord } from '../../csv/records.js';
+import { csvRecordBatches, type CsvRecord } from '../../csv/records.js';
 import { UsageError } from '../../errors.js';
 
 /** The fields a row may carry, whatever the file's header calls them. */
@@ -102,10 +102,10 @@ export function mapHeader(form: 'plain' | 'entra', delimiter: ',' | ';', header:
 }
 
 /**
- * Streams the rows of a CSV file: one record at a time, never the whole file in memory.
- * `onHeader` sees the layout before the first row.
+ * Streams the rows of a CSV file in batches (what the parser has ready), never the whole file
+ * in memory. `onHeader` sees the layout before the first row.
  */
-export function readCsvRows(file: string, onHeader?: (layout: CsvLayout) => void): AsyncGenerator<CsvRow> {
+export function readCsvRows(file: string, onHeader?: (layout: CsvLayout) => void): AsyncGenerator<CsvRow[]> {
   const { form, delimiter } = sniffLayout(file);
   let records = 0;
   let layout: CsvLayout | undefined;
@@ -126,7 +126,7 @@ export function readCsvRows(file: string, onHeader?: (layout: CsvLayout) => void
     }
     return { line, fields, bytes: bytesRead };
   };
-  return csvRecords(file, { delimiter, relaxQuotes: true, label: 'the CSV file' }, toRow, () => {
+  return csvRecordBatches(file, { delimiter, relaxQuotes: true, label: 'the CSV file' }, toRow, () => {
     if (!layout) throw new UsageError('the CSV file has no header: it needs a header with an email column');
   });
 }
@@ -138,7 +138,7 @@ export function readCsvRows(file: string, onHeader?: (layout: CsvLayout) => void
  */
 export async function checkCsvFile(file: string): Promise<number> {
   let rows = 0;
-  for await (const _row of readCsvRows(file)) rows++;
+  for await (const batch of readCsvRows(file)) rows += batch.length;
   return rows;
 }
 
