@@ -104,3 +104,14 @@ describe.each(TERMINALS)('options → output, %s', (_label, tty) => {
     else expect(list.stdout.split('\t').slice(0, 3)).toEqual(['ada@partner.example', '1', 'sent']);
   });
 });
+
+test('invite --csv --json on a terminal: the streamed report is one indented JSON object, results first and in line order', async () => {
+  const { cli } = await fastWorkspace({ tty: true });
+  const file = path.join(tempDir(), 'guests.csv');
+  fs.writeFileSync(file, 'email\na@p.example\nbad\nb@p.example\n');
+  const result = await cli(['invite', '--csv', file, '--json']);
+  expect(result.stdout.startsWith('{\n  "results": [\n    {"line":2,')).toBe(true);
+  const report = JSON.parse(result.stdout) as { results: { line: number }[]; counts: Record<string, number> };
+  expect(report.results.map((r) => r.line)).toEqual([2, 3, 4]);
+  expect(report.counts).toEqual({ invited: 2, queued: 0, skipped: 0, failed: 1, duplicates: 0 });
+});
