@@ -10,6 +10,14 @@ test('first sight remembers the line; a repeat answers with it, through many gro
   expect(seen.size).toBe(50_000);
 });
 
+test('entries past the first chunk of 65,536 keep their lines', () => {
+  const seen = new SeenAddresses();
+  for (let i = 0; i < 150_000; i++) expect(seen.firstLine(`g${i}@p.example`, i + 2)).toBeUndefined();
+  for (const i of [0, 65_535, 65_536, 131_072, 149_999]) expect(seen.firstLine(`g${i}@p.example`, 1)).toBe(i + 2);
+  expect(seen.firstLine('new@p.example', 7)).toBeUndefined();
+  expect(seen.size).toBe(150_001);
+});
+
 test('the two halves of a fingerprint are independent: no collision among a million similar addresses', () => {
   const prints = new Set<string>();
   for (let i = 0; i < 1_000_000; i++) {
