@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { runCli } from './cli.js';
 import type { Deps, Interrupts, Processes, Signal } from './deps.js';
 import { packageRoot } from './package-root.js';
@@ -55,7 +56,16 @@ export function processes(): Processes {
   };
 }
 
+/**
+ * A bulk run's garbage outlives the young generation (emails wait on SMTP replies), and V8 by
+ * default lets the old space grow to several times what is live before it collects: a 30,000-row
+ * send peaked at 188 MB with 16 MB live. Growing the heap by at most 30% keeps a run near what
+ * it uses (144 MB) for about 5% more CPU. Settable at run time, unlike the heap-size flags.
+ */
+const HEAP_GROWING_PERCENT = 30;
+
 export async function main(): Promise<void> {
+  v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string };
   const stdinIsTTY = process.stdin.isTTY === true;
   const stdoutIsTTY = process.stdout.isTTY === true;
