@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -343,4 +344,25 @@ export function keyboard(answers: [RegExp, string | ((screen: string) => string)
   });
   const prompter = createPrompter({ stdin, stderr, interactive: true, columns });
   return { io: { prompter, stdin, stderr, tty: true }, left: () => answers.length, screen: () => all };
+}
+
+export interface TestCa {
+  caFile: string;
+  key: Buffer;
+  cert: Buffer;
+}
+
+/** A CA and a server certificate for 127.0.0.1 and localhost, valid 2 days. */
+export function makeCa(): TestCa {
+  const dir = tempDir();
+  const sh = (args: string[]) => {
+    const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`openssl ${args[0]}: ${result.stderr}`);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  sh(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=cerby-guests test CA']);
+  sh(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+  fs.writeFileSync(path.join(dir, 'ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  sh(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext']);
+  return { caFile: path.join(dir, 'ca.pem'), key: fs.readFileSync(path.join(dir, 'server.key')), cert: fs.readFileSync(path.join(dir, 'server.pem')) };
 }

@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startSmtp, tempDir, workspace, type TestSmtp } from './helpers.js';
+import { makeCa, startSmtp, tempDir, workspace, type TestCa, type TestSmtp } from './helpers.js';
 
 /**
  * Delivery an admin can deploy (issue 11): a private CA trusted by --smtp-ca-file, STARTTLS
@@ -9,27 +8,6 @@ import { startSmtp, tempDir, workspace, type TestSmtp } from './helpers.js';
  * 10 s, doctor's sender probe, the EHLO name and QUIT — all against a real smtp-server with
  * certificates from a CA this test makes (openssl).
  */
-
-interface TestCa {
-  caFile: string;
-  key: Buffer;
-  cert: Buffer;
-}
-
-/** A CA and a server certificate for 127.0.0.1 and localhost, valid 2 days. */
-function makeCa(): TestCa {
-  const dir = tempDir();
-  const sh = (args: string[]) => {
-    const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`openssl ${args[0]}: ${result.stderr}`);
-  };
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  sh(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=cerby-guests test CA']);
-  sh(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
-  fs.writeFileSync(path.join(dir, 'ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  sh(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext']);
-  return { caFile: path.join(dir, 'ca.pem'), key: fs.readFileSync(path.join(dir, 'server.key')), cert: fs.readFileSync(path.join(dir, 'server.pem')) };
-}
 
 const LOGIN = { user: 'mailer', pass: 'smtp-secret-pass' };
 const OPENSSL_INTERNALS = /error:0A|ssl3_|SSL routines|wrong version number|DEPTH_ZERO|UNABLE_TO/;
