@@ -6,6 +6,7 @@ import type { Deps, IO, Processes, TestHooks } from './deps.js';
 import type { DeliveryOptions } from './delivery/deliver.js';
 import { Interrupted, UsageError } from './errors.js';
 import { FolderMailer, outboxFolderFor, SmtpMailer, type Mailer } from './mail/mailer.js';
+import { ThreadedSmtpMailer } from './mail/threaded.js';
 import { describeSmtp, parseSmtpUrl, readCaFile, type SmtpConfig } from './mail/smtp-config.js';
 import { address } from './address.js';
 import { perSecond, SETTINGS, type ResolvedSetting, type SettingKey } from './config/settings.js';
@@ -224,7 +225,9 @@ export class Factory {
       const url = this.smtpUrl();
       if (this.providers.mailer) this.openedMailer = this.providers.mailer(this, concurrency);
       else if (url) {
-        this.openedMailer = new SmtpMailer(this.smtpConfig(url), {
+        // Many connections means a run of many messages: its SMTP pool gets a thread of its own.
+        const Smtp = concurrency > 1 ? ThreadedSmtpMailer : SmtpMailer;
+        this.openedMailer = new Smtp(this.smtpConfig(url), {
           maxConnections: concurrency,
           connectionTimeout: positiveInt(this.env.CERBY_GUESTS_SMTP_TIMEOUT_MS) ?? 10_000,
           // An implicit-TLS port never greets a plain client: a few seconds, then a TLS probe says so (< 10 s in all).

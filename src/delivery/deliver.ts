@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { renderInviteEmail } from '../email/render.js';
+import { renderInviteEmail, type RenderedEmail } from '../email/render.js';
 import { FailureError, Interrupted } from '../errors.js';
 import { fileStemFor, type Mailer } from '../mail/mailer.js';
 import { generateTempPassword, hashTempPassword, tempPasswordMatches } from '../crypto/temp-password.js';
@@ -53,6 +53,12 @@ export class ServerUnreachable extends MailerFailure {}
 interface LeasedJob {
   message: MessageToSend;
   tempPassword: string;
+}
+
+/** A leased message with its email, next in line on a connection. */
+interface ReadyJob {
+  job: LeasedJob;
+  email: RenderedEmail;
 }
 
 export type DeliveryOutcome = 'sent' | 'queued' | 'failed' | 'unknown' | 'skipped';
@@ -296,10 +302,21 @@ export class Deliverer {
   }
 
   private async work(): Promise<void> {
+    let next: ReadyJob | undefined;
     try {
-      for (let job = this.nextJob(); job; job = this.nextJob()) {
-        await this.sendOne(job);
+      next = this.readyJob(this.nextJob());
+      while (next) {
+        const sending = this.sendOne(next);
+        // While this one is in flight, the next is leased and rendered: its connection then
+        // waits only for the hand-over mark.
+        next = this.readyJob(this.nextJob());
+        await sending;
         this.wake();
+        if (this.fatal && next) {
+          // Stopped meanwhile: the next one goes back with the untried, for finish() to release.
+          this.ready.unshift(next.job);
+          next = undefined;
+        }
       }
     } catch (error) {
       // Never an unhandled rejection: the run stops, and finish() reports it.
@@ -396,7 +413,7 @@ export class Deliverer {
   }
 
   /** The mailer's send, bounded by the overall deadline. */
-  private async sendWithDeadline(email: ReturnType<typeof renderFor>, stem: string) {
+  private async sendWithDeadline(email: RenderedEmail, stem: string) {
     const deadlineMs = this.options.deadlineMs;
     if (!deadlineMs) return this.deps.mailer.send(email, stem);
     let timer: NodeJS.Timeout | undefined;
@@ -428,9 +445,14 @@ export class Deliverer {
     if (start > now) await this.sleep(start - now);
   }
 
-  private async sendOne(job: LeasedJob): Promise<void> {
+  /** A leased job with its email rendered, ahead of its turn. */
+  private readyJob(job: LeasedJob | undefined): ReadyJob | undefined {
+    if (!job) return undefined;
+    return { job, email: renderFor(this.deps.workspace, job.message, job.tempPassword, iso(this.deps.now())) };
+  }
+
+  private async sendOne({ job, email }: ReadyJob): Promise<void> {
     const { message } = job;
-    const email = renderFor(this.deps.workspace, message, job.tempPassword, iso(this.deps.now()));
     const base = { outboxId: message.id, recipient: message.recipient };
     for (let attempt = 1; ; attempt++) {
       await this.waitForSlot();

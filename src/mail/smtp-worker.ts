@@ -1,0 +1,26 @@
+/**
+ * The SMTP pool of a bulk run, on a thread of its own (see `threaded.ts`). It runs the same
+ * SmtpMailer as a single invite does and answers each request with its result or its error.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { SmtpMailer, type SmtpMailerOptions } from './mailer.js';
+import type { SmtpConfig } from './smtp-config.js';
+import { errorFields, type ToWorker } from './threaded.js';
+
+const { config, options } = workerData as { config: SmtpConfig; options: SmtpMailerOptions };
+const mailer = new SmtpMailer(config, options);
+const port = parentPort!;
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'close') {
+    mailer.close();
+    // Nothing more will come: the thread ends once the pool's QUITs are answered (or cut off).
+    port.close();
+    return;
+  }
+  const work: Promise<unknown> = message.type === 'send' ? mailer.send(message.email) : mailer.verify();
+  work.then(
+    (value) => port.postMessage({ id: message.id, ok: true, value }),
+    (error: unknown) => port.postMessage({ id: message.id, ok: false, error: errorFields(error) }),
+  );
+});

@@ -1,0 +1,117 @@
+import { classifySendError, describeSendError } from '../src/delivery/classify.js';
+import { renderInviteEmail, type RenderedEmail } from '../src/email/render.js';
+import { SmtpMailer, type Mailer } from '../src/mail/mailer.js';
+import { parseSmtpUrl } from '../src/mail/smtp-config.js';
+import { ThreadedSmtpMailer } from '../src/mail/threaded.js';
+import { startSmtp, type TestSmtp } from './helpers.js';
+
+/**
+ * A bulk run's SMTP pool runs on a thread of its own (ThreadedSmtpMailer). What the delivery
+ * layer decides from depends on what comes back across the thread: the reply, and for each kind
+ * of failure the fields classify.ts reads. Each case runs through both mailers against the same
+ * real server and must come out the same.
+ */
+
+function email(to: string): RenderedEmail {
+  return renderInviteEmail({
+    workspaceName: 'Acme',
+    signInUrl: 'https://acme.cerby.example',
+    sender: 'no-reply@acme.example',
+    recipient: to,
+    guestName: null,
+    tempPassword: 'Q7hWk2pRz9mVb4XcTn6yLd3F',
+    inviter: 'owner@acme.example',
+    customMessage: null,
+    expiresAt: '2026-11-30T14:05:00.000Z',
+    now: '2026-11-23T14:05:00.000Z',
+    messageId: `<${to.replace('@', '.')}@acme.example>`,
+    inviteToken: 'tok123',
+  });
+}
+
+const kinds = {
+  'in-process': (url: string) => new SmtpMailer(parseSmtpUrl(url), { maxConnections: 2, connectionTimeout: 2000, greetingTimeout: 2000 }),
+  threaded: (url: string) => new ThreadedSmtpMailer(parseSmtpUrl(url), { maxConnections: 2, connectionTimeout: 2000, greetingTimeout: 2000 }),
+};
+
+let smtp: TestSmtp;
+beforeAll(async () => {
+  smtp = await startSmtp({
+    onRcpt: (to) => (to.startsWith('nobody@') ? { code: 550, message: 'No such user here' } : to.startsWith('busy@') ? { code: 451, message: 'Try again later' } : undefined),
+    afterData: (mail) => (mail.to[0]?.startsWith('drop@') ? 'drop' : undefined),
+  });
+});
+afterAll(() => smtp.close());
+
+/** How each case went, as the delivery layer sees it. */
+async function outcome(mailer: Mailer, to: string): Promise<{ outcome: string; detail: string }> {
+  try {
+    const receipt = await mailer.send(email(to), 'stem');
+    return { outcome: 'sent', detail: receipt.response.replace(/ [\w-]+$/, '') };
+  } catch (error) {
+    return { outcome: classifySendError(error), detail: describeSendError(error) };
+  }
+}
+
+test.each(Object.keys(kinds) as (keyof typeof kinds)[])('%s: sent, refused (5xx), deferred (4xx) and dropped after the data (in doubt) alike', async (kind) => {
+  const mailer = kinds[kind](smtp.url);
+  try {
+    const results = [];
+    for (const to of ['ada@p.example', 'nobody@p.example', 'busy@p.example', 'drop@p.example', 'bo@p.example']) results.push(await outcome(mailer, to));
+    expect(results).toEqual([
+      { outcome: 'sent', detail: expect.stringMatching(/^250 /) as string },
+      { outcome: 'permanent', detail: expect.stringMatching(/^550 No such user here/) as string },
+      { outcome: 'transient', detail: expect.stringMatching(/^451 Try again later/) as string },
+      { outcome: 'unknown', detail: expect.stringMatching(/\(after the message was handed over\)$/) as string },
+      { outcome: 'sent', detail: expect.stringMatching(/^250 /) as string },
+    ]);
+    await expect(mailer.verify()).resolves.toBeUndefined();
+  } finally {
+    mailer.close();
+  }
+});
+
+test('threaded: the bytes that arrive are the in-process ones (same headers, same parts)', async () => {
+  const before = smtp.messages.length;
+  for (const make of Object.values(kinds)) {
+    const mailer = make(smtp.url);
+    await mailer.send(email('same@p.example'));
+    mailer.close();
+  }
+  const [a, b] = smtp.messages.slice(before);
+  // Only what nodemailer makes anew for every message differs: the date and the MIME boundary.
+  const strip = (raw: string) => raw.replace(/^Date: .*$/m, '').replace(/--_NmP-[0-9a-f]+-Part/g, 'BOUNDARY');
+  expect(strip(b!.raw)).toBe(strip(a!.raw));
+});
+
+test('threaded: a server that is down is a connection failure (no reply), and authentication fails as fatal', async () => {
+  const down = kinds.threaded('smtp://127.0.0.1:1');
+  const error = await down.send(email('ada@p.example')).catch((e: unknown) => e);
+  down.close();
+  expect(classifySendError(error)).toBe('transient');
+  expect((error as { code?: string }).code).toBe('ESOCKET');
+
+  const guarded = await startSmtp({ login: { user: 'mailer', pass: 'right' } });
+  try {
+    const mailer = new ThreadedSmtpMailer(parseSmtpUrl(`smtp://mailer:wrong@127.0.0.1:${guarded.port}`), { maxConnections: 1 });
+    const refused = await mailer.send(email('ada@p.example')).catch((e: unknown) => e);
+    mailer.close();
+    expect(classifySendError(refused)).toBe('fatal');
+    expect((refused as { code?: string }).code).toBe('EAUTH');
+    expect((refused as Error).message).toMatch(/535 Invalid username or password/);
+  } finally {
+    await guarded.close();
+  }
+});
+
+test('threaded: closing says QUIT on every connection, and the thread ends', async () => {
+  const mailer = new ThreadedSmtpMailer(parseSmtpUrl(smtp.url), { maxConnections: 2 });
+  await Promise.all(['q1@p.example', 'q2@p.example'].map((to) => mailer.send(email(to))));
+  const worker = (mailer as unknown as { worker: import('node:worker_threads').Worker }).worker;
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+  mailer.close();
+  await expect(exited).resolves.toBe(0);
+  const cids = new Set(smtp.commands.filter((c) => c.line.startsWith('RCPT TO:<q')).map((c) => c.cid));
+  const quits = new Set(smtp.commands.filter((c) => c.line === 'QUIT').map((c) => c.cid));
+  expect([...cids].every((cid) => quits.has(cid))).toBe(true);
+});
