@@ -6,6 +6,7 @@ import { newCmdDoctor } from './commands/doctor/command.js';
 import { newCmdImport } from './commands/import/command.js';
 import { newCmdJoin } from './commands/join/command.js';
 import { newCmdSmoke } from './commands/smoke/command.js';
+import { newCmdMigrate } from './commands/migrate/command.js';
 import { newCmdUnlock } from './commands/unlock/command.js';
 import { newCmdPartners } from './commands/partners/command.js';
 import { newCmdShare, newCmdUnshare } from './commands/share/command.js';
@@ -47,6 +48,7 @@ function globalFlags(options: Record<string, unknown>): GlobalFlags {
   const flag = (key: string) => (typeof options[key] === 'boolean' ? options[key] : undefined);
   return {
     db: text('db'),
+    dbPasswordFile: text('dbPasswordFile'),
     smtp: text('smtp'),
     smtpPasswordFile: text('smtpPasswordFile'),
     smtpCaFile: text('smtpCaFile'),
@@ -74,6 +76,7 @@ export function buildProgram(f: Factory): CommandUnknownOpts {
     .description("Invite and manage a Cerby workspace's guest users from the terminal.")
     .version(deps.version, '-V, --version', 'print the version')
     .option('--db <path>', 'the store (env CERBY_GUESTS_DB; default ./cerby-guests.db)')
+    .option('--db-password-file <file>', 'read the PostgreSQL password from this 0600 file (env CERBY_GUESTS_DB_PASSWORD_FILE; else PGPASSWORD, ~/.pgpass)')
     .option('--smtp <url>', 'SMTP server, e.g. smtp://user@host:587 (env CERBY_GUESTS_SMTP_URL; default: write .eml files to the outbox folder)')
     .option('--smtp-password-file <file>', 'read the SMTP password from this 0600 file (env CERBY_GUESTS_SMTP_PASSWORD_FILE)')
     .option('--smtp-ca-file <file>', "trust this CA (PEM) for the SMTP server's certificate (env CERBY_GUESTS_SMTP_CA_FILE)")
@@ -115,6 +118,7 @@ Examples:
     newCmdConfig(f),
     newCmdDoctor(f),
     newCmdSmoke(f),
+    newCmdMigrate(f),
     newCmdCompletion(f),
   ]) {
     program.addCommand(command as CommandUnknownOpts);

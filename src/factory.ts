@@ -14,6 +14,7 @@ import { Reporter } from './output/reporter.js';
 import type { Prompter } from './prompter.js';
 import type { Status } from './result.js';
 import { openStore, type Store } from './store/store.js';
+import { isPostgresUrl, parsePgUrl, type PgTarget } from './store/pg/target.js';
 
 export const DEFAULT_DB = 'cerby-guests.db';
 
@@ -22,6 +23,7 @@ export interface GlobalFlags {
   db?: string;
   smtp?: string;
   smtpPasswordFile?: string;
+  dbPasswordFile?: string;
   smtpCaFile?: string;
   smtpHelo?: string;
   rate?: string;
@@ -126,6 +128,14 @@ export class Factory {
     return path.resolve(this.cwd, this.flags.db ?? this.env.CERBY_GUESTS_DB ?? DEFAULT_DB);
   }
 
+  /**
+   * A PostgreSQL store's URL as a connection target; its password from --db-password-file
+   * (or CERBY_GUESTS_DB_PASSWORD_FILE), else PGPASSWORD or ~/.pgpass when the server asks.
+   */
+  pgTarget(url: string, source: 'flag' | 'environment'): PgTarget {
+    return parsePgUrl(url, { source, passwordFile: this.flags.dbPasswordFile ?? this.env.CERBY_GUESTS_DB_PASSWORD_FILE });
+  }
+
   /** `--as`, else the environment; undefined means the workspace owner. */
   get actorEmail(): string | undefined {
     return this.flags.as ?? this.env.CERBY_GUESTS_ACTOR;
@@ -163,6 +173,13 @@ export class Factory {
 
   private open(create: boolean): Store {
     if (this.providers.store) return this.providers.store(create);
+    const given = this.flags.db ?? this.env.CERBY_GUESTS_DB;
+    if (given !== undefined && isPostgresUrl(given)) {
+      // The team store is being built in steps: the schema and the copy first (issue 15).
+      throw new UsageError(
+        `this version keeps its store in an SQLite file; a PostgreSQL database is filled with \`cerby-guests --db FILE migrate --to ${given}\` and read back with \`migrate --from\``,
+      );
+    }
     this.ownsStore = true;
     return openStore(this.dbPath, {
       create,

@@ -239,4 +239,91 @@ export class Store {
   integrityCheck(): string {
     return this.sql.db.pragma('integrity_check', { simple: true }) as string;
   }
+
+  /** A table's columns, in order (`migrate` copies every one). */
+  columns(table: StoreTable): string[] {
+    return (this.sql.db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+  }
+
+  countRows(table: StoreTable): number {
+    return (this.sql.stmt(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  }
+
+  /** A table's rows in batches, in insertion order, as arrays in `columns()` order. Use inside `snapshot()`. */
+  *rowBatches(table: StoreTable, size = 1000): Generator<unknown[][]> {
+    const statement = this.sql.db.prepare(`SELECT ${this.columns(table).join(', ')} FROM ${table} ORDER BY rowid`).raw(true);
+    let batch: unknown[][] = [];
+    for (const row of statement.iterate() as Iterable<unknown[]>) {
+      batch.push(row);
+      if (batch.length >= size) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  }
+
+  /**
+   * Runs `fn` in one read transaction held across its awaits: every table read in it comes from
+   * the same moment, whatever other processes write meanwhile. Nothing else may use this store
+   * until it settles.
+   */
+  async snapshot<T>(fn: () => Promise<T>): Promise<T> {
+    this.sql.db.exec('BEGIN DEFERRED');
+    try {
+      return await fn();
+    } finally {
+      this.sql.db.exec('COMMIT');
+    }
+  }
+
+  /**
+   * Fills the store's tables in one write transaction held across `fn`'s awaits (a copy from
+   * another store): all of it commits, or none. Rows are arrays in the order of `columns`.
+   */
+  async fill<T>(fn: (insert: (table: StoreTable, columns: readonly string[], rows: readonly unknown[][]) => void) => Promise<T>): Promise<T> {
+    const db = this.sql.db;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const value = await fn((table, columns, rows) => {
+        const statement = this.sql.stmt(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+        for (const row of rows) statement.run(row);
+      });
+      db.exec('COMMIT');
+      return value;
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  }
 }
+
+/**
+ * Every table of a store, in an order in which each table comes after those it references: the
+ * order `migrate` copies them in. The PostgreSQL schema has the same tables and columns.
+ */
+export const STORE_TABLES = [
+  'workspace',
+  'workspace_domains',
+  'members',
+  'partners',
+  'partner_hosts',
+  'guests',
+  'temp_passwords',
+  'outbox',
+  'outbox_events',
+  'audit',
+  'accounts',
+  'account_shares',
+  'imports',
+  'import_items',
+  'import_permissions',
+  'guest_credentials',
+  'trusted_devices',
+  'settings',
+] as const;
+
+export type StoreTable = (typeof STORE_TABLES)[number];
+
+/** Columns stored as 0/1 in SQLite and as boolean in PostgreSQL. */
+export const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set(['workspace.mfa_required', 'outbox.in_doubt']);

@@ -112,6 +112,9 @@ const TABLE: Row[] = [
   { scenario: 'workspace domains add', argv: ['workspace', 'domains', 'add', 'acme.test'], code: 0 },
   { scenario: 'workspace domains add, not a domain', argv: ['workspace', 'domains', 'add', 'not a domain'], code: 2 },
   { scenario: 'workspace policy --mfa-required maybe', argv: ['workspace', 'policy', '--mfa-required', 'maybe'], code: 2 },
+  { scenario: 'migrate with neither --to nor --from', argv: ['migrate'], code: 2 },
+  { scenario: 'migrate --to a URL that is not PostgreSQL', argv: ['migrate', '--to', 'mysql://db.example/x'], code: 2 },
+  { scenario: 'migrate --to with a password in the URL (argv)', argv: ['migrate', '--to', 'postgres://u:secret@db.example/x'], code: 2 },
   { scenario: 'join: declining the terms', setup: invited('a@partner.example'), argv: ['join', '--username', 'a@partner.example', '--temp-password', 'PENDING', '--new-password', 'correct horse battery staple 42', '--name', 'A', '--family-name', 'B', '--decline-tos'], code: 1 },
 ];
 
