@@ -52,6 +52,11 @@ test('@name parameters become $n for PostgreSQL, a name used twice being one par
     text: 'UPDATE t SET a = $1, b = $2 WHERE a <> $1 AND c::text = $3',
     names: ['a', 'b', 'c'],
   });
+  // Not inside quoted literals or identifiers.
+  expect(positional(`SELECT 'o@acme.example', 'it''s @x', "@y" FROM t WHERE k = @k`)).toEqual({
+    text: `SELECT 'o@acme.example', 'it''s @x', "@y" FROM t WHERE k = $1`,
+    names: ['k'],
+  });
 });
 
 describe.each(STORES)('%s', (_name, open) => {

@@ -144,8 +144,9 @@ export class SqliteDb implements Db {
 /** `@name` → `$n`, once per statement text; a name used twice is one parameter. */
 export function positional(sql: string): { text: string; names: string[] } {
   const names: string[] = [];
-  // Not inside quotes: the store's SQL has no '@' in literals, and `::` casts are left alone.
-  const text = sql.replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, (_match, name: string) => {
+  // Quoted literals and identifiers are matched first and kept as they are ('o@acme.example').
+  const text = sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|@([A-Za-z_][A-Za-z0-9_]*)/g, (match, name: string | undefined) => {
+    if (name === undefined) return match;
     let index = names.indexOf(name);
     if (index === -1) index = names.push(name) - 1;
     return `$${index + 1}`;

@@ -1,0 +1,180 @@
+import { nextOutboxState, type OutboxEvent } from '../../state/outbox.js';
+import type { Db, Params } from '../db.js';
+import type { NewOutboxMessage, Outcome } from '../outbox.js';
+import type { OutboxMessage, OutboxRoute, OutboxState } from '../types.js';
+
+/**
+ * The invite email's transitions on the async SQL interface (db.ts), one implementation for
+ * SQLite and PostgreSQL: the same table (src/state/outbox.ts), each step a compare-and-set on
+ * the row with its event in `outbox_events`, inside the caller's write transaction. It is
+ * `src/store/outbox.ts` moved onto the interface every store implements; it replaces that one
+ * when the commands move over (issue 15). PostgreSQL alone needs one thing more: taking due
+ * messages skips rows another sender holds locked (`FOR UPDATE SKIP LOCKED`) instead of waiting.
+ */
+
+const GUEST_WAITS = `EXISTS (SELECT 1 FROM guests g WHERE g.id = outbox.guest_id AND g.status = 'pending' AND g.send_count = outbox.send_number)`;
+
+interface StepKind {
+  event: OutboxEvent;
+  from: OutboxState;
+  to: OutboxState;
+  sql: string;
+}
+
+/** `RETURNING id`: a step changed the row or it did not, counted alike by both dialects. */
+function stepKind(event: OutboxEvent, from: OutboxState, set?: string, guard?: string): StepKind | undefined {
+  const to = nextOutboxState(from, event);
+  if (to === undefined) return undefined;
+  const sql = `UPDATE outbox SET state = '${to}'${set ? `, ${set}` : ''} WHERE id = @id AND state = '${from}'${guard ? ` AND ${guard}` : ''}`;
+  return { event, from, to, sql };
+}
+
+const LEASE = `lease_owner = @owner, lease_expires_at = @leaseUntil, handover_at = NULL, attempts = attempts + 1`;
+const LEASE_FRESH = stepKind('lease', 'queued', LEASE, `attempts = 0 AND ${GUEST_WAITS}`);
+const LEASE_DUE = stepKind('lease', 'queued', LEASE, `(@ignoreSchedule OR next_attempt_at <= @at)`);
+const START = stepKind('start', 'sending', `handover_at = @at`, `lease_owner = @owner AND ${GUEST_WAITS}`);
+
+/** `CASE` rather than SQLite's two-argument `max()` or PostgreSQL's `greatest()`: both read it. */
+const SETTLE = `lease_owner = NULL, lease_expires_at = NULL,
+  attempts = CASE WHEN attempts + @extraAttempts > 0 THEN attempts + @extraAttempts ELSE 0 END, last_error = @error,
+  smtp_response = coalesce(@smtpResponse, smtp_response), file_path = coalesce(@filePath, file_path)`;
+const OUTCOMES: Record<Outcome['event'], StepKind | undefined> = {
+  deliver: stepKind('deliver', 'sending', `${SETTLE}, sent_at = @at`, `lease_owner = @owner`),
+  reject: stepKind('reject', 'sending', SETTLE, `lease_owner = @owner`),
+  doubt: stepKind('doubt', 'sending', `${SETTLE}, in_doubt = TRUE`, `lease_owner = @owner`),
+  release: stepKind('release', 'sending', `${SETTLE}, handover_at = NULL, next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at)`, `lease_owner = @owner`),
+};
+
+const CANCEL = `lease_owner = NULL, lease_expires_at = NULL, last_error = @reason`;
+const CANCELS: Record<OutboxState, StepKind | undefined> = {
+  queued: stepKind('cancel', 'queued', CANCEL),
+  sending: stepKind('cancel', 'sending', CANCEL, `handover_at IS NULL`),
+  sent: undefined,
+  failed: undefined,
+  unknown: undefined,
+};
+
+const RETRIES: Partial<Record<OutboxState, StepKind>> = {
+  failed: stepKind('retry', 'failed', `next_attempt_at = @at`),
+  unknown: stepKind('retry', 'unknown', `next_attempt_at = @at`),
+};
+
+const OUTBOX_COLUMNS = `
+  id, guest_id AS "guestId", send_number AS "sendNumber", message_id AS "messageId", recipient, inviter,
+  custom_message AS "customMessage", expires_at AS "expiresAt", state, attempts, next_attempt_at AS "nextAttemptAt",
+  lease_owner AS "leaseOwner", lease_expires_at AS "leaseExpiresAt", last_error AS "lastError",
+  smtp_response AS "smtpResponse", file_path AS "filePath", created_at AS "createdAt", sent_at AS "sentAt",
+  handover_at AS "handoverAt", in_doubt AS "inDoubt", route, link_token AS "linkToken"`;
+
+/** As the synchronous store hands it out: `inDoubt` 0 or 1 on both dialects. */
+function message(row: (Omit<OutboxMessage, 'inDoubt'> & { inDoubt: boolean | number }) | undefined): OutboxMessage | undefined {
+  return row && { ...row, inDoubt: row.inDoubt === true || row.inDoubt === 1 ? 1 : 0 };
+}
+
+export class AsyncOutboxRepository {
+  constructor(private readonly db: Db) {}
+
+  // ── rows ─────────────────────────────────────────────────────────────────
+
+  async insert(m: NewOutboxMessage): Promise<number> {
+    const row = await this.db.get<{ id: number }>(
+      `INSERT INTO outbox (guest_id, send_number, message_id, recipient, inviter, custom_message, expires_at, next_attempt_at, created_at, route, link_token)
+       VALUES (@guestId, @sendNumber, @messageId, @recipient, @inviter, @customMessage, @expiresAt, @createdAt, @createdAt, @route, @linkToken) RETURNING id`,
+      m as unknown as Params,
+    );
+    return row!.id;
+  }
+
+  async get(id: number): Promise<OutboxMessage | undefined> {
+    return message(await this.db.get(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = @id`, { id }));
+  }
+
+  due(now: string, limit: number): Promise<{ id: number; route: OutboxRoute | null }[]> {
+    return this.db.all(`SELECT id, route FROM outbox WHERE state = 'queued' AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit`, { now, limit });
+  }
+
+  async counts(): Promise<Record<OutboxState, number>> {
+    const counts: Record<OutboxState, number> = { queued: 0, sending: 0, sent: 0, failed: 0, unknown: 0 };
+    for (const row of await this.db.all<{ state: OutboxState; n: number | string }>(`SELECT state, count(*) AS n FROM outbox GROUP BY state`)) {
+      // PostgreSQL's count() is a bigint, which node-postgres hands over as text.
+      counts[row.state] = Number(row.n);
+    }
+    return counts;
+  }
+
+  // ── transitions ──────────────────────────────────────────────────────────
+
+  private async apply(kind: StepKind | undefined, id: number, at: string, actor: string, params: Params = {}): Promise<boolean> {
+    if (kind === undefined) return false;
+    const changed = (await this.db.run(kind.sql, { ...params, id, at })) === 1;
+    if (changed) {
+      await this.db.run(`INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) VALUES (@id, @at, @actor, @event, @from, @to)`, {
+        id,
+        at,
+        actor,
+        event: kind.event,
+        from: kind.from,
+        to: kind.to,
+      });
+    }
+    return changed;
+  }
+
+  lease(id: number, lease: { owner: string; leaseUntil: string; at: string; ignoreSchedule?: boolean; fresh?: boolean }): Promise<boolean> {
+    return this.apply(lease.fresh ? LEASE_FRESH : LEASE_DUE, id, lease.at, lease.owner, {
+      owner: lease.owner,
+      leaseUntil: lease.leaseUntil,
+      ...(lease.fresh ? {} : { ignoreSchedule: lease.ignoreSchedule === true }),
+    });
+  }
+
+  /**
+   * Leases up to `limit` due messages for one sender and returns their ids. On PostgreSQL, rows
+   * another sender has locked are skipped, not waited for (`FOR UPDATE SKIP LOCKED`): many
+   * machines flushing one queue each take different messages, none blocks. SQLite has one
+   * writer at a time, so the same statement without the clause does the same there.
+   */
+  async leaseDue(lease: { owner: string; leaseUntil: string; at: string; limit: number }): Promise<number[]> {
+    const skipLocked = this.db.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+    // A materialized CTE, evaluated once: PostgreSQL may run an `IN (subquery)` again for each
+    // row it updates, each time finding the next due rows, and so lease them all.
+    const rows = await this.db.all<{ id: number }>(
+      `WITH picked AS MATERIALIZED (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= @at ORDER BY next_attempt_at, id LIMIT @limit${skipLocked})
+       UPDATE outbox SET state = 'sending', ${LEASE} FROM picked WHERE outbox.id = picked.id AND outbox.state = 'queued'
+       RETURNING outbox.id AS id`,
+      lease,
+    );
+    const ids = rows.map((r) => r.id).sort((a, b) => a - b);
+    for (const id of ids) {
+      await this.db.run(`INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) VALUES (@id, @at, @owner, 'lease', 'queued', 'sending')`, {
+        id,
+        at: lease.at,
+        owner: lease.owner,
+      });
+    }
+    return ids;
+  }
+
+  startHandover(id: number, owner: string, at: string): Promise<boolean> {
+    return this.apply(START, id, at, owner, { owner });
+  }
+
+  finish(id: number, owner: string, outcome: Outcome): Promise<boolean> {
+    return this.apply(OUTCOMES[outcome.event], id, outcome.at, outcome.actor ?? owner, {
+      owner,
+      extraAttempts: outcome.extraAttempts ?? 0,
+      error: outcome.error ?? null,
+      smtpResponse: outcome.smtpResponse ?? null,
+      filePath: outcome.filePath ?? null,
+      ...(outcome.event === 'release' ? { nextAttemptAt: outcome.nextAttemptAt ?? null } : {}),
+    });
+  }
+
+  cancel(id: number, from: OutboxState, why: { at: string; actor: string; reason: string }): Promise<boolean> {
+    return this.apply(CANCELS[from], id, why.at, why.actor, { reason: why.reason });
+  }
+
+  retry(id: number, from: OutboxState, at: string, actor: string): Promise<boolean> {
+    return this.apply(RETRIES[from], id, at, actor);
+  }
+}

@@ -1,0 +1,205 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { AsyncOutboxRepository } from '../src/store/async/outbox.js';
+import { PgDb, SqliteDb, type Db } from '../src/store/db.js';
+import { openPg } from '../src/store/pg/connect.js';
+import { migratePg } from '../src/store/pg/migrations.js';
+import { parsePgUrl } from '../src/store/pg/target.js';
+import { openStore } from '../src/store/store.js';
+import { nextOutboxState, OUTBOX_EVENTS, OUTBOX_STATES, type OutboxEvent, type OutboxState } from '../src/state/outbox.js';
+import { tempDir } from './helpers.js';
+import { startPg, type PgServer } from './pg-server.js';
+
+/**
+ * The outbox repository on the async interface, one implementation run on both stores: every
+ * (state, event) pair of the table moves the row and writes exactly one event, or changes
+ * nothing; the guards beyond the state hold; and on PostgreSQL, senders taking due messages at
+ * once skip each other's rows instead of waiting (FOR UPDATE SKIP LOCKED).
+ */
+
+let server: PgServer;
+beforeAll(async () => {
+  server = await startPg({ fsync: false });
+}, 120_000);
+afterAll(() => server?.stop());
+
+function sqlite(): Promise<Db> {
+  const file = path.join(tempDir(), 'outbox.db');
+  openStore(file, { create: true }).close();
+  return Promise.resolve(new SqliteDb(new Database(file)));
+}
+
+async function postgres(): Promise<Db> {
+  const target = { ...parsePgUrl(server.createDatabase(), { source: 'environment' }), password: server.password };
+  const { pool, client } = await openPg(target, { env: {}, max: 6 });
+  try {
+    await migratePg(client, target.description);
+  } finally {
+    client.release();
+  }
+  return new PgDb(pool);
+}
+
+const NOW = '2026-11-23T10:00:00.000Z';
+const OWNER = 'host/1/1/abc';
+const LEASE = { owner: OWNER, leaseUntil: '2026-11-23T10:03:00.000Z', at: NOW };
+
+/** A pending guest and `count` queued emails of their current send (send_number 1). */
+async function seed(db: Db, count = 1, email = 'ada@partner.example'): Promise<{ guestId: number; ids: number[] }> {
+  const guest = await db.get<{ id: number }>(
+    `INSERT INTO guests (email, email_key, status, invited_by, invited_at, expires_at, send_count) VALUES (@email, @email, 'pending', 'o@acme.example', @now, '2026-11-30T10:00:00.000Z', 1) RETURNING id`,
+    { email, now: NOW },
+  );
+  const outbox = new AsyncOutboxRepository(db);
+  const ids: number[] = [];
+  for (let i = 0; i < count; i++) {
+    ids.push(
+      await outbox.insert({
+        guestId: guest!.id,
+        sendNumber: i === 0 ? 1 : 1 + i * 100,
+        messageId: `<${email}.${i}@acme.example>`,
+        recipient: email,
+        inviter: 'o@acme.example',
+        customMessage: null,
+        expiresAt: '2026-11-30T10:00:00.000Z',
+        createdAt: NOW,
+        route: 'smtp',
+        linkToken: `tok${i}`,
+      }),
+    );
+  }
+  return { guestId: guest!.id, ids };
+}
+
+async function messageIn(db: Db, state: OutboxState): Promise<number> {
+  const outbox = new AsyncOutboxRepository(db);
+  const { ids } = await seed(db);
+  const id = ids[0]!;
+  if (state !== 'queued') {
+    await db.write(async (tx) => {
+      const o = new AsyncOutboxRepository(tx);
+      expect(await o.lease(id, { ...LEASE, fresh: true })).toBe(true);
+      if (state === 'sent') await o.finish(id, OWNER, { event: 'deliver', at: NOW });
+      if (state === 'failed') await o.finish(id, OWNER, { event: 'reject', at: NOW, error: '550 no' });
+      if (state === 'unknown') await o.finish(id, OWNER, { event: 'doubt', at: NOW, error: 'dropped' });
+    });
+  }
+  expect((await outbox.get(id))!.state).toBe(state);
+  return id;
+}
+
+function applyEvent(db: Db, id: number, from: OutboxState, event: OutboxEvent): Promise<boolean> {
+  return db.write((tx) => {
+    const o = new AsyncOutboxRepository(tx);
+    switch (event) {
+      case 'lease':
+        return o.lease(id, { ...LEASE, ignoreSchedule: true });
+      case 'start':
+        return o.startHandover(id, OWNER, NOW);
+      case 'deliver':
+      case 'reject':
+      case 'doubt':
+      case 'release':
+        return o.finish(id, OWNER, { event, at: NOW });
+      case 'cancel':
+        return o.cancel(id, from, { at: NOW, actor: 'owner@acme.example', reason: 'revoked' });
+      case 'retry':
+        return o.retry(id, from, NOW, 'owner@acme.example');
+    }
+  });
+}
+
+const eventsOf = (db: Db, id: number) =>
+  db.all<{ event: string; from: string; to: string }>(`SELECT event, from_state AS "from", to_state AS "to" FROM outbox_events WHERE outbox_id = @id ORDER BY id`, { id });
+
+describe.each([
+  ['sqlite', sqlite],
+  ['postgres', postgres],
+] as const)('%s', (_name, open) => {
+  let db: Db;
+  beforeEach(async () => {
+    db = await open();
+  });
+  afterEach(() => db.close());
+
+  test('every (state, event): allowed pairs move the row and write one event; the others change nothing', async () => {
+    for (const state of OUTBOX_STATES) {
+      for (const event of OUTBOX_EVENTS) {
+        const id = await messageIn(db, state);
+        const outbox = new AsyncOutboxRepository(db);
+        const before = { row: await outbox.get(id), events: await eventsOf(db, id) };
+        const expected = nextOutboxState(state, event);
+        const moved = await applyEvent(db, id, state, event);
+        const after = { row: await outbox.get(id), events: await eventsOf(db, id) };
+        if (expected === undefined) {
+          expect({ state, event, moved, row: after.row, events: after.events.length }).toEqual({ state, event, moved: false, row: before.row, events: before.events.length });
+        } else {
+          expect({ state, event, moved, to: after.row!.state }).toEqual({ state, event, moved: true, to: expected });
+          expect(after.events.slice(before.events.length)).toEqual([{ event, from: state, to: expected }]);
+        }
+        // A fresh guest for the next pair: one guest per address.
+        await db.run(`DELETE FROM outbox_events`);
+        await db.run(`DELETE FROM outbox`);
+        await db.run(`DELETE FROM guests`);
+      }
+    }
+  });
+
+  test('values come back the same on both stores: timestamps, in doubt as 0/1, attempts never below 0', async () => {
+    const id = await messageIn(db, 'unknown');
+    const row = await new AsyncOutboxRepository(db).get(id);
+    expect(row).toMatchObject({ state: 'unknown', inDoubt: 1, attempts: 1, leaseOwner: null, lastError: 'dropped', createdAt: NOW, nextAttemptAt: NOW, linkToken: 'tok0' });
+    await db.write(async (tx) => {
+      const o = new AsyncOutboxRepository(tx);
+      await o.retry(id, 'unknown', NOW, 'x');
+      await o.lease(id, { ...LEASE, ignoreSchedule: true });
+      await o.finish(id, OWNER, { event: 'release', at: NOW, extraAttempts: -5 });
+    });
+    expect(await new AsyncOutboxRepository(db).get(id)).toMatchObject({ state: 'queued', attempts: 0, inDoubt: 1 });
+  });
+
+  test('the guards beyond the state: another lease owner, a revoked guest, a started hand-over', async () => {
+    const id = await messageIn(db, 'sending');
+    await db.write(async (tx) => {
+      const o = new AsyncOutboxRepository(tx);
+      expect(await o.finish(id, 'someone-else', { event: 'deliver', at: NOW })).toBe(false);
+      expect(await o.startHandover(id, 'someone-else', NOW)).toBe(false);
+      expect(await o.startHandover(id, OWNER, NOW)).toBe(true);
+      // Its SMTP transaction started: a revoke can no longer cancel it.
+      expect(await o.cancel(id, 'sending', { at: NOW, actor: 'x', reason: 'revoked' })).toBe(false);
+    });
+    const other = await seed(db, 1, 'bo@partner.example');
+    await db.run(`UPDATE guests SET status = 'revoked' WHERE id = @id`, { id: other.guestId });
+    await db.write(async (tx) => {
+      const o = new AsyncOutboxRepository(tx);
+      // A fresh lease needs its guest to wait for it; so does the hand-over.
+      expect(await o.lease(other.ids[0]!, { ...LEASE, fresh: true })).toBe(false);
+      expect(await o.lease(other.ids[0]!, { ...LEASE, ignoreSchedule: true })).toBe(true);
+      expect(await o.startHandover(other.ids[0]!, OWNER, NOW)).toBe(false);
+    });
+  });
+
+  test('two senders taking due messages at once get different ones, and neither waits for the other', async () => {
+    const { ids } = await seed(db, 6);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = db.write(async (tx) => {
+      const taken = await new AsyncOutboxRepository(tx).leaseDue({ ...LEASE, owner: 'first', limit: 3 });
+      await held;
+      return taken;
+    });
+    // PostgreSQL: the second runs while the first holds its rows locked, and skips them.
+    // SQLite (one writer per process): the second runs after the first, and finds them taken.
+    const second = db.write((tx) => new AsyncOutboxRepository(tx).leaseDue({ ...LEASE, owner: 'second', limit: 3 }));
+    if (db.dialect === 'postgres') {
+      const early = await second.catch((error: unknown) => (release(), Promise.reject(error)));
+      if (early.length !== 3) release();
+      expect(early).toHaveLength(3);
+    }
+    release();
+    const [a, b] = await Promise.all([first, second]);
+    expect([...a, ...b].sort((x, y) => x - y)).toEqual(ids);
+    expect(a.filter((id) => b.includes(id))).toEqual([]);
+    expect((await new AsyncOutboxRepository(db).counts()).sending).toBe(6);
+  });
+});
