@@ -80,7 +80,7 @@ export class AsyncOutboxRepository {
     const row = await this.db.get<{ id: number }>(
       `INSERT INTO outbox (guest_id, send_number, message_id, recipient, inviter, custom_message, expires_at, next_attempt_at, created_at, route, link_token)
        VALUES (@guestId, @sendNumber, @messageId, @recipient, @inviter, @customMessage, @expiresAt, @createdAt, @createdAt, @route, @linkToken) RETURNING id`,
-      m as unknown as Params,
+      m,
     );
     return row!.id;
   }
