@@ -1,14 +1,7 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { AsyncOutboxRepository } from '../src/store/async/outbox.js';
-import { PgDb, SqliteDb, type Db } from '../src/store/db.js';
-import { openPg } from '../src/store/pg/connect.js';
-import { migratePg } from '../src/store/pg/migrations.js';
-import { parsePgUrl } from '../src/store/pg/target.js';
-import { openStore } from '../src/store/store.js';
+import type { Db } from '../src/store/db.js';
 import { nextOutboxState, OUTBOX_EVENTS, OUTBOX_STATES, type OutboxEvent, type OutboxState } from '../src/state/outbox.js';
-import { tempDir } from './helpers.js';
-import { startPg, type PgServer } from './pg-server.js';
+import { bothStores } from './stores.js';
 
 /**
  * The outbox repository on the async interface, one implementation run on both stores: every
@@ -17,28 +10,7 @@ import { startPg, type PgServer } from './pg-server.js';
  * once skip each other's rows instead of waiting (FOR UPDATE SKIP LOCKED).
  */
 
-let server: PgServer;
-beforeAll(async () => {
-  server = await startPg({ fsync: false });
-}, 120_000);
-afterAll(() => server?.stop());
-
-function sqlite(): Promise<Db> {
-  const file = path.join(tempDir(), 'outbox.db');
-  openStore(file, { create: true }).close();
-  return Promise.resolve(new SqliteDb(new Database(file)));
-}
-
-async function postgres(): Promise<Db> {
-  const target = { ...parsePgUrl(server.createDatabase(), { source: 'environment' }), password: server.password };
-  const { pool, client } = await openPg(target, { env: {}, max: 6 });
-  try {
-    await migratePg(client, target.description);
-  } finally {
-    client.release();
-  }
-  return new PgDb(pool);
-}
+const STORES = bothStores({ pgConnections: 6 });
 
 const NOW = '2026-11-23T10:00:00.000Z';
 const OWNER = 'host/1/1/abc';
@@ -112,10 +84,7 @@ function applyEvent(db: Db, id: number, from: OutboxState, event: OutboxEvent): 
 const eventsOf = (db: Db, id: number) =>
   db.all<{ event: string; from: string; to: string }>(`SELECT event, from_state AS "from", to_state AS "to" FROM outbox_events WHERE outbox_id = @id ORDER BY id`, { id });
 
-describe.each([
-  ['sqlite', sqlite],
-  ['postgres', postgres],
-] as const)('%s', (_name, open) => {
+describe.each(STORES)('%s', (_name, open) => {
   let db: Db;
   beforeEach(async () => {
     db = await open();

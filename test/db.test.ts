@@ -1,12 +1,5 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import { booleans, PgDb, positional, SqliteDb, type Db } from '../src/store/db.js';
-import { openPg } from '../src/store/pg/connect.js';
-import { migratePg } from '../src/store/pg/migrations.js';
-import { parsePgUrl } from '../src/store/pg/target.js';
-import { openStore } from '../src/store/store.js';
-import { tempDir } from './helpers.js';
-import { startPg, type PgServer } from './pg-server.js';
+import { booleans, positional, type Db } from '../src/store/db.js';
+import { bothStores } from './stores.js';
 
 /**
  * The one async SQL interface (src/store/db.ts) on both stores: the same statements, written
@@ -14,35 +7,7 @@ import { startPg, type PgServer } from './pg-server.js';
  * on the store's own schema. This is the contract the repositories are being moved onto.
  */
 
-let server: PgServer;
-beforeAll(async () => {
-  server = await startPg({ fsync: false });
-}, 120_000);
-afterAll(() => server?.stop());
-
-function sqlite(): Promise<Db> {
-  const file = path.join(tempDir(), 'db.db');
-  openStore(file, { create: true }).close();
-  const handle = new Database(file);
-  handle.pragma('journal_mode = WAL');
-  return Promise.resolve(new SqliteDb(handle));
-}
-
-async function postgres(): Promise<Db> {
-  const target = { ...parsePgUrl(server.createDatabase(), { source: 'environment' }), password: server.password };
-  const { pool, client } = await openPg(target, { env: {} });
-  try {
-    await migratePg(client, target.description);
-  } finally {
-    client.release();
-  }
-  return new PgDb(pool);
-}
-
-const STORES: [string, () => Promise<Db>][] = [
-  ['sqlite', sqlite],
-  ['postgres', postgres],
-];
+const STORES = bothStores({ pgConnections: 6 });
 
 const AT = '2026-11-24T06:00:00.123Z';
 const insertSetting = `INSERT INTO settings (key, value, updated_by, updated_at) VALUES (@key, @value, @by, @at) ON CONFLICT (key) DO NOTHING RETURNING key`;

@@ -1,4 +1,4 @@
-import { nextOutboxState, type OutboxEvent } from '../state/outbox.js';
+import { CANCELS, LEASE_DUE, LEASE_FRESH, OUTBOX_COLUMNS, OUTCOMES, RETRIES, START, type StepKind } from './outbox-steps.js';
 import type { Sql } from './sql.js';
 import type { OutboxMessage, OutboxRoute, OutboxState } from './types.js';
 
@@ -8,33 +8,10 @@ import type { OutboxMessage, OutboxRoute, OutboxState } from './types.js';
  * sender can take or settle many messages in one commit; each one still holds or fails alone.
  */
 
-/** The guest still waits for exactly this send: pending, and this is their latest invite. */
-const GUEST_WAITS = `EXISTS (SELECT 1 FROM guests g WHERE g.id = outbox.guest_id AND g.status = 'pending' AND g.send_count = outbox.send_number)`;
-
-/** One kind of step: a table row and its statement, built once (a bulk run applies three per message). */
-interface StepKind {
-  event: OutboxEvent;
-  from: OutboxState;
-  to: OutboxState;
-  sql: string;
-}
-
-/** A step of the table, with the columns it sets and any guard beyond the state; undefined if the table has no such row. */
-function stepKind(event: OutboxEvent, from: OutboxState, set?: string, guard?: string): StepKind | undefined {
-  const to = nextOutboxState(from, event);
-  if (to === undefined) return undefined;
-  const sql = `UPDATE outbox SET state = '${to}'${set ? `, ${set}` : ''} WHERE id = @id AND state = '${from}'${guard ? ` AND ${guard}` : ''}`;
-  return { event, from, to, sql };
-}
-
-const LEASE = `lease_owner = @owner, lease_expires_at = @leaseUntil, handover_at = NULL, attempts = attempts + 1`;
-const LEASE_FRESH = stepKind('lease', 'queued', LEASE, `attempts = 0 AND ${GUEST_WAITS}`);
-const LEASE_DUE = stepKind('lease', 'queued', LEASE, `(@ignoreSchedule OR next_attempt_at <= @at)`);
-
-const START = stepKind('start', 'sending', `handover_at = @at`, `lease_owner = @owner AND ${GUEST_WAITS}`);
+export type OutcomeEvent = 'deliver' | 'reject' | 'doubt' | 'release';
 
 export interface Outcome {
-  event: 'deliver' | 'reject' | 'doubt' | 'release';
+  event: OutcomeEvent;
   at: string;
   /** Attempts made in this run beyond the one the lease counted (−1: the lease made none). */
   extraAttempts?: number;
@@ -45,37 +22,6 @@ export interface Outcome {
   /** Who settles it, when not the lease owner itself (recovery of a dead sender's lease). */
   actor?: string;
 }
-
-const SETTLE = `lease_owner = NULL, lease_expires_at = NULL, attempts = max(attempts + @extraAttempts, 0), last_error = @error,
-  smtp_response = coalesce(@smtpResponse, smtp_response), file_path = coalesce(@filePath, file_path)`;
-const OUTCOMES: Record<Outcome['event'], StepKind | undefined> = {
-  deliver: stepKind('deliver', 'sending', `${SETTLE}, sent_at = @at`, `lease_owner = @owner`),
-  reject: stepKind('reject', 'sending', SETTLE, `lease_owner = @owner`),
-  doubt: stepKind('doubt', 'sending', `${SETTLE}, in_doubt = 1`, `lease_owner = @owner`),
-  // Nothing was handed over: it may go again, at its retry time.
-  release: stepKind('release', 'sending', `${SETTLE}, handover_at = NULL, next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at)`, `lease_owner = @owner`),
-};
-
-const CANCEL = `lease_owner = NULL, lease_expires_at = NULL, last_error = @reason`;
-const CANCELS: Record<OutboxState, StepKind | undefined> = {
-  queued: stepKind('cancel', 'queued', CANCEL),
-  sending: stepKind('cancel', 'sending', CANCEL, `handover_at IS NULL`),
-  sent: undefined,
-  failed: undefined,
-  unknown: undefined,
-};
-
-const RETRIES: Partial<Record<OutboxState, StepKind>> = {
-  failed: stepKind('retry', 'failed', `next_attempt_at = @at`),
-  unknown: stepKind('retry', 'unknown', `next_attempt_at = @at`),
-};
-
-const OUTBOX_COLUMNS = `
-  id, guest_id AS guestId, send_number AS sendNumber, message_id AS messageId, recipient, inviter,
-  custom_message AS customMessage, expires_at AS expiresAt, state, attempts, next_attempt_at AS nextAttemptAt,
-  lease_owner AS leaseOwner, lease_expires_at AS leaseExpiresAt, last_error AS lastError,
-  smtp_response AS smtpResponse, file_path AS filePath, created_at AS createdAt, sent_at AS sentAt,
-  handover_at AS handoverAt, in_doubt AS inDoubt, route, link_token AS linkToken`;
 
 /** What a new email is recorded with; `route` is the way the recording run was configured (SMTP or the outbox folder). */
 export type NewOutboxMessage = Pick<

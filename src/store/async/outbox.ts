@@ -1,6 +1,6 @@
-import { nextOutboxState, type OutboxEvent } from '../../state/outbox.js';
 import type { Db, Params } from '../db.js';
 import type { NewOutboxMessage, Outcome } from '../outbox.js';
+import { CANCELS, LEASE, LEASE_DUE, LEASE_FRESH, OUTBOX_COLUMNS, OUTCOMES, RETRIES, START, type StepKind } from '../outbox-steps.js';
 import type { OutboxMessage, OutboxRoute, OutboxState } from '../types.js';
 
 /**
@@ -11,60 +11,6 @@ import type { OutboxMessage, OutboxRoute, OutboxState } from '../types.js';
  * when the commands move over (issue 15). PostgreSQL alone needs one thing more: taking due
  * messages skips rows another sender holds locked (`FOR UPDATE SKIP LOCKED`) instead of waiting.
  */
-
-const GUEST_WAITS = `EXISTS (SELECT 1 FROM guests g WHERE g.id = outbox.guest_id AND g.status = 'pending' AND g.send_count = outbox.send_number)`;
-
-interface StepKind {
-  event: OutboxEvent;
-  from: OutboxState;
-  to: OutboxState;
-  sql: string;
-}
-
-/** `RETURNING id`: a step changed the row or it did not, counted alike by both dialects. */
-function stepKind(event: OutboxEvent, from: OutboxState, set?: string, guard?: string): StepKind | undefined {
-  const to = nextOutboxState(from, event);
-  if (to === undefined) return undefined;
-  const sql = `UPDATE outbox SET state = '${to}'${set ? `, ${set}` : ''} WHERE id = @id AND state = '${from}'${guard ? ` AND ${guard}` : ''}`;
-  return { event, from, to, sql };
-}
-
-const LEASE = `lease_owner = @owner, lease_expires_at = @leaseUntil, handover_at = NULL, attempts = attempts + 1`;
-const LEASE_FRESH = stepKind('lease', 'queued', LEASE, `attempts = 0 AND ${GUEST_WAITS}`);
-const LEASE_DUE = stepKind('lease', 'queued', LEASE, `(@ignoreSchedule OR next_attempt_at <= @at)`);
-const START = stepKind('start', 'sending', `handover_at = @at`, `lease_owner = @owner AND ${GUEST_WAITS}`);
-
-/** `CASE` rather than SQLite's two-argument `max()` or PostgreSQL's `greatest()`: both read it. */
-const SETTLE = `lease_owner = NULL, lease_expires_at = NULL,
-  attempts = CASE WHEN attempts + @extraAttempts > 0 THEN attempts + @extraAttempts ELSE 0 END, last_error = @error,
-  smtp_response = coalesce(@smtpResponse, smtp_response), file_path = coalesce(@filePath, file_path)`;
-const OUTCOMES: Record<Outcome['event'], StepKind | undefined> = {
-  deliver: stepKind('deliver', 'sending', `${SETTLE}, sent_at = @at`, `lease_owner = @owner`),
-  reject: stepKind('reject', 'sending', SETTLE, `lease_owner = @owner`),
-  doubt: stepKind('doubt', 'sending', `${SETTLE}, in_doubt = TRUE`, `lease_owner = @owner`),
-  release: stepKind('release', 'sending', `${SETTLE}, handover_at = NULL, next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at)`, `lease_owner = @owner`),
-};
-
-const CANCEL = `lease_owner = NULL, lease_expires_at = NULL, last_error = @reason`;
-const CANCELS: Record<OutboxState, StepKind | undefined> = {
-  queued: stepKind('cancel', 'queued', CANCEL),
-  sending: stepKind('cancel', 'sending', CANCEL, `handover_at IS NULL`),
-  sent: undefined,
-  failed: undefined,
-  unknown: undefined,
-};
-
-const RETRIES: Partial<Record<OutboxState, StepKind>> = {
-  failed: stepKind('retry', 'failed', `next_attempt_at = @at`),
-  unknown: stepKind('retry', 'unknown', `next_attempt_at = @at`),
-};
-
-const OUTBOX_COLUMNS = `
-  id, guest_id AS "guestId", send_number AS "sendNumber", message_id AS "messageId", recipient, inviter,
-  custom_message AS "customMessage", expires_at AS "expiresAt", state, attempts, next_attempt_at AS "nextAttemptAt",
-  lease_owner AS "leaseOwner", lease_expires_at AS "leaseExpiresAt", last_error AS "lastError",
-  smtp_response AS "smtpResponse", file_path AS "filePath", created_at AS "createdAt", sent_at AS "sentAt",
-  handover_at AS "handoverAt", in_doubt AS "inDoubt", route, link_token AS "linkToken"`;
 
 /** As the synchronous store hands it out: `inDoubt` 0 or 1 on both dialects. */
 function message(row: (Omit<OutboxMessage, 'inDoubt'> & { inDoubt: boolean | number }) | undefined): OutboxMessage | undefined {
