@@ -1,9 +1,11 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { classifySendError, describeSendError } from '../src/delivery/classify.js';
 import { renderInviteEmail, type RenderedEmail } from '../src/email/render.js';
 import { SmtpMailer, type Mailer } from '../src/mail/mailer.js';
 import { parseSmtpUrl } from '../src/mail/smtp-config.js';
 import { ThreadedSmtpMailer } from '../src/mail/threaded.js';
-import { startSmtp, type TestSmtp } from './helpers.js';
+import { startSmtp, tempDir, type TestSmtp } from './helpers.js';
 
 /**
  * A bulk run's SMTP pool runs on a thread of its own (ThreadedSmtpMailer). What the delivery
@@ -114,4 +116,34 @@ test('threaded: closing says QUIT on every connection, and the thread ends', asy
   const cids = new Set(smtp.commands.filter((c) => c.line.startsWith('RCPT TO:<q')).map((c) => c.cid));
   const quits = new Set(smtp.commands.filter((c) => c.line === 'QUIT').map((c) => c.cid));
   expect([...cids].every((cid) => quits.has(cid))).toBe(true);
+});
+
+describe('threaded: when the thread itself fails', () => {
+  test('a thread that cannot start fails every send as a configuration error: nothing was handed over', async () => {
+    const mailer = new ThreadedSmtpMailer(parseSmtpUrl(smtp.url), { maxConnections: 2 }, path.join(tempDir(), 'no-such-worker.js'));
+    const first = await mailer.send(email('ada@p.example')).catch((e: unknown) => e);
+    const second = await mailer.send(email('bo@p.example')).catch((e: unknown) => e);
+    mailer.close();
+    expect([classifySendError(first), classifySendError(second)]).toEqual(['fatal', 'fatal']);
+    expect((first as Error).message).toMatch(/^the SMTP thread could not start: /);
+    expect((first as { dataHandedOver?: boolean }).dataHandedOver).toBeUndefined();
+  });
+
+  test('a thread that dies during a send leaves that message in doubt, and fails the next ones as a configuration error', async () => {
+    // A stand-in thread: it loads, says so, and crashes on the first message it is given.
+    const file = path.join(tempDir(), 'crashing-worker.mjs');
+    fs.writeFileSync(
+      file,
+      `import { parentPort } from 'node:worker_threads';
+       parentPort.postMessage({ ready: true });
+       parentPort.on('message', () => { throw new Error('the thread broke'); });`,
+    );
+    const mailer = new ThreadedSmtpMailer(parseSmtpUrl(smtp.url), { maxConnections: 1 }, file);
+    const inFlight = await mailer.send(email('ada@p.example')).catch((e: unknown) => e);
+    const later = await mailer.send(email('bo@p.example')).catch((e: unknown) => e);
+    mailer.close();
+    expect(classifySendError(inFlight)).toBe('unknown');
+    expect((inFlight as Error).message).toMatch(/^the SMTP thread stopped: the thread broke/);
+    expect(classifySendError(later)).toBe('fatal');
+  });
 });

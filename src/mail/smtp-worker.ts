@@ -11,6 +11,9 @@ const { config, options } = workerData as { config: SmtpConfig; options: SmtpMai
 const mailer = new SmtpMailer(config, options);
 const port = parentPort!;
 
+// Loaded: from now on a failure of this thread may hit a message in flight.
+port.postMessage({ ready: true });
+
 port.on('message', (message: ToWorker) => {
   if (message.type === 'close') {
     mailer.close();

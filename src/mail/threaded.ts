@@ -45,9 +45,14 @@ export class ThreadedSmtpMailer implements Mailer {
   private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private failure?: Error;
 
+  /** Set once the thread has loaded and said so: a failure before that sent nothing. */
+  private ready = false;
+
   constructor(
     private readonly config: SmtpConfig,
     private readonly options: SmtpMailerOptions,
+    /** The thread's script; a test can give another. */
+    private readonly workerFile = path.join(packageRoot(import.meta.url), 'dist', 'bundle', 'mail', 'smtp-worker.js'),
   ) {
     this.description = describeSmtp(config);
     // Started now: it loads nodemailer while the run reads and records its first rows.
@@ -57,14 +62,17 @@ export class ThreadedSmtpMailer implements Mailer {
   /** The thread (one per mailer; `close()` ends it). */
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const file = path.join(packageRoot(import.meta.url), 'dist', 'bundle', 'mail', 'smtp-worker.js');
-    const worker = new Worker(file, {
+    const worker = new Worker(this.workerFile, {
       workerData: { config: this.config, options: this.options },
       // The thread's own heap: a smaller young generation keeps its MIME churn from adding 45 MB
       // to a run's peak (30,000 rows: 194 → 171 MB) at no measurable cost in speed.
       resourceLimits: { maxYoungGenerationSizeMb: 12 },
     });
-    worker.on('message', (reply: FromWorker) => {
+    worker.on('message', (reply: FromWorker | { ready: true }) => {
+      if ('ready' in reply) {
+        this.ready = true;
+        return;
+      }
       const pending = this.waiting.get(reply.id);
       if (!pending) return;
       this.waiting.delete(reply.id);
@@ -72,9 +80,11 @@ export class ThreadedSmtpMailer implements Mailer {
       else pending.reject(errorFrom(reply.error));
     });
     const fail = (error: Error) => {
-      // The thread died: whatever was in flight may have been handed over, so it is in doubt.
-      this.failure = Object.assign(new Error(`the SMTP thread stopped: ${error.message}`), { dataHandedOver: true });
-      for (const pending of this.waiting.values()) pending.reject(this.failure);
+      // Every later send fails at once, as a configuration error (the run stops; nothing of it was sent).
+      this.failure ??= Object.assign(new Error(`the SMTP thread ${this.ready ? 'stopped' : 'could not start'}: ${error.message}`), { code: 'ECONFIG' });
+      // What was in flight may have been handed over if the thread was sending: in doubt.
+      const inFlight = Object.assign(new Error(this.failure.message), this.ready ? { dataHandedOver: true } : { code: 'ECONFIG' });
+      for (const pending of this.waiting.values()) pending.reject(inFlight);
       this.waiting.clear();
     };
     worker.on('error', fail);
