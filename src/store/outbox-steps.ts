@@ -1,5 +1,5 @@
 import { nextOutboxState, type OutboxEvent } from '../state/outbox.js';
-import type { OutcomeEvent } from './outbox.js';
+import type { Outcome, OutcomeEvent } from './outbox.js';
 import type { OutboxState } from './types.js';
 
 /**
@@ -64,3 +64,15 @@ export const OUTBOX_COLUMNS = `
   smtp_response AS "smtpResponse", file_path AS "filePath", created_at AS "createdAt", sent_at AS "sentAt",
   handover_at AS "handoverAt", in_doubt AS "inDoubt", route, link_token AS "linkToken"`;
 
+
+/** The parameters of an outcome's step (OUTCOMES), for the sender that holds the lease. */
+export function outcomeParams(owner: string, outcome: Outcome): Record<string, unknown> {
+  return {
+    owner,
+    extraAttempts: outcome.extraAttempts ?? 0,
+    error: outcome.error ?? null,
+    smtpResponse: outcome.smtpResponse ?? null,
+    filePath: outcome.filePath ?? null,
+    ...(outcome.event === 'release' ? { nextAttemptAt: outcome.nextAttemptAt ?? null } : {}),
+  };
+}

@@ -1,4 +1,4 @@
-import { CANCELS, LEASE_DUE, LEASE_FRESH, OUTBOX_COLUMNS, OUTCOMES, RETRIES, START, type StepKind } from './outbox-steps.js';
+import { CANCELS, LEASE_DUE, LEASE_FRESH, OUTBOX_COLUMNS, OUTCOMES, outcomeParams, RETRIES, START, type StepKind } from './outbox-steps.js';
 import type { Sql } from './sql.js';
 import type { OutboxMessage, OutboxRoute, OutboxState } from './types.js';
 
@@ -134,14 +134,7 @@ export class OutboxRepository {
 
   /** Settles a send, only if this sender still holds the lease. */
   finish(id: number, owner: string, outcome: Outcome): boolean {
-    return this.apply(OUTCOMES[outcome.event], id, outcome.at, outcome.actor ?? owner, {
-      owner,
-      extraAttempts: outcome.extraAttempts ?? 0,
-      error: outcome.error ?? null,
-      smtpResponse: outcome.smtpResponse ?? null,
-      filePath: outcome.filePath ?? null,
-      ...(outcome.event === 'release' ? { nextAttemptAt: outcome.nextAttemptAt ?? null } : {}),
-    });
+    return this.apply(OUTCOMES[outcome.event], id, outcome.at, outcome.actor ?? owner, outcomeParams(owner, outcome));
   }
 
   /** cancel: a queued message, or a leased one whose SMTP transaction has not started. */

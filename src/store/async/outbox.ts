@@ -1,6 +1,6 @@
 import type { Db, Params } from '../db.js';
 import type { NewOutboxMessage, Outcome } from '../outbox.js';
-import { CANCELS, LEASE, LEASE_DUE, LEASE_FRESH, OUTBOX_COLUMNS, OUTCOMES, RETRIES, START, type StepKind } from '../outbox-steps.js';
+import { CANCELS, LEASE, LEASE_DUE, LEASE_FRESH, OUTBOX_COLUMNS, OUTCOMES, outcomeParams, RETRIES, START, type StepKind } from '../outbox-steps.js';
 import type { OutboxMessage, OutboxRoute, OutboxState } from '../types.js';
 
 /**
@@ -106,14 +106,7 @@ export class AsyncOutboxRepository {
   }
 
   finish(id: number, owner: string, outcome: Outcome): Promise<boolean> {
-    return this.apply(OUTCOMES[outcome.event], id, outcome.at, outcome.actor ?? owner, {
-      owner,
-      extraAttempts: outcome.extraAttempts ?? 0,
-      error: outcome.error ?? null,
-      smtpResponse: outcome.smtpResponse ?? null,
-      filePath: outcome.filePath ?? null,
-      ...(outcome.event === 'release' ? { nextAttemptAt: outcome.nextAttemptAt ?? null } : {}),
-    });
+    return this.apply(OUTCOMES[outcome.event], id, outcome.at, outcome.actor ?? owner, outcomeParams(owner, outcome));
   }
 
   cancel(id: number, from: OutboxState, why: { at: string; actor: string; reason: string }): Promise<boolean> {
