@@ -13,7 +13,14 @@ function cerby(args: string[], env: Record<string, string> = {}) {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     timeout: 20_000,
   });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A step that must work: on failure the assertion shows its exit, signal and stderr. */
+function succeeds(args: string[], env: Record<string, string> = {}) {
+  const result = cerby(args, env);
+  expect({ args, code: result.code, signal: result.signal, stderr: result.stderr }).toEqual({ args, code: 0, signal: null, stderr: expect.any(String) as string });
+  return result;
 }
 
 describe('the executable', () => {
@@ -35,8 +42,7 @@ describe('the executable', () => {
   ])('%j exits %i with one clear line and no stack trace', (args, code, message) => {
     const dir = tempDir();
     const db = path.join(dir, 'g.db');
-    const init = cerby(['--db', db, 'init', '--workspace', 'Acme', '--owner', 'owner@acme.example']);
-    expect({ code: init.code, stderr: init.stderr }).toEqual({ code: 0, stderr: expect.any(String) as string });
+    succeeds(['--db', db, 'init', '--workspace', 'Acme', '--owner', 'owner@acme.example']);
     const result = cerby(['--db', db, ...args]);
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(message);
@@ -47,12 +53,10 @@ describe('the executable', () => {
   test('a full run from the command line: init, invite, list', () => {
     const dir = tempDir();
     const env = { CERBY_GUESTS_DB: path.join(dir, 'g.db') };
-    expect(cerby(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example'], env).code).toBe(0);
-    const invite = cerby(['invite', 'guest@partner.example', '--message', 'Welcome aboard'], env);
-    expect(invite.code).toBe(0);
+    succeeds(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example'], env);
+    const invite = succeeds(['invite', 'guest@partner.example', '--message', 'Welcome aboard'], env);
     expect(invite.stderr).toContain(`Invite for guest@partner.example written to ${path.join(dir, 'g.outbox', '000001-guest@partner.example.eml')}`);
-    const list = cerby(['list'], env);
-    expect(list.code).toBe(0);
+    const list = succeeds(['list'], env);
     expect(list.stdout.split('\t').slice(0, 4)).toEqual(['guest@partner.example', '', '', 'pending']);
     expect(fs.statSync(path.join(dir, 'g.db')).mode & 0o777).toBe(0o600);
   });
