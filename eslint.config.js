@@ -1,4 +1,4 @@
-// `npm run lint`: typescript-eslint's type-checked recommended rules over src, test and bench.
+// `npm run lint`: typescript-eslint's type-checked recommended rules over src, test, bench and scripts.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -8,7 +8,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bench/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bench/*.mjs', 'scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       // `_name` marks a value taken apart on purpose and not used (e.g. a field left out of an object).

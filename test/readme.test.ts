@@ -35,7 +35,9 @@ test('its npx lines run exactly as written, in a fresh folder, each exit 0', () 
   // registry). `npm ci` and `npm test` are what runs this test, so they are not run again.
   const folder = fs.mkdtempSync(path.join(ROOT, '.quickstart-'));
   try {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CERBY_GUESTS_')));
+    // npx links this folder into its cache, and npm runs a linked folder's `prepare` (the build)
+    // unless told not to: that rebuilt dist/bundle/ under the other tests' feet.
+    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CERBY_GUESTS_'))), npm_config_ignore_scripts: 'true' };
     const outputs: string[] = [];
     for (const line of quickStart().filter((l) => l.startsWith('npx '))) {
       const result = spawnSync('bash', ['-c', line], { cwd: folder, env, encoding: 'utf8', timeout: 60_000 });
