@@ -50,6 +50,17 @@ describe('the executable', () => {
     expect(result.stderr).not.toMatch(/Error:/);
   });
 
+  test('an error nothing else caught (here: no built bundle to load) is one line and exit 1, not a stack trace', () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'bin'));
+    fs.copyFileSync(BIN, path.join(dir, 'bin', 'cerby-guests'));
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module', version: '0.0.0' }));
+    const result = spawnSync(process.execPath, [path.join(dir, 'bin', 'cerby-guests'), 'list'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^cerby-guests: unexpected error: Cannot find module '.*dist\/bundle\/main\.js'.*\n$/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   test('a full run from the command line: init, invite, list', () => {
     const dir = tempDir();
     const env = { CERBY_GUESTS_DB: path.join(dir, 'g.db') };
