@@ -148,6 +148,36 @@ describe.each(STORES)('%s', (_name, open) => {
     });
   });
 
+  test('a revoke cancels what has not started and counts what has; dead senders\' leases are settled by whether their send had started', async () => {
+    const { guestId, ids } = await seed(db, 3);
+    const [queued, leased, started] = ids as [number, number, number];
+    await db.write(async (tx) => {
+      const o = new AsyncOutboxRepository(tx);
+      await o.lease(leased, { ...LEASE, ignoreSchedule: true });
+      await o.lease(started, { ...LEASE, ignoreSchedule: true });
+      // The guest waits for send 1 only: the hand-over check passes for that one.
+      await tx.run(`UPDATE guests SET send_count = @n WHERE id = @id`, { n: 201, id: guestId });
+      expect(await o.startHandover(started, OWNER, NOW)).toBe(true);
+    });
+    const outbox = new AsyncOutboxRepository(db);
+    expect(await db.write((tx) => new AsyncOutboxRepository(tx).cancelAllOf(guestId, { at: NOW, actor: 'o', reason: 'revoked' }))).toEqual({ cancelled: 2, onTheirWay: 1 });
+    expect((await outbox.ofGuest(guestId)).map((m) => m.state)).toEqual(['failed', 'failed', 'sending']);
+    expect(await outbox.idsIn('failed')).toEqual([queued, leased]);
+
+    // Its sender died: the lease ran out (or its process is known gone); it had started, so it is in doubt.
+    const later = '2026-11-23T10:05:00.000Z';
+    expect(await db.write((tx) => new AsyncOutboxRepository(tx).recoverAbandonedLeases(NOW, 'recoverer'))).toEqual({ released: 0, doubted: 0 });
+    expect(await db.write((tx) => new AsyncOutboxRepository(tx).recoverAbandonedLeases(later, 'recoverer'))).toEqual({ released: 0, doubted: 1 });
+    expect(await outbox.get(started)).toMatchObject({ state: 'unknown', inDoubt: 1 });
+
+    const other = await seed(db, 1, 'cy@partner.example');
+    await db.write((tx) => new AsyncOutboxRepository(tx).lease(other.ids[0]!, { ...LEASE, ignoreSchedule: true }));
+    expect(await db.write((tx) => new AsyncOutboxRepository(tx).recoverAbandonedLeases(NOW, 'recoverer', (owner) => owner !== OWNER))).toEqual({ released: 1, doubted: 0 });
+    expect((await outbox.list('queued')).map((m) => m.id)).toEqual(other.ids);
+    expect(await outbox.waiting(NOW)).toEqual({ count: 0, next: null });
+    expect((await outbox.list()).length).toBe(4);
+  });
+
   test('two senders taking due messages at once get different ones, and neither waits for the other', async () => {
     const { ids } = await seed(db, 6);
     let release!: () => void;

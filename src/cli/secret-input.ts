@@ -51,3 +51,22 @@ async function readAll(stdin: Readable, flag: string): Promise<Buffer> {
   }
   return Buffer.concat(chunks);
 }
+
+/**
+ * A password kept in a file for a service (`--smtp-password-file`, `--db-password-file`): a
+ * regular file readable by its owner only (0600, as ssh and libpq ask of theirs), whose first
+ * line is the password. `what` names it in messages ("SMTP password file").
+ */
+export function readPasswordFile(file: string, what: string): string {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new UsageError(`cannot read the ${what} ${file}`);
+  }
+  if (!stat.isFile()) throw new UsageError(`the ${what} ${file} is not a regular file`);
+  if (stat.mode & 0o077) {
+    throw new UsageError(`the ${what} ${file} must be mode 0600 (it is ${(stat.mode & 0o777).toString(8).padStart(4, '0')})`);
+  }
+  return fs.readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? '';
+}

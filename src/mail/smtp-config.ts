@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { UsageError } from '../errors.js';
+import { readPasswordFile } from '../cli/secret-input.js';
 
 export interface SmtpConfig {
   host: string;
@@ -64,21 +65,8 @@ export function parseSmtpUrl(text: string, passwordFile?: string): SmtpConfig {
   };
   if (url.username) config.user = decodeURIComponent(url.username);
   if (url.password) config.pass = decodeURIComponent(url.password);
-  if (passwordFile) config.pass = readPasswordFile(passwordFile);
+  if (passwordFile) config.pass = readPasswordFile(passwordFile, 'SMTP password file');
   return config;
-}
-
-function readPasswordFile(file: string): string {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    throw new UsageError(`cannot read the SMTP password file ${file}`);
-  }
-  if (stat.mode & 0o077) {
-    throw new UsageError(`the SMTP password file ${file} must be mode 0600 (it is ${(stat.mode & 0o777).toString(8).padStart(4, '0')})`);
-  }
-  return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
 }
 
 /** The URL without its password: safe to print. */

@@ -39,6 +39,31 @@ export class AsyncOutboxRepository {
     return this.db.all(`SELECT id, route FROM outbox WHERE state = 'queued' AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit`, { now, limit });
   }
 
+  async waiting(now: string): Promise<{ count: number; next: string | null }> {
+    const row = await this.db.get<{ count: number | string; next: string | null }>(
+      `SELECT count(*) AS count, min(next_attempt_at) AS next FROM outbox WHERE state = 'queued' AND next_attempt_at > @now`,
+      { now },
+    );
+    return { count: Number(row!.count), next: row!.next };
+  }
+
+  async idsIn(state: OutboxState): Promise<number[]> {
+    return (await this.db.all<{ id: number }>(`SELECT id FROM outbox WHERE state = @state ORDER BY id`, { state })).map((r) => r.id);
+  }
+
+  async list(state?: OutboxState): Promise<OutboxMessage[]> {
+    const rows = await this.db.all<Parameters<typeof message>[0]>(
+      `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE CAST(@state AS TEXT) IS NULL OR state = @state ORDER BY id`,
+      { state: state ?? null },
+    );
+    return rows.map((r) => message(r)!);
+  }
+
+  async ofGuest(guestId: number): Promise<OutboxMessage[]> {
+    const rows = await this.db.all<Parameters<typeof message>[0]>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE guest_id = @guestId ORDER BY id`, { guestId });
+    return rows.map((r) => message(r)!);
+  }
+
   async counts(): Promise<Record<OutboxState, number>> {
     const counts: Record<OutboxState, number> = { queued: 0, sending: 0, sent: 0, failed: 0, unknown: 0 };
     for (const row of await this.db.all<{ state: OutboxState; n: number | string }>(`SELECT state, count(*) AS n FROM outbox GROUP BY state`)) {
@@ -113,7 +138,43 @@ export class AsyncOutboxRepository {
     return this.apply(CANCELS[from], id, why.at, why.actor, { reason: why.reason });
   }
 
+  /** Cancels every email of a guest that has not started; counts those already on their way. */
+  async cancelAllOf(guestId: number, why: { at: string; actor: string; reason: string }): Promise<{ cancelled: number; onTheirWay: number }> {
+    let cancelled = 0;
+    let onTheirWay = 0;
+    const open = await this.db.all<{ id: number; state: 'queued' | 'sending'; handoverAt: string | null }>(
+      `SELECT id, state, handover_at AS "handoverAt" FROM outbox WHERE guest_id = @guestId AND state IN ('queued', 'sending') ORDER BY id`,
+      { guestId },
+    );
+    for (const m of open) {
+      if (m.state === 'sending' && m.handoverAt !== null) onTheirWay++;
+      else if (await this.cancel(m.id, m.state, why)) cancelled++;
+    }
+    return { cancelled, onTheirWay };
+  }
+
   retry(id: number, from: OutboxState, at: string, actor: string): Promise<boolean> {
     return this.apply(RETRIES[from], id, at, actor);
+  }
+
+  /**
+   * Leases whose time ran out, or whose process is known to be gone: a message whose SMTP
+   * transaction had not started goes back to the queue; one that had is `unknown`.
+   */
+  async recoverAbandonedLeases(now: string, actor: string, ownerAlive: (owner: string) => boolean | undefined = () => undefined): Promise<{ released: number; doubted: number }> {
+    let released = 0;
+    let doubted = 0;
+    const leased = await this.db.all<{ id: number; owner: string; handoverAt: string | null; expired: boolean | number }>(
+      `SELECT id, lease_owner AS owner, handover_at AS "handoverAt", lease_expires_at <= @now AS expired FROM outbox WHERE state = 'sending' ORDER BY id`,
+      { now },
+    );
+    for (const m of leased.filter((l) => l.expired === true || l.expired === 1 || ownerAlive(l.owner) === false)) {
+      if (m.handoverAt === null) {
+        if (await this.finish(m.id, m.owner, { event: 'release', at: now, nextAttemptAt: now, error: 'its sender stopped before sending it', actor })) released++;
+      } else if (await this.finish(m.id, m.owner, { event: 'doubt', at: now, error: 'the sender stopped during the send; it may or may not have been delivered', actor })) {
+        doubted++;
+      }
+    }
+    return { released, doubted };
   }
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { isLoopback } from '../../mail/smtp-config.js';
+import { readPasswordFile } from '../../cli/secret-input.js';
 
 /** `--db` names a PostgreSQL store when it is a postgres:// or postgresql:// URL; anything else is an SQLite path. */
 export function isPostgresUrl(db: string): boolean {
@@ -76,7 +77,7 @@ export function parsePgUrl(text: string, options: PgTargetOptions): PgTarget {
     }
     target.password = decodeURIComponent(url.password);
   }
-  if (options.passwordFile) target.password = readPasswordFile(options.passwordFile);
+  if (options.passwordFile) target.password = readPasswordFile(options.passwordFile, 'database password file');
   const rootCert = params.get('sslrootcert');
   if (rootCert) {
     try {
@@ -87,20 +88,6 @@ export function parsePgUrl(text: string, options: PgTargetOptions): PgTarget {
     if (!target.ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`${rootCert} is not a PEM certificate file (sslrootcert)`);
   }
   return target;
-}
-
-function readPasswordFile(file: string): string {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    throw new UsageError(`cannot read the database password file ${file}`);
-  }
-  if (!stat.isFile()) throw new UsageError(`the database password file ${file} is not a regular file`);
-  if (stat.mode & 0o077) {
-    throw new UsageError(`the database password file ${file} must be mode 0600 (it is ${(stat.mode & 0o777).toString(8).padStart(4, '0')})`);
-  }
-  return fs.readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? '';
 }
 
 /** node-postgres's `ssl` option for a mode: false (plain), or TLS verifying as much as the mode asks. */
