@@ -1,6 +1,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { PgDb, SqliteDb, type Db } from '../src/store/db.js';
+import { Sql } from '../src/store/sql.js';
 import { openPg } from '../src/store/pg/connect.js';
 import { migratePg } from '../src/store/pg/migrations.js';
 import { parsePgUrl } from '../src/store/pg/target.js';
@@ -27,7 +28,7 @@ export function bothStores(options: { pgConnections?: number } = {}): [string, O
     openStore(file, { create: true }).close();
     const handle = new Database(file);
     handle.pragma('journal_mode = WAL');
-    return Promise.resolve(new SqliteDb(handle));
+    return Promise.resolve(new SqliteDb(new Sql(handle)));
   };
   const postgres: OpenDb = async () => {
     const target = { ...parsePgUrl(server!.createDatabase(), { source: 'environment' }), password: server!.password };

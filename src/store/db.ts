@@ -1,5 +1,5 @@
-import type Database from 'better-sqlite3';
 import type { Pool, PoolClient } from 'pg';
+import type { Sql } from './sql.js';
 
 /**
  * The one SQL interface the store's repositories are being moved onto (issue 15): asynchronous,
@@ -57,52 +57,44 @@ function sqliteParams(params: Params | undefined): Params {
   return bound;
 }
 
-/** better-sqlite3 behind the async interface: every call settles at once (no I/O wait), so the cost is one microtask. */
+/**
+ * better-sqlite3 behind the async interface, over the store's own connection and statement
+ * cache (`Sql`): every call settles at once (no I/O wait), so the cost is one microtask.
+ */
 export class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
-  private readonly statements = new Map<string, Database.Statement>();
   private readonly queue = new Queue();
-  /** Set while a transaction runs: its `tx` uses the connection directly, anything else waits. */
-  private inTransaction = false;
+  /** The connection itself, for statements inside a transaction (the queue holds everything else back). */
+  private readonly direct: Db;
 
-  constructor(private readonly db: Database.Database) {}
-
-  private stmt(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  private direct(): Db {
-    return {
+  constructor(private readonly sql: Sql) {
+    const bound = (params: Params | undefined) => sqliteParams(params);
+    this.direct = {
       dialect: this.dialect,
-      all: <T>(sql: string, params?: Params) => Promise.resolve(this.stmt(sql).all(sqliteParams(params)) as T[]),
-      get: <T>(sql: string, params?: Params) => Promise.resolve(this.stmt(sql).get(sqliteParams(params)) as T | undefined),
-      run: (sql: string, params?: Params) => {
-        const statement = this.stmt(sql);
+      all: <T>(text: string, params?: Params) => Promise.resolve(sql.stmt(text).all(bound(params)) as T[]),
+      get: <T>(text: string, params?: Params) => Promise.resolve(sql.stmt(text).get(bound(params)) as T | undefined),
+      run: (text: string, params?: Params) => {
+        const statement = sql.stmt(text);
         // A statement with RETURNING returns rows: counted, as PostgreSQL counts them.
-        return Promise.resolve(statement.reader ? statement.all(sqliteParams(params)).length : statement.run(sqliteParams(params)).changes);
+        return Promise.resolve(statement.reader ? statement.all(bound(params)).length : statement.run(bound(params)).changes);
       },
-      write: (fn) => fn(this.direct()),
-      read: (fn) => fn(this.direct()),
+      write: (fn) => fn(this.direct),
+      read: (fn) => fn(this.direct),
       close: () => Promise.resolve(),
     };
   }
 
   /** Outside a transaction a single statement runs after any transaction in progress. */
   all<T>(sql: string, params?: Params): Promise<T[]> {
-    return this.queue.run(() => this.direct().all<T>(sql, params));
+    return this.queue.run(() => this.direct.all<T>(sql, params));
   }
 
   get<T>(sql: string, params?: Params): Promise<T | undefined> {
-    return this.queue.run(() => this.direct().get<T>(sql, params));
+    return this.queue.run(() => this.direct.get<T>(sql, params));
   }
 
   run(sql: string, params?: Params): Promise<number> {
-    return this.queue.run(() => this.direct().run(sql, params));
+    return this.queue.run(() => this.direct.run(sql, params));
   }
 
   write<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
@@ -114,26 +106,25 @@ export class SqliteDb implements Db {
   }
 
   private transaction<T>(begin: string, fn: (tx: Db) => Promise<T>): Promise<T> {
+    // Inside, only `tx` reaches the database: anything through this object waits in the queue,
+    // behind the transaction that would be waiting for it.
     return this.queue.run(async () => {
-      if (this.inTransaction) throw new Error('a transaction inside a transaction: use its tx');
-      this.db.exec(begin);
-      this.inTransaction = true;
+      const db = this.sql.db;
+      db.exec(begin);
       try {
-        const value = await fn(this.direct());
-        this.db.exec('COMMIT');
+        const value = await fn(this.direct);
+        db.exec('COMMIT');
         return value;
       } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (db.inTransaction) db.exec('ROLLBACK');
         throw error;
-      } finally {
-        this.inTransaction = false;
       }
     });
   }
 
   close(): Promise<void> {
     return this.queue.run(() => {
-      if (this.db.open) this.db.close();
+      this.sql.close();
       return Promise.resolve();
     });
   }
@@ -165,15 +156,16 @@ function pgDirect(client: Queryable, texts: Map<string, { text: string; names: s
     }
     return { text: compiled.text, values: compiled.names.map((n) => (params ?? {})[n] ?? null) };
   };
-  return {
+  const direct: Db = {
     dialect: 'postgres',
     all: async <T>(sql: string, params?: Params) => (await client.query(prepare(sql, params))).rows as T[],
     get: async <T>(sql: string, params?: Params) => (await client.query(prepare(sql, params))).rows[0] as T | undefined,
     run: async (sql: string, params?: Params) => (await client.query(prepare(sql, params))).rowCount ?? 0,
-    write: (fn) => fn(pgDirect(client, texts, owner)),
-    read: (fn) => fn(pgDirect(client, texts, owner)),
+    write: (fn) => fn(direct),
+    read: (fn) => fn(direct),
     close: () => owner.close(),
   };
+  return direct;
 }
 
 /**
@@ -186,18 +178,23 @@ export class PgDb implements Db {
   readonly dialect = 'postgres' as const;
   private readonly texts = new Map<string, { text: string; names: string[] }>();
 
-  constructor(private readonly pool: Pool) {}
+  /** Single statements, each on any pooled connection. */
+  private readonly onPool: Db;
+
+  constructor(private readonly pool: Pool) {
+    this.onPool = pgDirect(pool, this.texts, this);
+  }
 
   all<T>(sql: string, params?: Params): Promise<T[]> {
-    return pgDirect(this.pool, this.texts, this).all<T>(sql, params);
+    return this.onPool.all<T>(sql, params);
   }
 
   get<T>(sql: string, params?: Params): Promise<T | undefined> {
-    return pgDirect(this.pool, this.texts, this).get<T>(sql, params);
+    return this.onPool.get<T>(sql, params);
   }
 
   run(sql: string, params?: Params): Promise<number> {
-    return pgDirect(this.pool, this.texts, this).run(sql, params);
+    return this.onPool.run(sql, params);
   }
 
   write<T>(fn: (tx: Db) => Promise<T>): Promise<T> {

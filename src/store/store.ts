@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import { errnoText, FailureError, UsageError } from '../errors.js';
 import { migrations, SCHEMA_VERSION } from './migrations.js';
 import { Sql } from './sql.js';
+import { SqliteDb } from './db.js';
 import { AccountRepository } from './accounts.js';
 import { AuditRepository } from './audit.js';
 import { CredentialRepository } from './credentials.js';
@@ -249,9 +250,9 @@ export class Store {
     return (this.sql.stmt(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   }
 
-  /** A table's rows in batches, in insertion order, as arrays in `columns()` order. Use inside `snapshot()`. */
-  *rowBatches(table: StoreTable, size = 1000): Generator<unknown[][]> {
-    const statement = this.sql.db.prepare(`SELECT ${this.columns(table).join(', ')} FROM ${table} ORDER BY rowid`).raw(true);
+  /** A table's rows in batches, in insertion order, as arrays of these columns. Use inside `snapshot()`. */
+  *rowBatches(table: StoreTable, columns: readonly string[], size = 1000): Generator<unknown[][]> {
+    const statement = this.sql.db.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY rowid`).raw(true);
     let batch: unknown[][] = [];
     for (const row of statement.iterate() as Iterable<unknown[]>) {
       batch.push(row);
@@ -265,36 +266,24 @@ export class Store {
 
   /**
    * Runs `fn` in one read transaction held across its awaits: every table read in it comes from
-   * the same moment, whatever other processes write meanwhile. Nothing else may use this store
-   * until it settles.
+   * the same moment, whatever other processes write meanwhile. `fn` reads through this store's
+   * own methods (they run inside it); nothing else may write through it until it settles.
    */
-  async snapshot<T>(fn: () => Promise<T>): Promise<T> {
-    this.sql.db.exec('BEGIN DEFERRED');
-    try {
-      return await fn();
-    } finally {
-      this.sql.db.exec('COMMIT');
-    }
+  snapshot<T>(fn: () => Promise<T>): Promise<T> {
+    return new SqliteDb(this.sql).read(() => fn());
   }
 
   /**
    * Fills the store's tables in one write transaction held across `fn`'s awaits (a copy from
    * another store): all of it commits, or none. Rows are arrays in the order of `columns`.
    */
-  async fill<T>(fn: (insert: (table: StoreTable, columns: readonly string[], rows: readonly unknown[][]) => void) => Promise<T>): Promise<T> {
-    const db = this.sql.db;
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const value = await fn((table, columns, rows) => {
+  fill<T>(fn: (insert: (table: StoreTable, columns: readonly string[], rows: readonly unknown[][]) => void) => Promise<T>): Promise<T> {
+    return new SqliteDb(this.sql).write(() =>
+      fn((table, columns, rows) => {
         const statement = this.sql.stmt(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
         for (const row of rows) statement.run(row);
-      });
-      db.exec('COMMIT');
-      return value;
-    } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      throw error;
-    }
+      }),
+    );
   }
 }
 

@@ -79,7 +79,7 @@ export async function copyToPg(store: Store, client: PoolClient, description: st
         const target = await pgColumns(client, table);
         const missing = columns.filter((c) => !target.includes(c));
         if (missing.length) throw new FailureError(`${description} has no column ${table}.${missing[0]}: its schema is older than this store's`);
-        for (const batch of store.rowBatches(table, FETCH)) await insertRows(client, table, columns, batch);
+        for (const batch of store.rowBatches(table, columns, FETCH)) await insertRows(client, table, columns, batch);
         copied.push({ table, rows: store.countRows(table) });
       }
       return copied;
