@@ -19,15 +19,15 @@ export interface SmtpConfig {
   name?: string;
 }
 
-/** `--smtp-ca-file`: one or more PEM certificates. */
-export function readCaFile(file: string): Buffer {
+/** A CA file: one or more PEM certificates (`--smtp-ca-file`; a PostgreSQL URL's `sslrootcert`). `what` names it in messages. */
+export function readCaFile(file: string, what = 'SMTP CA file'): Buffer {
   let pem: Buffer;
   try {
     pem = fs.readFileSync(file);
   } catch (error) {
-    throw new UsageError(`cannot read the SMTP CA file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new UsageError(`cannot read the ${what} ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`the SMTP CA file ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`the ${what} ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
   return pem;
 }
 

@@ -40,7 +40,7 @@ function errorFrom(fields: Record<string, unknown>): Error {
 export class ThreadedSmtpMailer implements Mailer {
   readonly kind = 'smtp' as const;
   readonly description: string;
-  private worker?: Worker;
+  private readonly worker: Worker;
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private failure?: Error;
@@ -56,12 +56,11 @@ export class ThreadedSmtpMailer implements Mailer {
   ) {
     this.description = describeSmtp(config);
     // Started now: it loads nodemailer while the run reads and records its first rows.
-    this.thread();
+    this.worker = this.startThread();
   }
 
   /** The thread (one per mailer; `close()` ends it). */
-  private thread(): Worker {
-    if (this.worker) return this.worker;
+  private startThread(): Worker {
     const worker = new Worker(this.workerFile, {
       workerData: { config: this.config, options: this.options },
       // The thread's own heap: a smaller young generation keeps its MIME churn from adding 45 MB
@@ -91,17 +90,15 @@ export class ThreadedSmtpMailer implements Mailer {
     worker.on('exit', (code) => {
       if (this.waiting.size) fail(new Error(`exit code ${code}`));
     });
-    this.worker = worker;
     return worker;
   }
 
   private call(request: Request): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
-    const worker = this.thread();
     const id = ++this.nextId;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ ...request, id } satisfies ToWorker);
+      this.worker.postMessage({ ...request, id } satisfies ToWorker);
     });
   }
 
@@ -114,6 +111,6 @@ export class ThreadedSmtpMailer implements Mailer {
   }
 
   close(): void {
-    this.worker?.postMessage({ type: 'close' } satisfies ToWorker);
+    this.worker.postMessage({ type: 'close' } satisfies ToWorker);
   }
 }

@@ -10,7 +10,7 @@ import type { OutboxState } from './types.js';
  */
 
 /** The guest still waits for exactly this send: pending, and this is their latest invite. */
-export const GUEST_WAITS = `EXISTS (SELECT 1 FROM guests g WHERE g.id = outbox.guest_id AND g.status = 'pending' AND g.send_count = outbox.send_number)`;
+const GUEST_WAITS = `EXISTS (SELECT 1 FROM guests g WHERE g.id = outbox.guest_id AND g.status = 'pending' AND g.send_count = outbox.send_number)`;
 
 export interface StepKind {
   event: OutboxEvent;
@@ -20,7 +20,7 @@ export interface StepKind {
 }
 
 /** A step of the table, with the columns it sets and any guard beyond the state; undefined if the table has no such row. */
-export function stepKind(event: OutboxEvent, from: OutboxState, set?: string, guard?: string): StepKind | undefined {
+function stepKind(event: OutboxEvent, from: OutboxState, set?: string, guard?: string): StepKind | undefined {
   const to = nextOutboxState(from, event);
   if (to === undefined) return undefined;
   const sql = `UPDATE outbox SET state = '${to}'${set ? `, ${set}` : ''} WHERE id = @id AND state = '${from}'${guard ? ` AND ${guard}` : ''}`;
@@ -33,17 +33,18 @@ export const LEASE_DUE = stepKind('lease', 'queued', LEASE, `(@ignoreSchedule OR
 export const START = stepKind('start', 'sending', `handover_at = @at`, `lease_owner = @owner AND ${GUEST_WAITS}`);
 
 /** `CASE` rather than SQLite's two-argument `max()` or PostgreSQL's `greatest()`: both read it. */
-export const SETTLE = `lease_owner = NULL, lease_expires_at = NULL,
+const SETTLE = `lease_owner = NULL, lease_expires_at = NULL,
   attempts = CASE WHEN attempts + @extraAttempts > 0 THEN attempts + @extraAttempts ELSE 0 END, last_error = @error,
   smtp_response = coalesce(@smtpResponse, smtp_response), file_path = coalesce(@filePath, file_path)`;
 export const OUTCOMES: Record<OutcomeEvent, StepKind | undefined> = {
   deliver: stepKind('deliver', 'sending', `${SETTLE}, sent_at = @at`, `lease_owner = @owner`),
   reject: stepKind('reject', 'sending', SETTLE, `lease_owner = @owner`),
   doubt: stepKind('doubt', 'sending', `${SETTLE}, in_doubt = TRUE`, `lease_owner = @owner`),
+  // Nothing was handed over: it may go again, at its retry time.
   release: stepKind('release', 'sending', `${SETTLE}, handover_at = NULL, next_attempt_at = coalesce(@nextAttemptAt, next_attempt_at)`, `lease_owner = @owner`),
 };
 
-export const CANCEL = `lease_owner = NULL, lease_expires_at = NULL, last_error = @reason`;
+const CANCEL = `lease_owner = NULL, lease_expires_at = NULL, last_error = @reason`;
 export const CANCELS: Record<OutboxState, StepKind | undefined> = {
   queued: stepKind('cancel', 'queued', CANCEL),
   sending: stepKind('cancel', 'sending', CANCEL, `handover_at IS NULL`),
@@ -63,7 +64,6 @@ export const OUTBOX_COLUMNS = `
   lease_owner AS "leaseOwner", lease_expires_at AS "leaseExpiresAt", last_error AS "lastError",
   smtp_response AS "smtpResponse", file_path AS "filePath", created_at AS "createdAt", sent_at AS "sentAt",
   handover_at AS "handoverAt", in_doubt AS "inDoubt", route, link_token AS "linkToken"`;
-
 
 /** The parameters of an outcome's step (OUTCOMES), for the sender that holds the lease. */
 export function outcomeParams(owner: string, outcome: Outcome): Record<string, unknown> {

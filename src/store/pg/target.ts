@@ -1,6 +1,5 @@
-import fs from 'node:fs';
 import { UsageError } from '../../errors.js';
-import { isLoopback } from '../../mail/smtp-config.js';
+import { isLoopback, readCaFile } from '../../mail/smtp-config.js';
 import { readPasswordFile } from '../../cli/secret-input.js';
 
 /** `--db` names a PostgreSQL store when it is a postgres:// or postgresql:// URL; anything else is an SQLite path. */
@@ -21,7 +20,7 @@ export interface PgTarget {
   password?: string;
   sslMode: SslMode;
   /** The CA file's contents (`sslrootcert`), for verify-ca and verify-full against a private CA. */
-  ca?: string;
+  ca?: Buffer;
   /** The URL without a password and without query: safe to print. */
   description: string;
 }
@@ -79,19 +78,12 @@ export function parsePgUrl(text: string, options: PgTargetOptions): PgTarget {
   }
   if (options.passwordFile) target.password = readPasswordFile(options.passwordFile, 'database password file');
   const rootCert = params.get('sslrootcert');
-  if (rootCert) {
-    try {
-      target.ca = fs.readFileSync(rootCert, 'utf8');
-    } catch {
-      throw new UsageError(`cannot read the PostgreSQL CA file ${rootCert} (sslrootcert)`);
-    }
-    if (!target.ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`${rootCert} is not a PEM certificate file (sslrootcert)`);
-  }
+  if (rootCert) target.ca = readCaFile(rootCert, 'PostgreSQL CA file');
   return target;
 }
 
 /** node-postgres's `ssl` option for a mode: false (plain), or TLS verifying as much as the mode asks. */
-export function sslOption(target: PgTarget): false | { rejectUnauthorized: boolean; ca?: string; checkServerIdentity?: () => undefined } {
+export function sslOption(target: PgTarget): false | { rejectUnauthorized: boolean; ca?: Buffer; checkServerIdentity?: () => undefined } {
   switch (target.sslMode) {
     case 'disable':
       return false;
