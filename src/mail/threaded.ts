@@ -44,6 +44,11 @@ export class ThreadedSmtpMailer implements Mailer {
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private failure?: Error;
+  /** The thread's uncaught error, kept until it has exited (see 'exit'). */
+  private threadError?: Error;
+  private exited = false;
+  /** Sends asked for after the thread failed but before it exited: never given to it. */
+  private notPosted: Array<(error: Error) => void> = [];
 
   /** Set once the thread has loaded and said so: a failure before that sent nothing. */
   private ready = false;
@@ -78,23 +83,30 @@ export class ThreadedSmtpMailer implements Mailer {
       if (reply.ok) pending.resolve(reply.value);
       else pending.reject(errorFrom(reply.error));
     });
-    const fail = (error: Error) => {
+    // The thread's uncaught error arrives on Node's internal port, its 'ready' on ours: the two
+    // can come in either order. Node reads every message left on both ports before 'exit', so the
+    // failure is settled there, once 'ready' has surely been seen.
+    worker.on('error', (error) => {
+      this.threadError ??= error;
+    });
+    worker.on('exit', (code) => {
+      this.exited = true;
+      const error = this.threadError ?? new Error(`exit code ${code}`);
       // Every later send fails at once, as a configuration error (the run stops; nothing of it was sent).
       this.failure ??= Object.assign(new Error(`the SMTP thread ${this.ready ? 'stopped' : 'could not start'}: ${error.message}`), { code: 'ECONFIG' });
       // What was in flight may have been handed over if the thread was sending: in doubt.
       const inFlight = Object.assign(new Error(this.failure.message), this.ready ? { dataHandedOver: true } : { code: 'ECONFIG' });
       for (const pending of this.waiting.values()) pending.reject(inFlight);
       this.waiting.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => {
-      if (this.waiting.size) fail(new Error(`exit code ${code}`));
+      for (const reject of this.notPosted) reject(this.failure);
+      this.notPosted = [];
     });
     return worker;
   }
 
   private call(request: Request): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.threadError) return new Promise((_, reject) => this.notPosted.push(reject));
     const id = ++this.nextId;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
@@ -111,6 +123,7 @@ export class ThreadedSmtpMailer implements Mailer {
   }
 
   close(): void {
+    if (this.exited) return;
     this.worker.postMessage({ type: 'close' } satisfies ToWorker);
   }
 }
