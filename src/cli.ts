@@ -194,6 +194,6 @@ export async function runCli(argv: readonly string[], deps: Deps, providers: Pro
     if (deps.env.CERBY_GUESTS_DEBUG === '1' && error instanceof Error && error.stack) deps.io.stderr.write(`${error.stack}\n`);
     return failure.exitCode;
   } finally {
-    f.close();
+    await f.close();
   }
 }

@@ -14,6 +14,7 @@ import { Reporter } from './output/reporter.js';
 import type { Prompter } from './prompter.js';
 import type { Status } from './result.js';
 import { openStore, type Store } from './store/store.js';
+import { openPgStore } from './store/pg/open.js';
 import { isPostgresUrl, parsePgUrl, type PgTarget } from './store/pg/target.js';
 
 export const DEFAULT_DB = 'cerby-guests.db';
@@ -69,10 +70,12 @@ export class Factory {
   /** A signal that stopped a long run (it still finished cleanly): the exit code becomes 128 + its number. */
   interruption?: Interrupted;
   private flags: GlobalFlags = {};
-  private openedStore?: Store;
+  private openingStore?: Promise<Store>;
   private openedMailer?: Mailer;
-  private ownsStore = false;
+  /** The store this factory opened (a test's provider closes its own). */
+  private ownedStore?: Store;
   private saved?: Map<string, string>;
+  private workspaceSender?: string;
 
   constructor(
     readonly deps: Deps,
@@ -151,42 +154,83 @@ export class Factory {
     return `cerby-guests${this.dbFlag()} init --workspace NAME --owner EMAIL`;
   }
 
-  store(): Store {
-    if (!this.openedStore) {
-      try {
-        this.openedStore = this.open(false);
-      } catch (error) {
-        if (error instanceof UsageError && error.message.startsWith('no cerby-guests store')) {
-          throw new UsageError(`no workspace yet at ${this.dbPath}: run \`${this.initHint()}\` first`);
-        }
-        throw error;
+  /** The store, opened on first use (a PostgreSQL store is migrated to this version as it opens). */
+  async store(): Promise<Store> {
+    this.openingStore ??= this.open(false).catch((error: unknown) => {
+      this.openingStore = undefined;
+      if (error instanceof UsageError && error.message.startsWith('no cerby-guests store')) {
+        throw new UsageError(`no workspace yet at ${this.dbPath}: run \`${this.initHint()}\` first`);
       }
-    }
-    return this.openedStore;
+      throw error;
+    });
+    return this.openingStore;
   }
 
   /** Only `init` creates the store. */
-  createStore(): Store {
-    this.openedStore ??= this.open(true);
-    return this.openedStore;
+  async createStore(): Promise<Store> {
+    this.openingStore ??= this.open(true);
+    return this.openingStore;
   }
 
-  private open(create: boolean): Store {
-    if (this.providers.store) return this.providers.store(create);
+  /**
+   * Where emails go without SMTP: beside an SQLite store (`guests.db` → `guests.outbox/`); for a
+   * PostgreSQL store, which has no folder, `cerby-guests.outbox/` in the current folder.
+   */
+  get outboxFolder(): string {
+    return this.storeIsPostgres ? path.resolve(this.cwd, 'cerby-guests.outbox') : outboxFolderFor(this.dbPath);
+  }
+
+  /** Whether --db (or CERBY_GUESTS_DB) names a PostgreSQL database rather than an SQLite file. */
+  get storeIsPostgres(): boolean {
     const given = this.flags.db ?? this.env.CERBY_GUESTS_DB;
-    if (given !== undefined && isPostgresUrl(given)) {
-      // The team store is being built in steps: the schema and the copy first (issue 15).
-      throw new UsageError(
-        `this version keeps its store in an SQLite file; a PostgreSQL database is filled with \`cerby-guests --db FILE migrate --to ${given}\` and read back with \`migrate --from\``,
-      );
+    return given !== undefined && isPostgresUrl(given);
+  }
+
+  /** The PostgreSQL store's connection target, when --db (or CERBY_GUESTS_DB) names one. */
+  get pgStoreTarget(): PgTarget | undefined {
+    const given = this.flags.db ?? this.env.CERBY_GUESTS_DB;
+    return given !== undefined && isPostgresUrl(given) ? this.pgTarget(given, this.flags.db !== undefined ? 'flag' : 'environment') : undefined;
+  }
+
+  /** Where the store is, for messages: the file, or the PostgreSQL URL without its password. */
+  get storeDescription(): string {
+    return this.pgStoreTarget?.description ?? this.dbPath;
+  }
+
+  private async open(create: boolean): Promise<Store> {
+    let store: Store;
+    if (this.providers.store) store = this.providers.store(create);
+    else {
+      const target = this.pgStoreTarget;
+      if (target) {
+        store = await openPgStore(target, { env: this.env });
+      } else {
+        store = openStore(this.dbPath, {
+          create,
+          notice: (line: string) => this.reporter.warn(line),
+          // Testing aid (documented in README): a store that runs out of room without a full disk.
+          maxPageCount: positiveInt(this.env.CERBY_GUESTS_TEST_MAX_PAGES),
+        });
+      }
+      this.ownedStore = store;
     }
-    this.ownsStore = true;
-    return openStore(this.dbPath, {
-      create,
-      notice: (line: string) => this.reporter.warn(line),
-      // Testing aid (documented in README): a store that runs out of room without a full disk.
-      maxPageCount: positiveInt(this.env.CERBY_GUESTS_TEST_MAX_PAGES),
-    });
+    // What the synchronous settings read (`setting()`, the EHLO name) is read once, here.
+    this.saved = new Map((await store.settings.all()).map((s) => [s.key, s.value]));
+    this.workspaceSender = (await store.workspace.get())?.sender;
+    return store;
+  }
+
+  /**
+   * Opens the store if there is one, for what it saved (`config set`); a run without one
+   * (doctor, a first `init`) goes on without.
+   */
+  async loadSavedSettings(): Promise<void> {
+    if (this.saved !== undefined) return;
+    try {
+      await this.store();
+    } catch {
+      this.saved = new Map();
+    }
   }
 
   /**
@@ -202,15 +246,8 @@ export class Factory {
     return saved === undefined ? undefined : { value: saved, source: 'saved' };
   }
 
-  /** What `config set` saved, if a store can be opened (doctor also runs without one). */
+  /** What `config set` saved, once the store is open (`loadSavedSettings`). */
   private savedSettings(): Map<string, string> | undefined {
-    if (this.saved === undefined) {
-      try {
-        this.saved = new Map(this.store().settings.all().map((s) => [s.key, s.value]));
-      } catch {
-        return undefined;
-      }
-    }
     return this.saved;
   }
 
@@ -252,7 +289,7 @@ export class Factory {
           socketTimeout: positiveInt(this.env.CERBY_GUESTS_SMTP_TIMEOUT_MS) ?? 30_000,
         });
       } else {
-        this.openedMailer = new FolderMailer(outboxFolderFor(this.dbPath), (m) => this.reporter.warn(m));
+        this.openedMailer = new FolderMailer(this.outboxFolder, (m) => this.reporter.warn(m));
       }
     }
     return this.openedMailer;
@@ -277,8 +314,7 @@ export class Factory {
   /** The workspace sender's domain (ASCII), when there is a workspace to ask. */
   private senderDomain(): string | undefined {
     try {
-      const sender = this.store().workspace.get()?.sender;
-      return sender ? address(sender).ascii.split('@').pop() : undefined;
+      return this.workspaceSender ? address(this.workspaceSender).ascii.split('@').pop() : undefined;
     } catch {
       return undefined;
     }
@@ -327,9 +363,9 @@ export class Factory {
     return perSecond(SETTINGS['smtp-rate'].check(rate, this.cwd));
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.openedMailer?.close();
-    if (this.ownsStore) this.openedStore?.close();
+    await this.ownedStore?.close();
   }
 }
 

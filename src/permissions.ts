@@ -31,18 +31,18 @@ const MEMBERS: readonly MemberRole[] = ['owner', 'super_admin', 'admin', 'user']
 const ADMINS: readonly MemberRole[] = ['owner', 'super_admin', 'admin'];
 const RANK: Record<MemberRole, number> = { owner: 4, super_admin: 3, admin: 2, user: 1 };
 
-export function resolveActor(store: Store, requested: string | undefined): Actor {
+export async function resolveActor(store: Store, requested: string | undefined): Promise<Actor> {
   if (requested === undefined || requested === '') {
-    const owner = store.members.firstOwner();
-    return owner ? { email: owner.email, role: owner.role, hostOf: store.partners.hostedBy(emailKey(owner.email)) } : { email: '(nobody)', role: 'unknown', hostOf: [] };
+    const owner = await store.members.firstOwner();
+    return owner ? { email: owner.email, role: owner.role, hostOf: await store.partners.hostedBy(emailKey(owner.email)) } : { email: '(nobody)', role: 'unknown', hostOf: [] };
   }
   // An invisible character would be dropped by IDNA and act as the member it hides in.
   const problem = identityProblem(requested);
   if (problem) throw new UsageError(`invalid --as address "${displayText(requested)}": ${problem}`);
   const key = emailKey(requested);
-  const member = store.members.find(key);
-  if (member) return { email: member.email, role: member.role, hostOf: store.partners.hostedBy(key) };
-  const guest = store.guests.find(key);
+  const member = await store.members.find(key);
+  if (member) return { email: member.email, role: member.role, hostOf: await store.partners.hostedBy(key) };
+  const guest = await store.guests.find(key);
   if (guest) {
     return {
       email: guest.email,
@@ -52,7 +52,7 @@ export function resolveActor(store: Store, requested: string | undefined): Actor
         id: guest.id,
         joined: guest.status === 'joined',
         partnerId: guest.partnerId,
-        partnerName: guest.partnerId === null ? null : (store.partners.get(guest.partnerId)?.name ?? null),
+        partnerName: guest.partnerId === null ? null : ((await store.partners.get(guest.partnerId))?.name ?? null),
         partnerRole: guest.partnerRole,
       },
     };

@@ -12,9 +12,9 @@ export interface Session {
 }
 
 /** Opens the store and finds the workspace and the actor; a store without `init` says which `init` to run. */
-export function openSession(f: Factory): Session {
-  const store = f.store();
-  const workspace = store.workspace.get();
-  if (!workspace) throw new UsageError(`no workspace yet in ${f.dbPath}: run \`${f.initHint()}\` first`);
-  return { store, workspace, actor: resolveActor(store, f.actorEmail) };
+export async function openSession(f: Factory): Promise<Session> {
+  const store = await f.store();
+  const workspace = await store.workspace.get();
+  if (!workspace) throw new UsageError(`no workspace yet in ${f.storeDescription}: run \`${f.initHint()}\` first`);
+  return { store, workspace, actor: await resolveActor(store, f.actorEmail) };
 }

@@ -90,10 +90,10 @@ describe('crashes', () => {
     expect(rerun.code === 3 ? rerun.stderr : '').not.toMatch(/another cerby-guests process is sending it/);
 
     const store = openStore(db, { create: false });
-    const rows = store.outbox.list();
+    const rows = await store.outbox.list();
     expect(store.integrityCheck()).toBe('ok');
-    const guests = store.guests.list({ now: new Date().toISOString() });
-    store.close();
+    const guests = await store.guests.list({ now: new Date().toISOString() });
+    await store.close();
 
     // 0 lost invites: every row of the file has its guest and exactly one email, sent or unknown.
     expect(guests.map((g) => g.email).sort()).toEqual([...emails].sort());
@@ -146,8 +146,8 @@ describe('signals', () => {
     expect(result.stderr).toMatch(new RegExp(`queued \\d+ \\(stopped by ${signal}\\)`));
     expect(result.stderr).toContain('outbox flush');
     const store = openStore(db, { create: false });
-    const counted = store.outbox.counts();
-    store.close();
+    const counted = await store.outbox.counts();
+    await store.close();
     // Nothing left leased, nothing in doubt: what the server got is sent, the rest queued.
     expect([counted.sending, counted.unknown]).toEqual([0, 0]);
     expect(counted.sent).toBe(smtp.messages.length);
@@ -174,9 +174,9 @@ describe('signals', () => {
     const rerun = await child(args);
     expect(rerun.code === 0 || rerun.code === 3).toBe(true);
     const store = openStore(db, { create: false });
-    const counted = store.outbox.counts();
-    const unknown = store.outbox.list().filter((r) => r.state === 'unknown').map((r) => r.recipient);
-    store.close();
+    const counted = await store.outbox.counts();
+    const unknown = (await store.outbox.list()).filter((r) => r.state === 'unknown').map((r) => r.recipient);
+    await store.close();
     expect(counted.sending).toBe(0);
     expect(counted.sent + counted.unknown).toBe(SIGNAL_ROWS);
     expect(counted.unknown).toBeLessThanOrEqual(CONNECTIONS);
@@ -209,7 +209,7 @@ describe('concurrency', () => {
     expect([...received.values()].every((n) => n === 1)).toBe(true);
     const store = openStore(db, { create: false });
     expect(store.integrityCheck()).toBe('ok');
-    expect(store.outbox.counts()).toMatchObject({ sent: ROWS, queued: 0, sending: 0, unknown: 0 });
-    store.close();
+    expect(await store.outbox.counts()).toMatchObject({ sent: ROWS, queued: 0, sending: 0, unknown: 0 });
+    await store.close();
   }, 60_000);
 });

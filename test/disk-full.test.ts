@@ -50,12 +50,12 @@ describe('a store that runs out of room', () => {
                OR NOT EXISTS (SELECT 1 FROM temp_passwords t WHERE t.guest_id = g.id AND t.send_number = g.send_count)`,
         );
         expect(orphans!.n).toBe(0);
-        const stored = store.guests.list({ now: clock.current.toISOString() }).length;
+        const stored = (await store.guests.list({ now: clock.current.toISOString() })).length;
         expect(stored).toBeGreaterThan(0);
         expect(stored).toBeLessThan(emails.length);
-        expect(store.outbox.counts().sending).toBe(0);
+        expect((await store.outbox.counts()).sending).toBe(0);
       } finally {
-        store.close();
+        await store.close();
       }
       const sentBefore = smtp.messages.length;
       expect(sentBefore).toBeGreaterThan(0);

@@ -16,12 +16,12 @@ async function smtp(options: Parameters<typeof startSmtp>[0] = {}) {
   return server;
 }
 
-function outbox(db: string) {
+async function outbox(db: string) {
   const store = openStore(db, { create: false });
   try {
-    return store.outbox.list();
+    return await store.outbox.list();
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -57,7 +57,7 @@ describe('fault injection against a real SMTP server', () => {
     const result = await cli(['invite', 'grey@partner.example']);
     expect(result.code).toBe(0);
     expect(server.messages).toHaveLength(1);
-    expect(outbox(db)[0]).toMatchObject({ state: 'sent', attempts: 2 });
+    expect((await outbox(db))[0]).toMatchObject({ state: 'sent', attempts: 2 });
   });
 
   test('451 every time: left queued after the attempts, exit 1, flush sends it once the server accepts', async () => {
@@ -66,13 +66,13 @@ describe('fault injection against a real SMTP server', () => {
     const { cli, db, clock } = await workspace({ smtp: server.url });
     const result = await cli(['invite', 'grey@partner.example']);
     expect(result.code).toBe(1);
-    expect(outbox(db)[0]).toMatchObject({ state: 'queued', attempts: 3, lastError: '451 Try later' });
+    expect((await outbox(db))[0]).toMatchObject({ state: 'queued', attempts: 3, lastError: '451 Try later' });
     greylist = false;
     clock.advance(60_000);
     const flush = await cli(['outbox', 'flush']);
     expect(flush.code).toBe(0);
     expect(server.messages).toHaveLength(1);
-    expect(outbox(db)[0]!.state).toBe('sent');
+    expect((await outbox(db))[0]!.state).toBe('sent');
   });
 
   test('connection dropped after the data: unknown, never resent silently; --retry-unknown resends with the same Message-ID', async () => {
@@ -82,7 +82,7 @@ describe('fault injection against a real SMTP server', () => {
     const result = await cli(['invite', 'doubt@partner.example']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/delivery unknown/);
-    const [row] = outbox(db);
+    const [row] = (await outbox(db));
     expect(row).toMatchObject({ state: 'unknown', attempts: 1 });
     expect(row!.lastError).toMatch(/after the message was handed over/);
     expect(server.messages).toHaveLength(1);
@@ -98,11 +98,11 @@ describe('fault injection against a real SMTP server', () => {
     expect(server.messages[1]!.parsed.messageId).toBe(server.messages[0]!.parsed.messageId);
     // Both emails work: the first may have reached the guest.
     const store = openStore(db, { create: false });
-    const ws = store.workspace.get()!;
+    const ws = (await store.workspace.get())!;
     for (const mail of server.messages) {
-      expect(checkTempPassword(store, ws, 'doubt@partner.example', tempPasswordFrom(mail.parsed.text!), clock.current.toISOString()).verdict).toBe('ok');
+      expect((await checkTempPassword(store, ws, 'doubt@partner.example', tempPasswordFrom(mail.parsed.text!), clock.current.toISOString())).verdict).toBe('ok');
     }
-    store.close();
+    await store.close();
     expect(JSON.parse((await cli(['outbox', 'list', '--json'])).stdout).counts).toMatchObject({ sent: 1, unknown: 0 });
   });
 
@@ -114,8 +114,8 @@ describe('fault injection against a real SMTP server', () => {
       const { cli, db } = await workspace({ smtp: `smtp://127.0.0.1:${port}`, env: { CERBY_GUESTS_SMTP_TIMEOUT_MS: '200', CERBY_GUESTS_SEND_ATTEMPTS: '2' } });
       const result = await cli(['invite', 'silent@partner.example']);
       expect(result.code).toBe(1);
-      expect(outbox(db)[0]).toMatchObject({ state: 'queued', attempts: 2 });
-      expect(outbox(db)[0]!.lastError).toMatch(/Timeout|timed out|Greeting never received/i);
+      expect((await outbox(db))[0]).toMatchObject({ state: 'queued', attempts: 2 });
+      expect((await outbox(db))[0]!.lastError).toMatch(/Timeout|timed out|Greeting never received/i);
     } finally {
       silent.close();
     }
@@ -136,7 +136,7 @@ describe('fault injection against a real SMTP server', () => {
     expect(lines[0]).toMatch(/SMTP smtp:\/\/mailer@127\.0\.0\.1:\d+: 535 Invalid username or password; the invites are saved and queued/);
     expect(result.stderr + result.stdout).not.toContain('Wr0ng-P4ss');
     expect(server.messages).toHaveLength(0);
-    const rows = outbox(db);
+    const rows = (await outbox(db));
     expect(rows).toHaveLength(30);
     expect(rows.every((r) => r.state === 'queued')).toBe(true);
     expect(fs.readFileSync(db).includes('Wr0ng-P4ss')).toBe(false);
@@ -237,7 +237,7 @@ describe('fault injection against a real SMTP server', () => {
     const { cli, db } = await workspace({ smtp: server.url });
     const result = await cli(['invite', '--csv', csv, '--concurrency', '1', '--json']);
     expect(result.code).toBe(3);
-    const states = Object.fromEntries(outbox(db).map((r) => [r.recipient, r.state]));
+    const states = Object.fromEntries((await outbox(db)).map((r) => [r.recipient, r.state]));
     expect(states).toEqual({
       'ok1@partner.example': 'sent',
       'bounce@partner.example': 'failed',

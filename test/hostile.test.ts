@@ -124,7 +124,7 @@ describe('hostile .eml files through join --email-file', () => {
 async function checkStoredSafely(cli: (argv: string[], extra?: { stdoutIsTTY?: boolean }) => Promise<RunResult>, db: string) {
   const store = openStore(db, { create: false });
   expect(store.integrityCheck()).toBe('ok');
-  store.close();
+  await store.close();
   for (const mail of smtp.messages) {
     const headers = mail.raw.split(/\r?\n\r?\n/)[0]!;
     expect(headers).not.toMatch(/^(Bcc|X-Injected):/im);

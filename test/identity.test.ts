@@ -369,7 +369,7 @@ describe('migration 4 on a version 3 store', () => {
 
     const store = openStore(file, { create: false });
     try {
-      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
       const all = <T>(sql: string) => peek<T>(file, sql);
       expect(all('SELECT id, email, email_key AS key, setup FROM guests ORDER BY id')).toEqual([
         { id: ids.full, email: 'User@Bücher.example', key: 'user@xn--bcher-kva.example', setup: 'device_trusted' },
@@ -398,7 +398,7 @@ describe('migration 4 on a version 3 store', () => {
         'import:1',
       ]);
     } finally {
-      store.close();
+      await store.close();
     }
 
     const list = await cliOn(file, ['list', '--json']);

@@ -55,8 +55,8 @@ describe('Password Manager Importer', () => {
     // Access is effective once they join: a pending guest cannot act yet.
     expect((await cli(['accounts', 'list', '--as', 'lead@agency.example'])).code).toBe(4);
     const store = openStore(db, { create: false });
-    expect(store.guests.find('lead@agency.example')!.invitedVia).toBe('importer');
-    store.close();
+    expect((await store.guests.find('lead@agency.example'))!.invitedVia).toBe('importer');
+    await store.close();
     // Running it again sends nothing new.
     const again = await cli(['invite', '--from-import', '1', '--json']);
     expect(JSON.parse(again.stdout).counts).toEqual({ skipped: 3 });

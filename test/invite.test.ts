@@ -13,12 +13,12 @@ afterEach(async () => {
   await smtp.close();
 });
 
-function verify(db: string, email: string, password: string, now: Date) {
+async function verify(db: string, email: string, password: string, now: Date) {
   const store = openStore(db, { create: false });
   try {
-    return checkTempPassword(store, store.workspace.get()!, email, password, now.toISOString()).verdict;
+    return (await checkTempPassword(store, (await store.workspace.get())!, email, password, now.toISOString())).verdict;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -103,7 +103,7 @@ describe('invite over SMTP', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/skipped guest@partner\.example: already has a pending invite.*resend/);
     expect(smtp.messages).toHaveLength(1);
-    expect(verify(db, 'guest@partner.example', password, clock.now())).toBe('ok');
+    expect(await verify(db, 'guest@partner.example', password, clock.now())).toBe('ok');
   });
 
   test('inviting a workspace member is a clear error (exit 2)', async () => {
@@ -161,9 +161,9 @@ describe('resend and revoke', () => {
     const second = tempPasswordFrom(smtp.messages[1]!.parsed.text!);
     expect(second).not.toBe(first);
     expect(smtp.messages[1]!.parsed.messageId).not.toBe(smtp.messages[0]!.parsed.messageId);
-    expect(verify(db, 'guest@partner.example', first, clock.now())).toBe('superseded');
-    expect(verify(db, 'guest@partner.example', second, clock.now())).toBe('ok');
-    expect(verify(db, 'guest@partner.example', 'x'.repeat(24), clock.now())).toBe('wrong');
+    expect(await verify(db, 'guest@partner.example', first, clock.now())).toBe('superseded');
+    expect(await verify(db, 'guest@partner.example', second, clock.now())).toBe('ok');
+    expect(await verify(db, 'guest@partner.example', 'x'.repeat(24), clock.now())).toBe('wrong');
     const [row] = JSON.parse((await cli(['list', '--json'])).stdout);
     expect(row).toMatchObject({ sendCount: 2, lastSentAt: clock.current.toISOString() });
     expect(row.expiresAt).toBe(new Date(clock.current.getTime() + 7 * DAY).toISOString());
@@ -174,11 +174,11 @@ describe('resend and revoke', () => {
     await cli(['invite', 'guest@partner.example']);
     clock.advance(8 * DAY);
     const old = tempPasswordFrom(smtp.messages[0]!.parsed.text!);
-    expect(verify(db, 'guest@partner.example', old, clock.now())).toBe('expired');
+    expect(await verify(db, 'guest@partner.example', old, clock.now())).toBe('expired');
     expect(JSON.parse((await cli(['list', '--json', '--status', 'expired'])).stdout)).toHaveLength(1);
     const result = await cli(['resend', 'guest@partner.example']);
     expect(result.code).toBe(0);
-    expect(verify(db, 'guest@partner.example', tempPasswordFrom(smtp.messages[1]!.parsed.text!), clock.now())).toBe('ok');
+    expect(await verify(db, 'guest@partner.example', tempPasswordFrom(smtp.messages[1]!.parsed.text!), clock.now())).toBe('ok');
     expect(JSON.parse((await cli(['list', '--json', '--status', 'pending'])).stdout)).toHaveLength(1);
   });
 
@@ -203,12 +203,12 @@ describe('resend and revoke', () => {
     const result = await cli(['revoke', 'guest@partner.example']);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('Revoked the invite of guest@partner.example');
-    expect(verify(db, 'guest@partner.example', password, clock.now())).toBe('revoked');
+    expect(await verify(db, 'guest@partner.example', password, clock.now())).toBe('revoked');
     expect(JSON.parse((await cli(['list', '--json'])).stdout)[0].status).toBe('revoked');
     const again = await cli(['invite', 'guest@partner.example']);
     expect(again.code).toBe(0);
     expect(smtp.messages).toHaveLength(2);
-    expect(verify(db, 'guest@partner.example', tempPasswordFrom(smtp.messages[1]!.parsed.text!), clock.now())).toBe('ok');
+    expect(await verify(db, 'guest@partner.example', tempPasswordFrom(smtp.messages[1]!.parsed.text!), clock.now())).toBe('ok');
   });
 
   test('resend --all-pending --older-than picks only invites last sent before then', async () => {
@@ -254,8 +254,8 @@ describe('delivery', () => {
     expect(JSON.parse((await cli(['list', '--json'])).stdout)[0].delivery).toBe('sent');
     // The flushed email carries a working password even though the first one never left.
     const store = openStore(path.join(dir, 'guests.db'), { create: false });
-    const verdict = checkTempPassword(store, store.workspace.get()!, 'guest@partner.example', tempPasswordFrom(smtp.messages[0]!.parsed.text!), clock.current.toISOString());
-    store.close();
+    const verdict = await checkTempPassword(store, (await store.workspace.get())!, 'guest@partner.example', tempPasswordFrom(smtp.messages[0]!.parsed.text!), clock.current.toISOString());
+    await store.close();
     expect(verdict.verdict).toBe('ok');
   });
 

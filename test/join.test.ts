@@ -125,13 +125,13 @@ describe('join, scripted', () => {
     // --apps and --device were kept from the failed call.
     expect((await cli(['join', '--username', GUEST, '--password', PASSWORD, '--totp-code', code])).code).toBe(0);
     const store = openStore(db, { create: false });
-    const guest = store.guests.find(GUEST)!;
+    const guest = (await store.guests.find(GUEST))!;
     const step = Math.floor(clock.current.getTime() / 30000);
-    expect(store.credentials.get(guest.id)!.totpLastStep).toBe(step);
-    expect(store.credentials.useTotpStep(guest.id, step, clock.current.toISOString())).toBe(false);
-    expect(store.credentials.useTotpStep(guest.id, step - 1, clock.current.toISOString())).toBe(false);
-    expect(store.credentials.useTotpStep(guest.id, step + 1, clock.current.toISOString())).toBe(true);
-    store.close();
+    expect((await store.credentials.get(guest.id))!.totpLastStep).toBe(step);
+    expect(await store.credentials.useTotpStep(guest.id, step, clock.current.toISOString())).toBe(false);
+    expect(await store.credentials.useTotpStep(guest.id, step - 1, clock.current.toISOString())).toBe(false);
+    expect(await store.credentials.useTotpStep(guest.id, step + 1, clock.current.toISOString())).toBe(true);
+    await store.close();
   });
 
   test('the decoy an unknown username is checked against has the real scrypt parameters (one scrypt, as for a known one)', () => {
@@ -146,9 +146,9 @@ describe('join, scripted', () => {
     await cli(['join', '--email-file', path.join(dir, 'guests.outbox', `000001-${GUEST}.eml`), ...fullFlags]);
     await cli(['join', '--email-file', path.join(dir, 'guests.outbox', '000002-bob@partner.example.eml'), ...fullFlags]);
     const store = openStore(db, { create: false });
-    const a = store.credentials.get(store.guests.find(GUEST)!.id)!.passwordHash;
-    const b = store.credentials.get(store.guests.find('bob@partner.example')!.id)!.passwordHash;
-    store.close();
+    const a = (await store.credentials.get((await store.guests.find(GUEST))!.id))!.passwordHash;
+    const b = (await store.credentials.get((await store.guests.find('bob@partner.example'))!.id))!.passwordHash;
+    await store.close();
     expect(a).toMatch(/^scrypt\$131072\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$/);
     expect(a.split('$')[4]).not.toBe(b.split('$')[4]);
     expect(a.split('$')[5]).not.toBe(b.split('$')[5]);

@@ -252,7 +252,7 @@ describe('migration 3: the guest\'s side (lockout, own password, terms, MFA, app
 
 describe('migration 4: guarded transitions (version, setup, hand-over mark, outbox events), one identity per address', () => {
   // test/identity.test.ts covers its address keys in depth; this is the short case.
-  test('on a version 3 store, through openStore: setup derived from the credentials, in_doubt from the outbox state, keys canonical', () => {
+  test('on a version 3 store, through openStore: setup derived from the credentials, in_doubt from the outbox state, keys canonical', async () => {
     const { file, db } = storeAt(3);
     insertWorkspace(db);
     insertMember(db, 'owner@acme.example', 'owner');
@@ -282,10 +282,10 @@ describe('migration 4: guarded transitions (version, setup, hand-over mark, outb
 
     const store = openStore(file, { create: false });
     try {
-      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
       expect(store.integrityCheck()).toBe('ok');
     } finally {
-      store.close();
+      await store.close();
     }
     const after = new Database(file, { readonly: true });
     try {
@@ -393,7 +393,7 @@ describe('every version opens', () => {
     expect(migrations.slice(0, 3).every((m) => typeof m === 'string')).toBe(true);
   });
 
-  test.each([1, 2, 3, 4, 5, 6])('openStore upgrades a version %i store to the latest, keeping its workspace and members', (version) => {
+  test.each([1, 2, 3, 4, 5, 6])('openStore upgrades a version %i store to the latest, keeping its workspace and members', async (version) => {
     const { file, db } = storeAt(version);
     insertWorkspace(db);
     insertMember(db, 'owner@acme.example', 'owner');
@@ -402,15 +402,15 @@ describe('every version opens', () => {
     fs.chmodSync(file, 0o600);
     const store = openStore(file, { create: false });
     try {
-      expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+      expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
       expect(store.integrityCheck()).toBe('ok');
-      expect(store.workspace.get()).toMatchObject({ name: 'Acme', inviteTtlSeconds: 604800 });
-      expect(store.members.list().map((m) => [m.email, m.role])).toEqual([['owner@acme.example', 'owner']]);
-      expect(store.guests.find('guest@partner.example')).toMatchObject({ status: 'pending', version: 0, setup: 'temporary_password', failedSignins: 0 });
-      expect(store.workspace.domains()).toEqual(version < 2 ? ['acme.example'] : []);
-      expect(store.workspace.passwordPolicy()).toEqual({ minLength: 15, mfaRequired: true });
+      expect(await store.workspace.get()).toMatchObject({ name: 'Acme', inviteTtlSeconds: 604800 });
+      expect((await store.members.list()).map((m) => [m.email, m.role])).toEqual([['owner@acme.example', 'owner']]);
+      expect(await store.guests.find('guest@partner.example')).toMatchObject({ status: 'pending', version: 0, setup: 'temporary_password', failedSignins: 0 });
+      expect(await store.workspace.domains()).toEqual(version < 2 ? ['acme.example'] : []);
+      expect(await store.workspace.passwordPolicy()).toEqual({ minLength: 15, mfaRequired: true });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

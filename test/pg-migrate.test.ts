@@ -134,11 +134,3 @@ test('a wrong password: exit 2, one line, nothing created in the database', asyn
   expect(result.stderr).toMatch(/refused the login: .*password authentication failed/);
   expect(server.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", url.split('/').pop())).toBe('0');
 });
-
-test('--db postgres://… for the other commands says what this version does with a PostgreSQL database', async () => {
-  const url = server.createDatabase();
-  const result = await run(['--db', url, 'list']);
-  expect(result.code).toBe(2);
-  expect(result.stderr).toMatch(/this version keeps its store in an SQLite file; a PostgreSQL database is filled with `cerby-guests --db FILE migrate --to postgres:\/\/cerby@127\.0\.0\.1:\d+\/t\w+` and read back with `migrate --from`/);
-  expect(server.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", url.split('/').pop())).toBe('0');
-});

@@ -205,7 +205,7 @@ describe('the schema: migrations under an advisory lock', () => {
   /** The SQLite store's tables and columns at its current version, as `table.column` names. */
   function sqliteColumns(): string[] {
     const file = path.join(dir, `cols-${Math.random().toString(36).slice(2)}.db`);
-    openStore(file, { create: true }).close();
+    void openStore(file, { create: true }).close();
     const db = new Database(file, { readonly: true });
     try {
       const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);

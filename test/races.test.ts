@@ -297,8 +297,8 @@ describe('real processes', () => {
       const revoke = await revoking;
       expect(revoke.code).toBe(0);
       const store = openStore(db, { create: false });
-      const guest = store.guests.find(GUEST)!;
-      store.close();
+      const guest = (await store.guests.find(GUEST))!;
+      await store.close();
       expect(guest.status).toBe('revoked');
       if (join.code === 0) outcomes.revokedAfterJoin++;
       else {

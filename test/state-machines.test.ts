@@ -21,7 +21,7 @@ const NOW = T0.toISOString();
 const AFTER_EXPIRY = new Date(T0.getTime() + 8 * 86_400_000).toISOString();
 const OWNER = 'deliverer-1';
 
-function freshStore(): { store: Store; workspace: Workspace } {
+async function freshStore(): Promise<{ store: Store; workspace: Workspace }> {
   const store = openStore(path.join(tempDir(), 'm.db'), { create: true });
   const workspace: Workspace = {
     name: 'Acme',
@@ -32,15 +32,15 @@ function freshStore(): { store: Store; workspace: Workspace } {
     instanceId: newInstanceId(),
     createdAt: NOW,
   };
-  store.write(() => store.workspace.create(workspace));
+  await store.write((tx) => tx.workspace.create(workspace));
   return { store, workspace };
 }
 
-function invite(store: Store, workspace: Workspace, email = 'ada@partner.example'): Guest {
-  const sent = store.write(() =>
-    recordInviteSend(store, workspace, T0, { email, name: null, familyName: null, message: null, actor: 'owner@acme.example', invitedVia: 'members', action: 'invite' }),
-  )!;
-  return store.guests.get(sent.guestId)!;
+async function invite(store: Store, workspace: Workspace, email = 'ada@partner.example'): Promise<Guest> {
+  const sent = await store.write(async (tx) =>
+    recordInviteSend(tx, workspace, T0, { email, name: null, familyName: null, message: null, actor: 'owner@acme.example', invitedVia: 'members', action: 'invite' }),
+  );
+  return (await store.guests.get(sent!.guestId))!;
 }
 
 function applied(result: StepResult): Guest {
@@ -57,38 +57,38 @@ const countOf = (store: Store, table: string) => peek(store.path, `SELECT count(
 // ── guest lifecycle ─────────────────────────────────────────────────────────
 
 /** A guest in `state`, with their own password set where the state allows it (so `join` can apply). */
-function guestIn(state: GuestState): { store: Store; workspace: Workspace; guest: Guest; now: string } {
-  const { store, workspace } = freshStore();
-  let guest = invite(store, workspace);
-  guest = applied(store.guests.setOwnPassword(guest, { now: NOW, hash: 'scrypt$x', name: 'Ada', familyName: 'L' }));
-  if (state === 'joined') guest = applied(store.guests.acceptTerms(guest, NOW));
-  if (state === 'revoked') guest = applied(store.guests.revoke(guest, { now: NOW, actor: 'owner@acme.example' }));
+async function guestIn(state: GuestState): Promise<{ store: Store; workspace: Workspace; guest: Guest; now: string }> {
+  const { store, workspace } = await freshStore();
+  let guest = await invite(store, workspace);
+  guest = applied(await store.guests.setOwnPassword(guest, { now: NOW, hash: 'scrypt$x', name: 'Ada', familyName: 'L' }));
+  if (state === 'joined') guest = applied(await store.guests.acceptTerms(guest, NOW));
+  if (state === 'revoked') guest = applied(await store.guests.revoke(guest, { now: NOW, actor: 'owner@acme.example' }));
   return { store, workspace, guest, now: state === 'expired' ? AFTER_EXPIRY : NOW };
 }
 
-function applyGuestEvent(store: Store, guest: Guest, event: Exclude<GuestEvent, 'expire'>, now: string): StepResult {
+async function applyGuestEvent(store: Store, guest: Guest, event: Exclude<GuestEvent, 'expire'>, now: string): Promise<StepResult> {
   const send = { now, actor: 'owner@acme.example', expiresAt: '2027-01-01T00:00:00.000Z', detail: {} };
   switch (event) {
     case 'resend':
-      return store.guests.resend(guest, send);
+      return await store.guests.resend(guest, send);
     case 'invite-again':
-      return store.guests.inviteAgain(guest, { ...send, invitedBy: 'owner@acme.example', invitedVia: 'members', message: null, partnerId: null, partnerRole: null, name: null, familyName: null });
+      return await store.guests.inviteAgain(guest, { ...send, invitedBy: 'owner@acme.example', invitedVia: 'members', message: null, partnerId: null, partnerRole: null, name: null, familyName: null });
     case 'join':
-      return store.guests.acceptTerms(guest, now);
+      return await store.guests.acceptTerms(guest, now);
     case 'revoke':
-      return store.guests.revoke(guest, { now, actor: 'owner@acme.example' });
+      return await store.guests.revoke(guest, { now, actor: 'owner@acme.example' });
   }
 }
 
 describe('guest lifecycle: every (state, event)', () => {
   const pairs = GUEST_STATES.flatMap((state) => GUEST_EVENTS.filter((e) => e !== 'expire').map((event) => [state, event] as const));
-  test.each(pairs)('%s + %s', (state, event) => {
-    const { store, guest, now } = guestIn(state);
+  test.each(pairs)('%s + %s', async (state, event) => {
+    const { store, guest, now } = await guestIn(state);
     expect(guestState(guest, now)).toBe(state);
     const before = { row: rowOf(store, 'guests', guest.id), counts: counts(store) };
     const expected = nextGuestState(state, event);
-    const result = applyGuestEvent(store, guest, event, now);
-    const after = store.guests.get(guest.id)!;
+    const result = await applyGuestEvent(store, guest, event, now);
+    const after = (await store.guests.get(guest.id))!;
     if (expected === undefined) {
       expect(result.applied).toBe(false);
       expect(rowOf(store, 'guests', guest.id)).toEqual(before.row);
@@ -99,28 +99,28 @@ describe('guest lifecycle: every (state, event)', () => {
       expect(after.version).toBe(guest.version + 1);
       expect(counts(store).audit).toBe(before.counts.audit + 1);
     }
-    store.close();
+    await store.close();
   });
 
-  test('expire is the clock alone: nothing is written, and the same row reads pending before and expired after', () => {
-    const { store, guest } = guestIn('pending');
+  test('expire is the clock alone: nothing is written, and the same row reads pending before and expired after', async () => {
+    const { store, guest } = await guestIn('pending');
     expect(GUEST_TRANSITIONS.find((t) => t.event === 'expire')).toMatchObject({ from: 'pending', to: 'expired' });
     expect(guestState(guest, NOW)).toBe('pending');
     expect(guestState(guest, AFTER_EXPIRY)).toBe('expired');
-    store.close();
+    await store.close();
   });
 
-  test('a step computed from a stale read is refused and changes nothing (the compare-and-set)', () => {
-    const { store, guest } = guestIn('pending');
-    applied(store.guests.revoke(guest, { now: NOW, actor: 'owner@acme.example' }));
+  test('a step computed from a stale read is refused and changes nothing (the compare-and-set)', async () => {
+    const { store, guest } = await guestIn('pending');
+    applied(await store.guests.revoke(guest, { now: NOW, actor: 'owner@acme.example' }));
     const row = rowOf(store, 'guests', guest.id);
     const audit = counts(store).audit;
     // `guest` still says pending at the old version: joining from it must not resurrect the invite.
-    const result = store.guests.acceptTerms(guest, NOW);
+    const result = await store.guests.acceptTerms(guest, NOW);
     expect(result).toMatchObject({ applied: false, current: { status: 'revoked' } });
     expect(rowOf(store, 'guests', guest.id)).toEqual(row);
     expect(counts(store).audit).toBe(audit);
-    store.close();
+    await store.close();
   });
 });
 
@@ -129,19 +129,19 @@ describe('guest lifecycle: every (state, event)', () => {
 const TOTP_STEP = 59_000_000;
 
 /** A guest whose setup is at `state`, pending before the terms and joined from them on. */
-function setupIn(state: SetupState): { store: Store; guest: Guest } {
-  const { store, workspace } = freshStore();
-  let guest = invite(store, workspace);
-  const path: [SetupState, (g: Guest) => StepResult][] = [
+async function setupIn(state: SetupState): Promise<{ store: Store; guest: Guest }> {
+  const { store, workspace } = await freshStore();
+  let guest = await invite(store, workspace);
+  const path: [SetupState, (g: Guest) => Promise<StepResult>][] = [
     ['own_password', (g) => store.guests.setOwnPassword(g, { now: NOW, hash: 'scrypt$x', name: 'Ada', familyName: 'L' })],
     ['terms_accepted', (g) => store.guests.acceptTerms(g, NOW)],
-    ['mfa_on', (g) => store.guests.turnOnMfa(applied(store.guests.storeMfaSecret(g, NOW, 'v1$sealed')), NOW, TOTP_STEP)],
+    ['mfa_on', async (g) => store.guests.turnOnMfa(applied(await store.guests.storeMfaSecret(g, NOW, 'v1$sealed')), NOW, TOTP_STEP)],
     ['apps_recorded', (g) => store.guests.recordApps(g, NOW, ['mobile'])],
     ['device_trusted', (g) => store.guests.trustDevice(g, NOW, 'laptop')],
   ];
   for (const [reached, step] of path) {
     if (guest.setup === state) break;
-    guest = applied(step(guest));
+    guest = applied(await step(guest));
     expect(guest.setup).toBe(reached);
   }
   return { store, guest };
@@ -149,33 +149,33 @@ function setupIn(state: SetupState): { store: Store; guest: Guest } {
 
 /** The setup-only events; `start-over` and `drop-devices` ride on resend/invite-again and revoke (below). */
 type SetupOnly = Exclude<SetupEvent, 'start-over' | 'drop-devices'>;
-function applySetupEvent(store: Store, guest: Guest, event: SetupOnly): StepResult {
+async function applySetupEvent(store: Store, guest: Guest, event: SetupOnly): Promise<StepResult> {
   switch (event) {
     case 'set-password':
-      return store.guests.setOwnPassword(guest, { now: NOW, hash: 'scrypt$y', name: 'Ada', familyName: 'L' });
+      return await store.guests.setOwnPassword(guest, { now: NOW, hash: 'scrypt$y', name: 'Ada', familyName: 'L' });
     case 'decline-terms':
-      return store.guests.declineTerms(guest, NOW);
+      return await store.guests.declineTerms(guest, NOW);
     case 'accept-terms':
-      return store.guests.acceptTerms(guest, NOW);
+      return await store.guests.acceptTerms(guest, NOW);
     case 'store-mfa-secret':
-      return store.guests.storeMfaSecret(guest, NOW, 'v1$other');
+      return await store.guests.storeMfaSecret(guest, NOW, 'v1$other');
     case 'turn-on-mfa':
-      return store.guests.turnOnMfa(guest, NOW, TOTP_STEP + 1);
+      return await store.guests.turnOnMfa(guest, NOW, TOTP_STEP + 1);
     case 'record-apps':
-      return store.guests.recordApps(guest, NOW, ['extension']);
+      return await store.guests.recordApps(guest, NOW, ['extension']);
     case 'trust-device':
-      return store.guests.trustDevice(guest, NOW, 'phone');
+      return await store.guests.trustDevice(guest, NOW, 'phone');
   }
 }
 
 describe('account setup: every (state, event)', () => {
   const events = SETUP_EVENTS.filter((e): e is SetupOnly => e !== 'start-over' && e !== 'drop-devices');
   const pairs = SETUP_STATES.flatMap((state) => events.map((event) => [state, event] as const));
-  test.each(pairs)('%s + %s', (state, event) => {
-    const { store, guest } = setupIn(state);
+  test.each(pairs)('%s + %s', async (state, event) => {
+    const { store, guest } = await setupIn(state);
     const before = { guest: rowOf(store, 'guests', guest.id), credentials: peek(store.path, `SELECT * FROM guest_credentials`), counts: counts(store) };
     const expected = nextSetupState(state, event);
-    const result = applySetupEvent(store, guest, event);
+    const result = await applySetupEvent(store, guest, event);
     if (expected === undefined) {
       expect(result.applied).toBe(false);
       expect(rowOf(store, 'guests', guest.id)).toEqual(before.guest);
@@ -183,27 +183,27 @@ describe('account setup: every (state, event)', () => {
       expect(counts(store).audit).toBe(before.counts.audit);
     } else {
       expect(result.applied).toBe(true);
-      expect(store.guests.get(guest.id)!.setup).toBe(expected);
+      expect((await store.guests.get(guest.id))!.setup).toBe(expected);
       expect(counts(store).audit).toBe(before.counts.audit + 1);
     }
-    store.close();
+    await store.close();
   });
 
-  test('start-over: a resend after the own password was set forgets it; invite-again after a revoke forgets MFA and devices too', () => {
+  test('start-over: a resend after the own password was set forgets it; invite-again after a revoke forgets MFA and devices too', async () => {
     expect(SETUP_STATES.every((s) => nextSetupState(s, 'start-over') === 'temporary_password')).toBe(true);
-    const own = setupIn('own_password');
-    const resent = applied(own.store.guests.resend(own.guest, { now: NOW, actor: 'owner@acme.example', expiresAt: '2027-01-01T00:00:00.000Z', detail: {} }));
+    const own = await setupIn('own_password');
+    const resent = applied(await own.store.guests.resend(own.guest, { now: NOW, actor: 'owner@acme.example', expiresAt: '2027-01-01T00:00:00.000Z', detail: {} }));
     expect(resent.setup).toBe('temporary_password');
     expect(countOf(own.store, 'guest_credentials')).toEqual({ n: 0 });
 
-    const full = setupIn('device_trusted');
-    const revoked = applied(full.store.guests.revoke(full.guest, { now: NOW, actor: 'owner@acme.example' }));
+    const full = await setupIn('device_trusted');
+    const revoked = applied(await full.store.guests.revoke(full.guest, { now: NOW, actor: 'owner@acme.example' }));
     // drop-devices rides on revoke: the trusted devices go, the rest stays until an invite starts over.
     expect(nextSetupState('device_trusted', 'drop-devices')).toBe('apps_recorded');
     expect(revoked.setup).toBe('apps_recorded');
     expect(countOf(full.store, 'trusted_devices')).toEqual({ n: 0 });
     const again = applied(
-      full.store.guests.inviteAgain(revoked, {
+      await full.store.guests.inviteAgain(revoked, {
         now: NOW,
         actor: 'owner@acme.example',
         expiresAt: '2027-01-01T00:00:00.000Z',
@@ -221,15 +221,15 @@ describe('account setup: every (state, event)', () => {
     expect(countOf(full.store, 'guest_credentials')).toEqual({ n: 0 });
   });
 
-  test('a TOTP step is accepted once: the same or an earlier step cannot turn MFA on', () => {
-    const { store, guest } = setupIn('terms_accepted');
-    const sealed = applied(store.guests.storeMfaSecret(guest, NOW, 'v1$sealed'));
+  test('a TOTP step is accepted once: the same or an earlier step cannot turn MFA on', async () => {
+    const { store, guest } = await setupIn('terms_accepted');
+    const sealed = applied(await store.guests.storeMfaSecret(guest, NOW, 'v1$sealed'));
     // A code of this step was used already (as a sign-in code is, once MFA is on).
-    expect(store.write(() => store.credentials.useTotpStep(guest.id, TOTP_STEP, NOW))).toBe(true);
-    expect(store.credentials.get(guest.id)!.totpLastStep).toBe(TOTP_STEP);
-    expect(store.guests.turnOnMfa(sealed, NOW, TOTP_STEP).applied).toBe(false);
-    expect(store.guests.turnOnMfa(sealed, NOW, TOTP_STEP - 1).applied).toBe(false);
-    expect(store.guests.turnOnMfa(sealed, NOW, TOTP_STEP + 1).applied).toBe(true);
+    expect(await store.write((tx) => tx.credentials.useTotpStep(guest.id, TOTP_STEP, NOW))).toBe(true);
+    expect((await store.credentials.get(guest.id))!.totpLastStep).toBe(TOTP_STEP);
+    expect((await store.guests.turnOnMfa(sealed, NOW, TOTP_STEP)).applied).toBe(false);
+    expect((await store.guests.turnOnMfa(sealed, NOW, TOTP_STEP - 1)).applied).toBe(false);
+    expect((await store.guests.turnOnMfa(sealed, NOW, TOTP_STEP + 1)).applied).toBe(true);
   });
 });
 
@@ -237,89 +237,89 @@ describe('account setup: every (state, event)', () => {
 
 const LEASE = { owner: OWNER, leaseUntil: '2026-11-23T10:03:00.000Z', at: NOW };
 
-function messageIn(state: OutboxState): { store: Store; id: number } {
-  const { store, workspace } = freshStore();
-  const guest = invite(store, workspace);
+async function messageIn(state: OutboxState): Promise<{ store: Store; id: number }> {
+  const { store, workspace } = await freshStore();
+  const guest = await invite(store, workspace);
   const id = guest.lastMessageId!;
   if (state !== 'queued') {
-    store.write(() => {
-      expect(store.outbox.lease(id, { ...LEASE, fresh: true })).toBe(true);
-      if (state === 'sent') store.outbox.finish(id, OWNER, { event: 'deliver', at: NOW });
-      if (state === 'failed') store.outbox.finish(id, OWNER, { event: 'reject', at: NOW, error: '550 no' });
-      if (state === 'unknown') store.outbox.finish(id, OWNER, { event: 'doubt', at: NOW, error: 'dropped' });
+    await store.write(async (tx) => {
+      expect(await tx.outbox.lease(id, { ...LEASE, fresh: true })).toBe(true);
+      if (state === 'sent') await tx.outbox.finish(id, OWNER, { event: 'deliver', at: NOW });
+      if (state === 'failed') await tx.outbox.finish(id, OWNER, { event: 'reject', at: NOW, error: '550 no' });
+      if (state === 'unknown') await tx.outbox.finish(id, OWNER, { event: 'doubt', at: NOW, error: 'dropped' });
     });
   }
-  expect(store.outbox.get(id)!.state).toBe(state);
+  expect((await store.outbox.get(id))!.state).toBe(state);
   return { store, id };
 }
 
-function applyOutboxEvent(store: Store, id: number, from: OutboxState, event: OutboxEvent): boolean {
-  return store.write(() => {
+async function applyOutboxEvent(store: Store, id: number, from: OutboxState, event: OutboxEvent): Promise<boolean> {
+  return await store.write(async (tx) => {
     switch (event) {
       case 'lease':
-        return store.outbox.lease(id, { ...LEASE, ignoreSchedule: true });
+        return await tx.outbox.lease(id, { ...LEASE, ignoreSchedule: true });
       case 'start':
-        return store.outbox.startHandover(id, OWNER, NOW);
+        return await tx.outbox.startHandover(id, OWNER, NOW);
       case 'deliver':
       case 'reject':
       case 'doubt':
       case 'release':
-        return store.outbox.finish(id, OWNER, { event, at: NOW });
+        return await tx.outbox.finish(id, OWNER, { event, at: NOW });
       case 'cancel':
-        return store.outbox.cancel(id, from, { at: NOW, actor: 'owner@acme.example', reason: 'revoked' });
+        return await tx.outbox.cancel(id, from, { at: NOW, actor: 'owner@acme.example', reason: 'revoked' });
       case 'retry':
-        return store.outbox.retry(id, from, NOW, 'owner@acme.example');
+        return await tx.outbox.retry(id, from, NOW, 'owner@acme.example');
     }
   });
 }
 
 describe('outbox message: every (state, event)', () => {
   const pairs = OUTBOX_STATES.flatMap((state) => OUTBOX_EVENTS.map((event) => [state, event] as const));
-  test.each(pairs)('%s + %s', (state, event) => {
-    const { store, id } = messageIn(state);
+  test.each(pairs)('%s + %s', async (state, event) => {
+    const { store, id } = await messageIn(state);
     const before = { row: rowOf(store, 'outbox', id), counts: counts(store) };
     const expected = nextOutboxState(state, event);
-    const moved = applyOutboxEvent(store, id, state, event);
+    const moved = await applyOutboxEvent(store, id, state, event);
     if (expected === undefined) {
       expect(moved).toBe(false);
       expect(rowOf(store, 'outbox', id)).toEqual(before.row);
       expect(counts(store).events).toBe(before.counts.events);
     } else {
       expect(moved).toBe(true);
-      expect(store.outbox.get(id)!.state).toBe(expected);
+      expect((await store.outbox.get(id))!.state).toBe(expected);
       expect(counts(store).events).toBe(before.counts.events + 1);
       const [last] = peek(store.path, `SELECT event, from_state AS "from", to_state AS "to" FROM outbox_events ORDER BY id DESC LIMIT 1`);
       expect(last).toEqual({ event, from: state, to: expected });
     }
-    store.close();
+    await store.close();
   });
 
-  test('the guards beyond the state: another lease owner, a revoked guest, a started hand-over', () => {
-    const { store, id } = messageIn('sending');
-    store.write(() => {
-      expect(store.outbox.finish(id, 'someone-else', { event: 'deliver', at: NOW })).toBe(false);
-      expect(store.outbox.startHandover(id, 'someone-else', NOW)).toBe(false);
-      expect(store.outbox.startHandover(id, OWNER, NOW)).toBe(true);
+  test('the guards beyond the state: another lease owner, a revoked guest, a started hand-over', async () => {
+    const { store, id } = await messageIn('sending');
+    await store.write(async (tx) => {
+      expect(await tx.outbox.finish(id, 'someone-else', { event: 'deliver', at: NOW })).toBe(false);
+      expect(await tx.outbox.startHandover(id, 'someone-else', NOW)).toBe(false);
+      expect(await tx.outbox.startHandover(id, OWNER, NOW)).toBe(true);
       // Its SMTP transaction started: a revoke can no longer cancel it, only count it.
-      expect(store.outbox.cancel(id, 'sending', { at: NOW, actor: 'x', reason: 'revoked' })).toBe(false);
+      expect(await tx.outbox.cancel(id, 'sending', { at: NOW, actor: 'x', reason: 'revoked' })).toBe(false);
     });
-    const other = messageIn('sending');
-    const guest = other.store.guests.get(other.store.outbox.get(other.id)!.guestId)!;
-    const revoked = other.store.guests.revoke(guest, { now: NOW, actor: 'owner@acme.example' });
+    const other = await messageIn('sending');
+    const guest = (await other.store.guests.get((await other.store.outbox.get(other.id))!.guestId))!;
+    const revoked = await other.store.guests.revoke(guest, { now: NOW, actor: 'owner@acme.example' });
     expect([revoked.cancelled, revoked.onTheirWay]).toEqual([1, 0]);
-    expect(other.store.write(() => other.store.outbox.startHandover(other.id, OWNER, NOW))).toBe(false);
-    expect(other.store.outbox.get(other.id)).toMatchObject({ state: 'failed', lastError: 'not sent: the invite was revoked' });
+    expect(await other.store.write((tx) => tx.outbox.startHandover(other.id, OWNER, NOW))).toBe(false);
+    expect(await other.store.outbox.get(other.id)).toMatchObject({ state: 'failed', lastError: 'not sent: the invite was revoked' });
   });
 
-  test('a dead sender\'s lease: back to the queue if nothing started, unknown if its SMTP transaction had', () => {
-    const quiet = messageIn('sending');
-    const started = messageIn('sending');
-    started.store.write(() => started.store.outbox.startHandover(started.id, OWNER, NOW));
+  test('a dead sender\'s lease: back to the queue if nothing started, unknown if its SMTP transaction had', async () => {
+    const quiet = await messageIn('sending');
+    const started = await messageIn('sending');
+    await started.store.write(async (tx) => await tx.outbox.startHandover(started.id, OWNER, NOW));
     const later = '2026-11-23T10:10:00.000Z';
-    expect(quiet.store.write(() => quiet.store.outbox.recoverAbandonedLeases(later, 'owner@acme.example'))).toEqual({ released: 1, doubted: 0 });
-    expect(quiet.store.outbox.get(quiet.id)).toMatchObject({ state: 'queued', handoverAt: null, inDoubt: 0 });
-    expect(started.store.write(() => started.store.outbox.recoverAbandonedLeases(later, 'owner@acme.example'))).toEqual({ released: 0, doubted: 1 });
-    expect(started.store.outbox.get(started.id)).toMatchObject({ state: 'unknown', inDoubt: 1 });
+    expect(await quiet.store.write((tx) => tx.outbox.recoverAbandonedLeases(later, 'owner@acme.example'))).toEqual({ released: 1, doubted: 0 });
+    expect(await quiet.store.outbox.get(quiet.id)).toMatchObject({ state: 'queued', handoverAt: null, inDoubt: 0 });
+    expect(await started.store.write((tx) => tx.outbox.recoverAbandonedLeases(later, 'owner@acme.example'))).toEqual({ released: 0, doubted: 1 });
+    expect(await started.store.outbox.get(started.id)).toMatchObject({ state: 'unknown', inDoubt: 1 });
   });
 
   test('the tables name only their own states and events, and each (from, event) once', () => {

@@ -23,12 +23,12 @@ export function bothStores(options: { pgConnections?: number } = {}): [string, O
   }, 120_000);
   afterAll(() => server?.stop());
 
-  const sqlite: OpenDb = () => {
+  const sqlite: OpenDb = async () => {
     const file = path.join(tempDir(), 'store.db');
-    openStore(file, { create: true }).close();
+    await openStore(file, { create: true }).close();
     const handle = new Database(file);
     handle.pragma('journal_mode = WAL');
-    return Promise.resolve(new SqliteDb(new Sql(handle)));
+    return new SqliteDb(new Sql(handle));
   };
   const postgres: OpenDb = async () => {
     const target = { ...parsePgUrl(server!.createDatabase(), { source: 'environment' }), password: server!.password };

@@ -128,6 +128,11 @@ export class Deliverer {
   /** Every result reported so far, in order (what `finish()` returns). */
   readonly results: DeliveryResult[] = [];
   private flushTimer?: NodeJS.Immediate;
+  /** The lease transaction under way, if any, and how many jobs it takes. */
+  private claiming?: Promise<void>;
+  private beingLeased = 0;
+  /** Outcome commits under way, which `finish()` waits for. */
+  private readonly commits = new Set<Promise<unknown>>();
   private workers = 0;
   private idleWaiters: (() => void)[] = [];
   private fatal?: FailureError;
@@ -156,7 +161,7 @@ export class Deliverer {
 
   /** Messages handed to this deliverer and not yet finished. */
   get backlog(): number {
-    return this.waiting.length + this.ready.length + this.workers;
+    return this.waiting.length + this.beingLeased + this.ready.length + this.workers;
   }
 
   get stopped(): boolean {
@@ -177,60 +182,69 @@ export class Deliverer {
    * is not in this process's memory, or whose password was replaced meanwhile (another sender
    * retried it), gets a fresh one here.
    */
-  private claimNext(): void {
+  private async claimNext(): Promise<void> {
     const batch = this.waiting.splice(0, this.options.concurrency * CLAIM_AHEAD_PER_WORKER);
     if (batch.length === 0) return;
+    this.beingLeased = batch.length;
     const { store, workspace } = this.deps;
     const now = this.deps.now();
     const at = iso(now);
     const leaseUntil = this.leaseUntil(now);
     const skipped: DeliveryResult[] = [];
+    // Ready only once the leases are committed.
+    const claimed: LeasedJob[] = [];
     const owner = this.owner;
     // Not fsynced: in WAL mode a killed process loses no commit; a power cut could lose a lease,
     // and with it every later mark (the log is lost from the end), so the message reads as queued.
-    store.writeRelaxed(() => {
-      for (const job of batch) {
-        if (job.message && job.tempPassword !== undefined && store.outbox.lease(job.outboxId, { owner, leaseUntil, at, fresh: true })) {
-          this.ready.push({ message: job.message, tempPassword: job.tempPassword });
-          continue;
+    try {
+      await store.writeRelaxed(async (tx) => {
+        for (const job of batch) {
+          if (job.message && job.tempPassword !== undefined && (await tx.outbox.lease(job.outboxId, { owner, leaseUntil, at, fresh: true }))) {
+            claimed.push({ message: job.message, tempPassword: job.tempPassword });
+            continue;
+          }
+          if (!(await tx.outbox.lease(job.outboxId, { owner, leaseUntil, at, ignoreSchedule: job.ignoreSchedule === true }))) {
+            const current = await tx.outbox.get(job.outboxId);
+            skipped.push(
+              !current
+                ? { outboxId: job.outboxId, recipient: '?', outcome: 'skipped', detail: 'no such message' }
+                : await this.notSent(
+                    tx,
+                    current,
+                    current.state === 'queued'
+                      ? 'not due yet'
+                      : current.state === 'sending'
+                        ? 'another cerby-guests process is sending it'
+                        : (current.lastError ?? `already ${current.state}`),
+                  ),
+            );
+            continue;
+          }
+          const message = (await tx.outbox.get(job.outboxId))!;
+          const guest = (await tx.guests.get(message.guestId))!;
+          if (guest.status !== 'pending' || guest.sendCount !== message.sendNumber) {
+            const reason = guest.status !== 'pending' ? `not sent: the guest is ${guest.status}` : 'not sent: superseded by a newer invite';
+            await tx.outbox.cancel(message.id, 'sending', { at, actor: owner, reason });
+            skipped.push(await this.notSent(tx, message, reason));
+            continue;
+          }
+          let tempPassword = job.tempPassword;
+          const hashes = (await tx.credentials.tempPasswordHashes(guest.id)).filter((h) => h.sendNumber === message.sendNumber);
+          if (tempPassword === undefined || !hashes.some((h) => tempPasswordMatches(workspace.hmacKey, tempPassword!, h.hash))) {
+            // A message never handed over can take a new password. After an `unknown` send the
+            // old one may be in the guest's inbox, so it stays valid too.
+            tempPassword = generateTempPassword();
+            const hash = hashTempPassword(workspace.hmacKey, tempPassword);
+            if (message.inDoubt) await tx.credentials.addTempPasswordHash(guest.id, message.sendNumber, hash, at);
+            else await tx.credentials.replaceTempPasswordHash(guest.id, message.sendNumber, hash, at);
+          }
+          claimed.push({ message: { ...message, guestName: guest.name }, tempPassword });
         }
-        if (!store.outbox.lease(job.outboxId, { owner, leaseUntil, at, ignoreSchedule: job.ignoreSchedule === true })) {
-          const current = store.outbox.get(job.outboxId);
-          skipped.push(
-            !current
-              ? { outboxId: job.outboxId, recipient: '?', outcome: 'skipped', detail: 'no such message' }
-              : this.notSent(
-                  current,
-                  current.state === 'queued'
-                    ? 'not due yet'
-                    : current.state === 'sending'
-                      ? 'another cerby-guests process is sending it'
-                      : (current.lastError ?? `already ${current.state}`),
-                ),
-          );
-          continue;
-        }
-        const message = store.outbox.get(job.outboxId)!;
-        const guest = store.guests.get(message.guestId)!;
-        if (guest.status !== 'pending' || guest.sendCount !== message.sendNumber) {
-          const reason = guest.status !== 'pending' ? `not sent: the guest is ${guest.status}` : 'not sent: superseded by a newer invite';
-          store.outbox.cancel(message.id, 'sending', { at, actor: owner, reason });
-          skipped.push(this.notSent(message, reason));
-          continue;
-        }
-        let tempPassword = job.tempPassword;
-        const hashes = store.credentials.tempPasswordHashes(guest.id).filter((h) => h.sendNumber === message.sendNumber);
-        if (tempPassword === undefined || !hashes.some((h) => tempPasswordMatches(workspace.hmacKey, tempPassword!, h.hash))) {
-          // A message never handed over can take a new password. After an `unknown` send the
-          // old one may be in the guest's inbox, so it stays valid too.
-          tempPassword = generateTempPassword();
-          const hash = hashTempPassword(workspace.hmacKey, tempPassword);
-          if (message.inDoubt) store.credentials.addTempPasswordHash(guest.id, message.sendNumber, hash, at);
-          else store.credentials.replaceTempPasswordHash(guest.id, message.sendNumber, hash, at);
-        }
-        this.ready.push({ message: { ...message, guestName: guest.name }, tempPassword });
-      }
-    });
+      });
+    } finally {
+      this.beingLeased = 0;
+    }
+    this.ready.push(...claimed);
     for (const result of skipped) this.report(result);
   }
 
@@ -244,10 +258,12 @@ export class Deliverer {
   /** Waits for every submitted job, records the last outcomes, releases unsent leases. */
   async finish(): Promise<DeliveryResult[]> {
     while (this.workers > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    this.flushOutcomes();
+    await this.flushOutcomes();
+    // Commits still under way (on PostgreSQL they need not finish in order).
+    await Promise.all(this.commits);
     // Stopped early (fatal error): leased but untried messages go back to the queue; waiting ones never left it.
     const unsent = this.ready.splice(0);
-    if (unsent.length) this.releaseUnsent(unsent.map((j) => j.message.id));
+    if (unsent.length) await this.releaseUnsent(unsent.map((j) => j.message.id));
     for (const job of unsent) {
       this.report({ outboxId: job.message.id, recipient: job.message.recipient, outcome: 'queued', detail: 'not sent: the run stopped' });
     }
@@ -267,12 +283,12 @@ export class Deliverer {
   }
 
   /** Gives leases back, no attempt made. If the store cannot take even that, their leases run out and the next run recovers them. */
-  private releaseUnsent(ids: number[]): void {
+  private async releaseUnsent(ids: number[]): Promise<void> {
     const { store } = this.deps;
     const at = iso(this.deps.now());
     try {
-      store.write(() => {
-        for (const id of ids) store.outbox.finish(id, this.owner, { event: 'release', at, extraAttempts: -1 });
+      await store.write(async (tx) => {
+        for (const id of ids) await tx.outbox.finish(id, this.owner, { event: 'release', at, extraAttempts: -1 });
       });
     } catch (error) {
       this.fail(error);
@@ -294,22 +310,28 @@ export class Deliverer {
     for (const resolve of waiters) resolve();
   }
 
-  private nextJob(): LeasedJob | undefined {
-    if (this.fatal) return undefined;
-    if (this.ready.length === 0) this.claimNext();
-    while (this.ready.length === 0 && this.waiting.length > 0) this.claimNext();
-    return this.ready.shift();
+  /** The next leased job; one claim at a time, which every idle worker waits for (it leases for all of them). */
+  private async nextJob(): Promise<LeasedJob | undefined> {
+    while (!this.fatal) {
+      if (this.ready.length > 0) return this.ready.shift();
+      if (!this.claiming) {
+        if (this.waiting.length === 0) return undefined;
+        this.claiming = this.claimNext().finally(() => (this.claiming = undefined));
+      }
+      await this.claiming;
+    }
+    return undefined;
   }
 
   private async work(): Promise<void> {
     let next: ReadyJob | undefined;
     try {
-      next = this.readyJob(this.nextJob());
+      next = this.readyJob(await this.nextJob());
       while (next) {
         const sending = this.sendOne(next);
         // While this one is in flight, the next is leased and rendered: its connection then
         // waits only for the hand-over mark.
-        next = this.readyJob(this.nextJob());
+        next = this.readyJob(await this.nextJob());
         await sending;
         this.wake();
         if (this.fatal && next) {
@@ -329,19 +351,19 @@ export class Deliverer {
 
   private record(id: number, outcome: Outcome, result: DeliveryResult): void {
     this.pendingOutcomes.push({ id, outcome, result });
-    if (this.pendingOutcomes.length >= OUTCOME_BATCH) this.flushOutcomes();
-    else this.flushTimer ??= setImmediate(() => this.flushOutcomes());
+    if (this.pendingOutcomes.length >= OUTCOME_BATCH) void this.flushOutcomes();
+    else this.flushTimer ??= setImmediate(() => void this.flushOutcomes());
   }
 
   /** Records the outcomes waiting, in a commit of their own. A failure stops the run (see `fail`). */
-  private flushOutcomes(): void {
+  private async flushOutcomes(): Promise<void> {
     if (this.pendingOutcomes.length === 0) {
       if (this.flushTimer) clearImmediate(this.flushTimer);
       this.flushTimer = undefined;
       return;
     }
     try {
-      this.commitWithOutcomes(() => undefined);
+      await this.commitWithOutcomes(() => Promise.resolve(undefined));
     } catch {
       // Kept in this.fatal; finish() reports it.
     }
@@ -353,26 +375,30 @@ export class Deliverer {
    * last one's outcome in the same commit as the new hand-over mark. Outcomes are reported only
    * once stored: a result on screen is a result on disk.
    */
-  private commitWithOutcomes<T>(work: () => T): T {
+  private async commitWithOutcomes<T>(work: (tx: Store) => Promise<T>): Promise<T> {
     if (this.flushTimer) clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
     const batch = this.pendingOutcomes.splice(0);
     const { store } = this.deps;
     const lost = new Set<number>();
     let value: T;
+    const commit = store.writeRelaxed(async (tx) => {
+      for (const { id, outcome } of batch) {
+        // Our lease ran out and another process settled the message: say so.
+        if (!(await tx.outbox.finish(id, this.owner, outcome))) lost.add(id);
+      }
+      return work(tx);
+    });
+    this.commits.add(commit);
     try {
-      value = store.writeRelaxed(() => {
-        for (const { id, outcome } of batch) {
-          // Our lease ran out and another process settled the message: say so.
-          if (!store.outbox.finish(id, this.owner, outcome)) lost.add(id);
-        }
-        return work();
-      });
+      value = await commit;
     } catch (error) {
       // Not recorded (disk full…): the leases run out and the next run settles them.
       this.fail(error);
       for (const { result } of batch) this.report({ ...result, detail: `${result.detail} (not recorded: ${this.fatal!.message})` });
       throw error;
+    } finally {
+      this.commits.delete(commit);
     }
     for (const { id, result } of batch) {
       this.report(lost.has(id) ? { ...result, outcome: 'unknown', detail: `${result.detail} (the lease expired before the outcome was recorded)` } : result);
@@ -384,25 +410,22 @@ export class Deliverer {
    * The last check before a message goes out: still ours, and its guest still waits for it.
    * A revoke or resend that committed first wins; the message is not sent.
    */
-  private startSend(message: MessageToSend): DeliveryResult | undefined {
-    const { store } = this.deps;
+  private async startSend(message: MessageToSend): Promise<DeliveryResult | undefined> {
     const at = iso(this.deps.now());
-    const started = this.commitWithOutcomes(() => {
-      if (store.outbox.startHandover(message.id, this.owner, at)) return true;
-      const current = store.outbox.get(message.id);
+    return this.commitWithOutcomes(async (tx) => {
+      if (await tx.outbox.startHandover(message.id, this.owner, at)) return undefined;
+      const current = await tx.outbox.get(message.id);
       if (current?.state === 'sending' && current.leaseOwner === this.owner) {
-        store.outbox.cancel(message.id, 'sending', { at, actor: this.owner, reason: 'not sent: the guest changed during the run' });
+        await tx.outbox.cancel(message.id, 'sending', { at, actor: this.owner, reason: 'not sent: the guest changed during the run' });
       }
-      return false;
+      const now = await tx.outbox.get(message.id);
+      return this.notSent(tx, message, now?.lastError ?? `not sent: the message is ${now?.state ?? 'gone'}`);
     });
-    if (started) return undefined;
-    const current = store.outbox.get(message.id);
-    return this.notSent(message, current?.lastError ?? `not sent: the message is ${current?.state ?? 'gone'}`);
   }
 
   /** A message this run will not send: because its guest was revoked or re-invited meanwhile, or `otherwise`. */
-  private notSent(message: Pick<MessageToSend, 'id' | 'guestId' | 'sendNumber' | 'recipient'>, otherwise: string): DeliveryResult {
-    const guest = this.deps.store.guests.get(message.guestId);
+  private async notSent(tx: Store, message: Pick<MessageToSend, 'id' | 'guestId' | 'sendNumber' | 'recipient'>, otherwise: string): Promise<DeliveryResult> {
+    const guest = await tx.guests.get(message.guestId);
     const detail =
       guest?.status === 'revoked'
         ? 'revoked during the run: not sent'
@@ -468,11 +491,11 @@ export class Deliverer {
       }
       let cancelled: DeliveryResult | undefined;
       try {
-        cancelled = this.startSend(message);
+        cancelled = await this.startSend(message);
       } catch (error) {
         // The store cannot take the hand-over mark (disk full…): not sent; give the lease back if it can.
         this.fail(error);
-        this.releaseUnsent([message.id]);
+        await this.releaseUnsent([message.id]);
         this.report({ ...base, outcome: 'queued', detail: `not sent: ${this.fatal!.message}` });
         return;
       }

@@ -26,10 +26,10 @@ export async function pickGuests(f: Factory, verb: PickVerb, options: { yes: boo
     const what = verb === 'resend' ? 'give the addresses to resend to, or --all-pending' : 'give the addresses to revoke';
     throw new UsageError(`${what} (standard input is not a terminal, so there is no list to pick from)`);
   }
-  const { store, actor } = openSession(f);
+  const { store, actor } = await openSession(f);
   const scope = authorize(actor, { action: 'list' });
   const now = f.now();
-  const rows = store.guests.list({ statuses: PICKABLE[verb], now: iso(now), partnerId: scope.partnerId, sort: 'email' });
+  const rows = await store.guests.list({ statuses: PICKABLE[verb], now: iso(now), partnerId: scope.partnerId, sort: 'email' });
   if (rows.length === 0) {
     f.reporter.info(verb === 'resend' ? 'no pending or expired invites to resend' : 'no pending invites or joined guests to revoke');
     return undefined;

@@ -42,7 +42,7 @@ export function countOutcomes(results: readonly AddressResult[]): Record<string,
 
 /** What a run's delivery takes from the invocation (the Factory). */
 export interface DeliveryHost {
-  store(): Store;
+  store(): Promise<Store>;
   mailer(concurrency: number): Mailer;
   now: () => Date;
   deliveryOptions(concurrency: number): DeliveryOptions;
@@ -70,6 +70,7 @@ export class RunDelivery {
 
   private constructor(
     private readonly host: DeliveryHost,
+    store: Store,
     workspace: Workspace,
     concurrency: number,
     onDelivered?: (result: AddressResult) => void,
@@ -82,7 +83,7 @@ export class RunDelivery {
       this.submit();
     });
     this.deliverer = new Deliverer(
-      { store: host.store(), mailer, now: host.now, workspace, processIdentity: host.processes?.self },
+      { store, mailer, now: host.now, workspace, processIdentity: host.processes?.self },
       {
         ...host.deliveryOptions(concurrency),
         onResult: (d) => {
@@ -108,11 +109,11 @@ export class RunDelivery {
    * A run's delivery, after settling leases that a stopped process left behind (back to the
    * queue if nothing had started, else `unknown`), so a re-run picks up what that one did not send.
    */
-  static begin(app: DeliveryHost, workspace: Workspace, concurrency: number, onDelivered?: (result: AddressResult) => void): RunDelivery {
-    const store = app.store();
+  static async begin(app: DeliveryHost, workspace: Workspace, concurrency: number, onDelivered?: (result: AddressResult) => void): Promise<RunDelivery> {
+    const store = await app.store();
     const now = iso(app.now());
-    store.write(() => store.outbox.recoverAbandonedLeases(now, 'cerby-guests', (owner) => app.processes?.alive(ownerProcess(owner))));
-    return new RunDelivery(app, workspace, concurrency, onDelivered);
+    await store.write((tx) => tx.outbox.recoverAbandonedLeases(now, 'cerby-guests', (owner) => app.processes?.alive(ownerProcess(owner))));
+    return new RunDelivery(app, store, workspace, concurrency, onDelivered);
   }
 
   /** Remembers a recorded email; it is sent after `submit()`, i.e. once its transaction committed. */

@@ -51,10 +51,10 @@ export function newLinkToken(): string {
  * Records one send of an invite: the guest (a new row, or the resend / invite-again
  * transition of the existing one, which also cancels its older queued email), a fresh
  * temporary password (its hash only), the outbox message and the audit entry. Must run
- * inside `store.write()`, so that the invite and its email are stored together, before any
+ * inside `store.write()` (given its `tx`), so that the invite and its email are stored together, before any
  * SMTP traffic. Returns undefined when the existing guest is no longer as the caller read it.
  */
-export function recordInviteSend(store: Store, workspace: Workspace, now: Date, request: InviteSendRequest): RecordedSend | undefined {
+export async function recordInviteSend(store: Store, workspace: Workspace, now: Date, request: InviteSendRequest): Promise<RecordedSend | undefined> {
   const at = iso(now);
   const expiresAt = iso(addSeconds(now, workspace.inviteTtlSeconds));
   const existing = request.existing;
@@ -68,7 +68,7 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
   let guestId: number;
   let sendNumber: number;
   if (existing === undefined) {
-    guestId = store.guests.insert({
+    const inserted = await store.guests.insert({
       email: request.email,
       emailKey: emailKey(request.email),
       name: request.name,
@@ -81,13 +81,16 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
       partnerId,
       partnerRole,
     });
+    // Invited meanwhile by another process (PostgreSQL): nothing written; the caller looks again.
+    if (inserted === undefined) return undefined;
+    guestId = inserted;
     sendNumber = 1;
-    store.audit.record({ at, actor: request.actor, action: 'invite', target: emailKey(request.email), detail: detail(sendNumber) });
+    await store.audit.record({ at, actor: request.actor, action: 'invite', target: emailKey(request.email), detail: detail(sendNumber) });
   } else {
     guestId = existing.id;
     sendNumber = existing.sendCount + 1;
     const step = reinvite
-      ? store.guests.inviteAgain(existing, {
+      ? await store.guests.inviteAgain(existing, {
           now: at,
           actor: request.actor,
           expiresAt,
@@ -100,11 +103,11 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
           name: request.name,
           familyName: request.familyName,
         })
-      : store.guests.resend(existing, { now: at, actor: request.actor, expiresAt, detail: detail(sendNumber) });
+      : await store.guests.resend(existing, { now: at, actor: request.actor, expiresAt, detail: detail(sendNumber) });
     if (!step.applied) return undefined;
   }
   const tempPassword = generateTempPassword();
-  store.credentials.addTempPasswordHash(guestId, sendNumber, hashTempPassword(workspace.hmacKey, tempPassword), at);
+  await store.credentials.addTempPasswordHash(guestId, sendNumber, hashTempPassword(workspace.hmacKey, tempPassword), at);
   const message = {
     guestId,
     sendNumber,
@@ -115,8 +118,8 @@ export function recordInviteSend(store: Store, workspace: Workspace, now: Date, 
     customMessage,
     expiresAt,
   };
-  const outboxId = store.outbox.insert({ ...message, createdAt: at, route: request.route ?? null });
-  store.guests.setLastMessage(guestId, outboxId);
+  const outboxId = await store.outbox.insert({ ...message, createdAt: at, route: request.route ?? null });
+  await store.guests.setLastMessage(guestId, outboxId);
   const guestName = request.name ?? existing?.name ?? null;
   return { guestId, sendNumber, outboxId, expiresAt, tempPassword, message: { id: outboxId, ...message, guestName } };
 }

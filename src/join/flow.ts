@@ -119,7 +119,7 @@ export async function joinFlow(ctx: JoinContext, start: JoinStart, ui: JoinUI, p
 
   // 3. Sign in: with the temporary password, or (resuming) with the guest's own; a wrong one
   // is asked again where the UI can ask (the lock counts every try).
-  const found = store.guests.find(emailKey(username));
+  const found = await store.guests.find(emailKey(username));
   let expected: Expected = !found || found.setup === 'temporary_password' ? 'temporary' : 'own';
   let refusal: FailureError | undefined;
   let fromInvite = opened.tempPassword;
@@ -130,8 +130,8 @@ export async function joinFlow(ctx: JoinContext, start: JoinStart, ui: JoinUI, p
     try {
       const guest =
         signIn.with === 'own'
-          ? await signInWithOwn(ctx, store.guests.find(emailKey(username)), signIn.password)
-          : signInWithTemporary(ctx, username, signIn.password);
+          ? await signInWithOwn(ctx, await store.guests.find(emailKey(username)), signIn.password)
+          : await signInWithTemporary(ctx, username, signIn.password);
       signedIn = { guest, with: signIn.with, password: signIn.password };
       break;
     } catch (error) {
@@ -177,7 +177,7 @@ export function checkLink(link: string, workspace: Workspace): void {
 /** Step 4: the policy first, a new password it accepts, name and family name; the temporary password stops working. */
 async function changePassword(ctx: JoinContext, guest: Guest, username: string, tempPassword: string, ui: JoinUI): Promise<{ guest: Guest; ownPassword: string }> {
   const { store } = ctx;
-  const policy = store.workspace.passwordPolicy();
+  const policy = await store.workspace.passwordPolicy();
   ui.info(describePolicy(policy));
   const policyProblem: Check = (password) => passwordProblem(password, policy, username, tempPassword);
   const ownPassword = checked(await ui.newPassword(policyProblem), policyProblem, (reason) => `--new-password refused: ${reason}`);
@@ -222,9 +222,9 @@ async function setUp(ctx: JoinContext, signedIn: Guest, ownPassword: string, via
   // was given for the later steps waits for them when MFA is not on by the end of this call.
   let next: string | undefined;
   if (guest.setup === 'terms_accepted') {
-    requireLaterAnswers(ctx, guest, ui);
+    await requireLaterAnswers(ctx, guest, ui);
     let secret: string;
-    if (credentialsOf(store, guest).totpSecretEnc) secret = await storedSecret(ctx, guest, ownPassword);
+    if ((await credentialsOf(store, guest)).totpSecretEnc) secret = await storedSecret(ctx, guest, ownPassword);
     else {
       secret = newTotpSecret();
       const sealed = await sealWithPassword(ownPassword, secret, ctx.costs.seal);
@@ -238,28 +238,28 @@ async function setUp(ctx: JoinContext, signedIn: Guest, ownPassword: string, via
     try {
       on = await turnOnMfa(ctx, guest, secret, ui);
     } catch (error) {
-      keepGiven(ctx, guest, progress, ui);
+      await keepGiven(ctx, guest, progress, ui);
       throw error;
     }
     if (on) {
       guest = on;
       saved('turned on MFA');
     } else {
-      keepGiven(ctx, guest, progress, ui);
+      await keepGiven(ctx, guest, progress, ui);
       next = 'run join again with --username, --password-file FILE (your password) and --totp-code CODE (a code from your authenticator) to finish';
     }
   }
 
   // 7b and 7c: approved client apps, a trusted session for this device (only after MFA passed).
   if (guest.setup === 'mfa_on') {
-    const answer = ui.given().apps ?? pendingApps(credentialsOf(store, guest)) ?? (await ui.apps(APP_CHOICES));
+    const answer = ui.given().apps ?? pendingApps(await credentialsOf(store, guest)) ?? (await ui.apps(APP_CHOICES));
     const apps: ClientApp[] = [...new Set(answer)].filter((a) => CLIENT_APPS.includes(a));
     guest = await commit(ctx, guest, 'join.apps', (g) => store.guests.recordApps(g, iso(ctx.now()), apps));
     saved(`recorded client apps: ${apps.length ? apps.join(', ') : 'none'}`);
   }
   if (guest.setup === 'apps_recorded') {
     const deviceCheck = textCheck('--device');
-    const device = checked(ui.given().device ?? credentialsOf(store, guest).pendingDevice ?? (await ui.deviceName(deviceCheck)), deviceCheck).trim();
+    const device = checked(ui.given().device ?? (await credentialsOf(store, guest)).pendingDevice ?? (await ui.deviceName(deviceCheck)), deviceCheck).trim();
     guest = await commit(ctx, guest, 'join.device', (g) => store.guests.trustDevice(g, iso(ctx.now()), device));
     saved(`set up the trusted session for "${device}"`);
   }
@@ -270,7 +270,7 @@ async function setUp(ctx: JoinContext, signedIn: Guest, ownPassword: string, via
     workspace: workspace.name,
     status: guest.status === 'joined' ? 'joined' : 'pending',
     steps,
-    setup: store.credentials.setupReport(guest.id),
+    setup: await store.credentials.setupReport(guest.id),
     mfa: progress.mfa,
     next,
   };
@@ -280,9 +280,9 @@ async function setUp(ctx: JoinContext, signedIn: Guest, ownPassword: string, via
  * A script that will turn MFA on in this call must already have what comes after it (--apps,
  * --device, or kept from an earlier call): it is refused before anything changes, not after.
  */
-function requireLaterAnswers(ctx: JoinContext, guest: Guest, ui: JoinUI): void {
+async function requireLaterAnswers(ctx: JoinContext, guest: Guest, ui: JoinUI): Promise<void> {
   if (ui.interactive) return;
-  const credentials = credentialsOf(ctx.store, guest);
+  const credentials = await credentialsOf(ctx.store, guest);
   const given = ui.given();
   const missing = [
     given.apps === undefined && credentials.pendingApps === null ? '--apps' : '',
@@ -294,13 +294,13 @@ function requireLaterAnswers(ctx: JoinContext, guest: Guest, ui: JoinUI): void {
 }
 
 /** --apps and --device given before MFA is on: kept for the call that turns it on. */
-function keepGiven(ctx: JoinContext, guest: Guest, progress: JoinProgress, ui: JoinUI): void {
+async function keepGiven(ctx: JoinContext, guest: Guest, progress: JoinProgress, ui: JoinUI): Promise<void> {
   const given = ui.given();
   if (given.apps === undefined && given.device === undefined) return;
   const at = iso(ctx.now());
-  ctx.store.write(() => {
-    ctx.store.credentials.keepPending(guest.id, given);
-    ctx.store.audit.record({ at, actor: guest.email, action: 'join.answers-kept', target: emailKey(guest.email), detail: { apps: given.apps, device: given.device } });
+  await ctx.store.write(async (tx) => {
+    await tx.credentials.keepPending(guest.id, given);
+    await tx.audit.record({ at, actor: guest.email, action: 'join.answers-kept', target: emailKey(guest.email), detail: { apps: given.apps, device: given.device } });
   });
   progress.saved = true;
   progress.steps.push(`kept ${[given.apps !== undefined ? '--apps' : '', given.device !== undefined ? '--device' : ''].filter(Boolean).join(' and ')} for when MFA is on`);
@@ -321,9 +321,9 @@ function checkCode(code: string, secret: string, nowMs: number): { step: number 
 const USED = 'this code was used already: wait for the next one';
 
 /** A refused code, in the guest's audit trail. */
-function codeFailed(ctx: JoinContext, guest: Guest, purpose: 'turn-on' | 'sign-in', reason: string): void {
+async function codeFailed(ctx: JoinContext, guest: Guest, purpose: 'turn-on' | 'sign-in', reason: string): Promise<void> {
   const at = iso(ctx.now());
-  ctx.store.write(() => ctx.store.audit.record({ at, actor: guest.email, action: 'join.code-failed', target: emailKey(guest.email), detail: { purpose, reason } }));
+  await ctx.store.write((tx) => tx.audit.record({ at, actor: guest.email, action: 'join.code-failed', target: emailKey(guest.email), detail: { purpose, reason } }));
 }
 
 /**
@@ -341,7 +341,7 @@ async function turnOnMfa(ctx: JoinContext, guest: Guest, secret: string, ui: Joi
     }
     const checkedCode = checkCode(code, secret, ctx.now().getTime());
     if ('step' in checkedCode) {
-      const result = ctx.store.guests.turnOnMfa(guest, iso(ctx.now()), checkedCode.step);
+      const result = await ctx.store.guests.turnOnMfa(guest, iso(ctx.now()), checkedCode.step);
       if (result.applied) return result.guest;
       // Nothing else moved: the code's time step was used already.
       if (result.current?.version !== guest.version) throw lostRace(guest, result.current, iso(ctx.now()));
@@ -349,7 +349,7 @@ async function turnOnMfa(ctx: JoinContext, guest: Guest, secret: string, ui: Joi
     } else {
       reason = checkedCode.reason;
     }
-    codeFailed(ctx, guest, 'turn-on', reason);
+    await codeFailed(ctx, guest, 'turn-on', reason);
     if (tries >= TOTP_TRIES - 1) throw new FailureError(`MFA not turned on: ${reason}`);
   }
 }
@@ -366,19 +366,19 @@ async function passMfa(ctx: JoinContext, guest: Guest, secret: string, ui: JoinU
     const checkedCode = checkCode(code, secret, ctx.now().getTime());
     if ('step' in checkedCode) {
       const step = checkedCode.step;
-      if (ctx.store.write(() => ctx.store.credentials.useTotpStep(guest.id, step, iso(ctx.now())))) return;
+      if (await ctx.store.write((tx) => tx.credentials.useTotpStep(guest.id, step, iso(ctx.now())))) return;
       reason = USED;
     } else {
       reason = checkedCode.reason;
     }
-    codeFailed(ctx, guest, 'sign-in', reason);
+    await codeFailed(ctx, guest, 'sign-in', reason);
     if (tries >= TOTP_TRIES - 1) throw new FailureError(`sign-in refused: ${reason}`);
   }
 }
 
 /** The TOTP secret the guest's password sealed. */
 async function storedSecret(ctx: JoinContext, guest: Guest, ownPassword: string): Promise<string> {
-  const sealed = credentialsOf(ctx.store, guest).totpSecretEnc;
+  const sealed = (await credentialsOf(ctx.store, guest)).totpSecretEnc;
   if (!sealed) throw new Error(`no MFA secret stored for ${guest.email} at setup step ${guest.setup}`);
   return openSealedSecret(ownPassword, sealed, guest.email);
 }
@@ -388,9 +388,9 @@ async function storedSecret(ctx: JoinContext, guest: Guest, ownPassword: string)
  * the test hook that stands for "slow work just finished". If anything moved meanwhile the
  * step is not applied and the guest is told what happened instead.
  */
-async function commit(ctx: JoinContext, guest: Guest, point: string, step: (guest: Guest) => StepResult): Promise<Guest> {
+async function commit(ctx: JoinContext, guest: Guest, point: string, step: (guest: Guest) => Promise<StepResult>): Promise<Guest> {
   await ctx.hooks?.beforeCommit?.(point);
-  const result = step(guest);
+  const result = await step(guest);
   if (!result.applied) throw lostRace(guest, result.current, iso(ctx.now()));
   return result.guest;
 }
@@ -411,8 +411,8 @@ export function lostRace(before: Guest, current: Guest | undefined, now: string)
 }
 
 /** A guest past the password step has credentials; a store without them is broken, not a refusal. */
-function credentialsOf(store: Store, guest: Guest): GuestCredentials {
-  const credentials = store.credentials.get(guest.id);
+async function credentialsOf(store: Store, guest: Guest): Promise<GuestCredentials> {
+  const credentials = await store.credentials.get(guest.id);
   if (!credentials) throw new Error(`no credentials stored for ${guest.email} at setup step ${guest.setup}`);
   return credentials;
 }

@@ -42,10 +42,10 @@ export type TempPasswordCheck =
  * Checks a username and temporary password against the store. "No such user" and "wrong
  * password" are the same verdict, so the answer does not tell who has an invite.
  */
-export function checkTempPassword(store: Store, workspace: Workspace, username: string, password: string, now: string): TempPasswordCheck {
-  const guest = store.guests.find(emailKey(username));
+export async function checkTempPassword(store: Store, workspace: Workspace, username: string, password: string, now: string): Promise<TempPasswordCheck> {
+  const guest = await store.guests.find(emailKey(username));
   if (!guest) return { verdict: 'wrong' };
-  const hashes = store.credentials.tempPasswordHashes(guest.id);
+  const hashes = await store.credentials.tempPasswordHashes(guest.id);
   const match = hashes.find((h) => tempPasswordMatches(workspace.hmacKey, password, h.hash));
   if (!match) return { verdict: 'wrong', guest };
   if (guest.status === 'joined') return { verdict: 'joined', guest };
@@ -100,29 +100,29 @@ export interface SigninContext {
  * lift it), records it, and refuses in the same words as for an unknown one: even the lock is
  * told only to someone who then gives the right password.
  */
-export function failedSignin(ctx: SigninContext, guest: Guest | undefined, reason: string): FailureError {
+export async function failedSignin(ctx: SigninContext, guest: Guest | undefined, reason: string): Promise<FailureError> {
   if (guest) {
     const { store } = ctx;
     const at = iso(ctx.now());
-    store.write(() => {
-      const count = store.credentials.recordFailedSignin(guest.id, LOCK_AFTER, at);
-      store.audit.record({ at, actor: guest.email, action: 'signin.failed', target: emailKey(guest.email), detail: { reason, failures: count } });
-      if (count === LOCK_AFTER) store.audit.record({ at, actor: guest.email, action: 'signin.locked', target: emailKey(guest.email), detail: { failures: count } });
+    await store.write(async (tx) => {
+      const count = await tx.credentials.recordFailedSignin(guest.id, LOCK_AFTER, at);
+      await tx.audit.record({ at, actor: guest.email, action: 'signin.failed', target: emailKey(guest.email), detail: { reason, failures: count } });
+      if (count === LOCK_AFTER) await tx.audit.record({ at, actor: guest.email, action: 'signin.locked', target: emailKey(guest.email), detail: { failures: count } });
     });
   }
   return refused({ verdict: 'wrong' });
 }
 
 /** Signs in with the temporary password of the latest, unexpired invite, before the guest set their own: the guest, or a refusal (thrown). */
-export function signInWithTemporary(ctx: SigninContext, username: string, password: string): Guest {
-  const signin = checkTempPassword(ctx.store, ctx.workspace, username, password, iso(ctx.now()));
-  if (signin.verdict === 'wrong') throw failedSignin(ctx, signin.guest, 'wrong temporary password');
+export async function signInWithTemporary(ctx: SigninContext, username: string, password: string): Promise<Guest> {
+  const signin = await checkTempPassword(ctx.store, ctx.workspace, username, password, iso(ctx.now()));
+  if (signin.verdict === 'wrong') throw await failedSignin(ctx, signin.guest, 'wrong temporary password');
   if (signin.guest.lockedAt) throw refused({ verdict: 'locked', guest: signin.guest });
   if (signin.verdict !== 'ok') throw refused(signin);
   const guest = signin.guest;
   // The temporary password stopped working at step 4 (a new invite starts the account over).
   if (guest.setup !== 'temporary_password') throw refused({ verdict: 'wrong-temp', guest });
-  ctx.store.write(() => ctx.store.credentials.resetFailedSignins(guest.id));
+  await ctx.store.write(async (tx) => await tx.credentials.resetFailedSignins(guest.id));
   return guest;
 }
 
@@ -131,14 +131,14 @@ export function signInWithTemporary(ctx: SigninContext, username: string, passwo
  * No own password yet (unknown, not set, or a new invite started over) gets the words of a wrong one.
  */
 export async function signInWithOwn(ctx: SigninContext, guest: Guest | undefined, password: string): Promise<Guest> {
-  const credentials = guest && guest.setup !== 'temporary_password' ? ctx.store.credentials.get(guest.id) : undefined;
+  const credentials = guest && guest.setup !== 'temporary_password' ? await ctx.store.credentials.get(guest.id) : undefined;
   // No account to check against still costs one scrypt: the time says nothing either.
   const matched = await verifyPassword(password, credentials?.passwordHash ?? (await decoyHash(ctx.costs ?? REAL_COSTS)));
-  if (!guest || !credentials || !matched) throw failedSignin(ctx, guest, 'wrong password');
+  if (!guest || !credentials || !matched) throw await failedSignin(ctx, guest, 'wrong password');
   if (guest.lockedAt) throw refused({ verdict: 'locked', guest });
   if (guest.status === 'revoked') throw refused({ verdict: 'revoked', guest });
   if (guestState(guest, iso(ctx.now())) === 'expired') throw refused({ verdict: 'expired', guest });
-  ctx.store.write(() => ctx.store.credentials.resetFailedSignins(guest.id));
+  await ctx.store.write(async (tx) => await tx.credentials.resetFailedSignins(guest.id));
   return guest;
 }
 

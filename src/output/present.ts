@@ -10,7 +10,7 @@ export class Output {
   constructor(private readonly f: Factory) {}
 
   /** `empty`: what to do next when there is nothing to show, said on stderr to a person at a terminal (scripts get no rows). */
-  rows<T extends object>(rows: Iterable<T>, columns: readonly Column<T>[], options: { csv?: boolean; empty?: string } = {}): void {
+  rows<T extends object>(rows: Iterable<T> | AsyncIterable<readonly T[]>, columns: readonly Column<T>[], options: { csv?: boolean; empty?: string } = {}): void {
     const format = this.format(options.csv === true);
     const printed = printRows(this.f, rows, columns, format);
     const done = (count: number) => {
@@ -65,7 +65,8 @@ export interface View<T> {
 }
 
 /** Shows a result through its view and leaves its status for `cli.ts`. */
-export function present<T>(f: Factory, result: Result<T>, view: View<T>): void {
+export async function present<T>(f: Factory, pending: Result<T> | Promise<Result<T>>, view: View<T>): Promise<void> {
+  const result = await pending;
   const out = new Output(f);
   if (f.json && !view.printsJson) out.json(view.json ? view.json(result.data) : result.data);
   else view.print?.(result.data, out);

@@ -95,9 +95,50 @@ function safeForTerminal(text: string): string {
  * chunks; when stdout is a pipe that is full (write() said so), the rest waits for 'drain' and
  * the count comes as a promise: a million rows are never queued in memory.
  */
-export function printRows<T extends object>(ctx: PrintContext, rows: Iterable<T>, columns: readonly Column<T>[], format: OutputFormat): number | Promise<number> {
+export function printRows<T extends object>(
+  ctx: PrintContext,
+  rows: Iterable<T> | AsyncIterable<readonly T[]>,
+  columns: readonly Column<T>[],
+  format: OutputFormat,
+): number | Promise<number> {
+  if (Symbol.asyncIterator in rows) {
+    if (format === 'table') return collect(rows).then((all) => printTable(ctx, all, columns));
+    return streamBatches(ctx, rows, columns, format);
+  }
   if (format === 'table') return printTable(ctx, rows, columns);
   return streamRows(ctx, rows[Symbol.iterator](), columns, format);
+}
+
+/** A table is fitted to every row: they are all read first (a terminal shows what fits on it). */
+async function collect<T>(batches: AsyncIterable<readonly T[]>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const batch of batches) for (const row of batch) all.push(row);
+  return all;
+}
+
+/**
+ * `streamRows` for rows read in batches from the store: written as they come, waiting for a
+ * full pipe to drain. Leaving the loop (a closed pipe) closes the query.
+ */
+async function streamBatches<T extends object>(ctx: PrintContext, batches: AsyncIterable<readonly T[]>, columns: readonly Column<T>[], format: 'json' | 'csv' | 'tsv'): Promise<number> {
+  const out = ctx.io.stdout as NodeJS.WritableStream & { destroyed?: boolean };
+  const f = formatter(columns, format);
+  let count = 0;
+  let chunk = f.head;
+  for await (const batch of batches) {
+    for (const row of batch) {
+      chunk += f.row(row, count === 0);
+      count++;
+      if (chunk.length > STREAM_CHUNK) {
+        const more = out.write(chunk);
+        chunk = '';
+        if (!more && !out.destroyed) await drained(out);
+        if (out.destroyed) return count;
+      }
+    }
+  }
+  out.write(chunk + f.tail(count === 0));
+  return count;
 }
 
 /** One chunk of the streamed formats for each row; the header first for CSV. */

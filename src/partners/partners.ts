@@ -4,8 +4,8 @@ import type { Partner } from '../store/types.js';
 import { nameProblem } from '../validate.js';
 
 /** A partner named on the command line (shared by partners, accounts, share, invite). */
-export function requirePartner(store: Store, name: string): Partner {
-  const partner = store.partners.find(name);
+export async function requirePartner(store: Store, name: string): Promise<Partner> {
+  const partner = await store.partners.find(name);
   if (!partner) throw new UsageError(`no partner ${JSON.stringify(name.slice(0, 80))}: create it with \`cerby-guests partners create NAME\``);
   return partner;
 }

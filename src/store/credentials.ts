@@ -1,5 +1,5 @@
 import { atLeast, setupComplete, type SetupState } from '../state/setup.js';
-import type { RowMapper, Sql } from './sql.js';
+import type { Db } from './db.js';
 
 export interface GuestCredentials {
   guestId: number;
@@ -30,7 +30,7 @@ export interface SetupReport {
 
 type CredentialsRow = Omit<GuestCredentials, 'apps' | 'pendingApps'> & { apps: string | null; pendingApps: string | null };
 
-const credentials: RowMapper<CredentialsRow, GuestCredentials> = (row) => ({
+const credentials = (row: CredentialsRow): GuestCredentials => ({
   ...row,
   apps: row.apps ? (JSON.parse(row.apps) as string[]) : null,
   pendingApps: row.pendingApps ? (JSON.parse(row.pendingApps) as string[]) : null,
@@ -43,118 +43,110 @@ const credentials: RowMapper<CredentialsRow, GuestCredentials> = (row) => ({
  * sign-in bookkeeping around them.
  */
 export class CredentialRepository {
-  constructor(private readonly sql: Sql) {}
+  constructor(private readonly db: Db) {}
 
   // ── temporary passwords (hashes only) ────────────────────────────────────
 
-  addTempPasswordHash(guestId: number, sendNumber: number, hash: string, at: string): void {
-    this.sql.stmt(`INSERT INTO temp_passwords (guest_id, send_number, hash, created_at) VALUES (?, ?, ?, ?)`).run(
+  async addTempPasswordHash(guestId: number, sendNumber: number, hash: string, at: string): Promise<void> {
+    await this.db.run(`INSERT INTO temp_passwords (guest_id, send_number, hash, created_at) VALUES (@guestId, @sendNumber, @hash, @at)`, {
       guestId,
       sendNumber,
       hash,
       at,
-    );
+    });
   }
 
   /** Replaces the hashes of one send: used when a never-handed-over message is sent with a fresh password. */
-  replaceTempPasswordHash(guestId: number, sendNumber: number, hash: string, at: string): void {
-    this.sql.stmt(`DELETE FROM temp_passwords WHERE guest_id = ? AND send_number = ?`).run(guestId, sendNumber);
-    this.addTempPasswordHash(guestId, sendNumber, hash, at);
+  async replaceTempPasswordHash(guestId: number, sendNumber: number, hash: string, at: string): Promise<void> {
+    await this.db.run(`DELETE FROM temp_passwords WHERE guest_id = @guestId AND send_number = @sendNumber`, { guestId, sendNumber });
+    await this.addTempPasswordHash(guestId, sendNumber, hash, at);
   }
 
-  tempPasswordHashes(guestId: number): { sendNumber: number; hash: string }[] {
-    return this.sql
-      .stmt(`SELECT send_number AS sendNumber, hash FROM temp_passwords WHERE guest_id = ? ORDER BY send_number DESC, id DESC`)
-      .all(guestId) as { sendNumber: number; hash: string }[];
+  tempPasswordHashes(guestId: number): Promise<{ sendNumber: number; hash: string }[]> {
+    return this.db.all(`SELECT send_number AS "sendNumber", hash FROM temp_passwords WHERE guest_id = @guestId ORDER BY send_number DESC, id DESC`, { guestId });
   }
 
   // ── the guest's own credentials ──────────────────────────────────────────
 
-  get(guestId: number): GuestCredentials | undefined {
-    const row = this.sql
-      .stmt(
-        `SELECT guest_id AS guestId, password_hash AS passwordHash, password_set_at AS passwordSetAt, tos_accepted_at AS tosAcceptedAt,
-              totp_secret_enc AS totpSecretEnc, totp_last_step AS totpLastStep, mfa_enabled_at AS mfaEnabledAt,
-              apps, apps_recorded_at AS appsRecordedAt, pending_apps AS pendingApps, pending_device AS pendingDevice
-         FROM guest_credentials WHERE guest_id = ?`,
-      )
-      .get(guestId) as CredentialsRow | undefined;
+  async get(guestId: number): Promise<GuestCredentials | undefined> {
+    const row = await this.db.get<CredentialsRow>(
+      `SELECT guest_id AS "guestId", password_hash AS "passwordHash", password_set_at AS "passwordSetAt", tos_accepted_at AS "tosAcceptedAt",
+              totp_secret_enc AS "totpSecretEnc", totp_last_step AS "totpLastStep", mfa_enabled_at AS "mfaEnabledAt",
+              apps, apps_recorded_at AS "appsRecordedAt", pending_apps AS "pendingApps", pending_device AS "pendingDevice"
+         FROM guest_credentials WHERE guest_id = @guestId`,
+      { guestId },
+    );
     return row ? credentials(row) : undefined;
   }
 
   /** Accepts a TOTP step once: only if it is later than the last one used (a sign-in code, once MFA is on). */
-  useTotpStep(guestId: number, step: number, at: string): boolean {
-    return (
-      this.sql
-        .stmt(
-          `UPDATE guest_credentials SET totp_last_step = @step, mfa_enabled_at = coalesce(mfa_enabled_at, @at)
-          WHERE guest_id = @guestId AND (totp_last_step IS NULL OR totp_last_step < @step)`,
-        )
-        .run({ guestId, step, at }).changes === 1
+  async useTotpStep(guestId: number, step: number, at: string): Promise<boolean> {
+    const changed = await this.db.run(
+      `UPDATE guest_credentials SET totp_last_step = @step, mfa_enabled_at = coalesce(mfa_enabled_at, @at)
+        WHERE guest_id = @guestId AND (totp_last_step IS NULL OR totp_last_step < @step)`,
+      { guestId, step, at },
     );
+    return changed === 1;
   }
 
-  trustedDevices(guestId: number): string[] {
-    return (this.sql.stmt(`SELECT name FROM trusted_devices WHERE guest_id = ? ORDER BY id`).all(guestId) as { name: string }[]).map((r) => r.name);
+  async trustedDevices(guestId: number): Promise<string[]> {
+    return (await this.db.all<{ name: string }>(`SELECT name FROM trusted_devices WHERE guest_id = @guestId ORDER BY id`, { guestId })).map((r) => r.name);
   }
 
-  setupReport(guestId: number): SetupReport {
-    const step = (this.sql.stmt(`SELECT setup FROM guests WHERE id = ?`).get(guestId) as { setup: SetupState }).setup;
-    const c = this.get(guestId);
+  async setupReport(guestId: number): Promise<SetupReport> {
+    const step = (await this.db.get<{ setup: SetupState }>(`SELECT setup FROM guests WHERE id = @guestId`, { guestId }))!.setup;
+    const c = await this.get(guestId);
     return {
       step,
       passwordSet: atLeast(step, 'own_password'),
       tosAccepted: atLeast(step, 'terms_accepted'),
       mfa: atLeast(step, 'mfa_on'),
       apps: atLeast(step, 'apps_recorded') ? (c?.apps ?? []) : null,
-      trustedDevices: this.trustedDevices(guestId),
+      trustedDevices: await this.trustedDevices(guestId),
       complete: setupComplete(step),
     };
   }
 
   /** Email keys of joined guests whose setup (MFA, apps, a trusted device) is complete. */
-  emailsWithCompleteSetup(): Set<string> {
-    return new Set(
-      (this.sql.stmt(`SELECT email_key AS k FROM guests WHERE status = 'joined' AND setup = 'device_trusted'`).all() as { k: string }[]).map((r) => r.k),
-    );
+  async emailsWithCompleteSetup(): Promise<Set<string>> {
+    const rows = await this.db.all<{ k: string }>(`SELECT email_key AS k FROM guests WHERE status = 'joined' AND setup = 'device_trusted'`);
+    return new Set(rows.map((r) => r.k));
   }
 
   // ── failed sign-ins and the lock ─────────────────────────────────────────
 
   /** Counts a failed sign-in; locks the invite at `limit`. Returns the new count. */
-  recordFailedSignin(guestId: number, limit: number, at: string): number {
-    const row = this.sql
-      .stmt(
-        `UPDATE guests SET failed_signins = failed_signins + 1,
+  async recordFailedSignin(guestId: number, limit: number, at: string): Promise<number> {
+    const row = await this.db.get<{ n: number }>(
+      `UPDATE guests SET failed_signins = failed_signins + 1,
               locked_at = CASE WHEN failed_signins + 1 >= @limit AND locked_at IS NULL THEN @at ELSE locked_at END
         WHERE id = @guestId RETURNING failed_signins AS n`,
-      )
-      .get({ guestId, limit, at }) as { n: number };
-    return row.n;
+      { guestId, limit, at },
+    );
+    return row!.n;
   }
 
   /** An admin lifts a lock (a joined guest has no invite to resend). Returns whether it was locked. */
-  unlock(guestId: number): boolean {
-    return this.sql.stmt(`UPDATE guests SET failed_signins = 0, locked_at = NULL WHERE id = ? AND locked_at IS NOT NULL`).run(guestId).changes === 1;
+  async unlock(guestId: number): Promise<boolean> {
+    return (await this.db.run(`UPDATE guests SET failed_signins = 0, locked_at = NULL WHERE id = @guestId AND locked_at IS NOT NULL`, { guestId })) === 1;
   }
 
   /** Keeps answers for steps the guest cannot reach yet (apps, device: after MFA). */
-  keepPending(guestId: number, pending: { apps?: string[]; device?: string }): void {
-    this.sql
-      .stmt(
-        `UPDATE guest_credentials SET pending_apps = coalesce(@apps, pending_apps), pending_device = coalesce(@device, pending_device) WHERE guest_id = @guestId`,
-      )
-      .run({ guestId, apps: pending.apps ? JSON.stringify(pending.apps) : null, device: pending.device ?? null });
+  async keepPending(guestId: number, pending: { apps?: string[]; device?: string }): Promise<void> {
+    await this.db.run(
+      `UPDATE guest_credentials SET pending_apps = coalesce(@apps, pending_apps), pending_device = coalesce(@device, pending_device) WHERE guest_id = @guestId`,
+      { guestId, apps: pending.apps ? JSON.stringify(pending.apps) : null, device: pending.device ?? null },
+    );
   }
 
-  resetFailedSignins(guestId: number): void {
-    this.sql.stmt(`UPDATE guests SET failed_signins = 0 WHERE id = ?`).run(guestId);
+  async resetFailedSignins(guestId: number): Promise<void> {
+    await this.db.run(`UPDATE guests SET failed_signins = 0 WHERE id = @guestId`, { guestId });
   }
 
-  lockState(guestId: number): { failedSignins: number; lockedAt: string | null } {
-    return this.sql.stmt(`SELECT failed_signins AS failedSignins, locked_at AS lockedAt FROM guests WHERE id = ?`).get(guestId) as {
-      failedSignins: number;
-      lockedAt: string | null;
-    };
+  async lockState(guestId: number): Promise<{ failedSignins: number; lockedAt: string | null }> {
+    return (await this.db.get<{ failedSignins: number; lockedAt: string | null }>(
+      `SELECT failed_signins AS "failedSignins", locked_at AS "lockedAt" FROM guests WHERE id = @guestId`,
+      { guestId },
+    ))!;
   }
 }

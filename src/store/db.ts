@@ -12,17 +12,36 @@ import type { Sql } from './sql.js';
  */
 export type Params = Record<string, unknown>;
 
+export interface WriteOptions {
+  /**
+   * A commit that is not flushed to disk before it returns (SQLite's synchronous=NORMAL,
+   * PostgreSQL's synchronous_commit=off). A killed process loses nothing; a power cut or a
+   * server crash may lose the last commits, never half of one. Only for records whose loss is
+   * safe: a delivery outcome or hand-over mark that is lost reads as in doubt, never as unsent.
+   */
+  relaxed?: boolean;
+}
+
 export interface Db {
   readonly dialect: 'sqlite' | 'postgres';
+  /** True for the `tx` a transaction's function is given. */
+  readonly inTransaction: boolean;
   all<T>(sql: string, params?: Params): Promise<T[]>;
   get<T>(sql: string, params?: Params): Promise<T | undefined>;
-  /** An INSERT, UPDATE or DELETE: how many rows it changed. */
+  /** An INSERT, UPDATE or DELETE: how many rows it changed (with RETURNING: how many it returned). */
   run(sql: string, params?: Params): Promise<number>;
   /**
-   * `fn` in one write transaction, committed if it returns, rolled back if it throws. Inside,
-   * `tx` is the only way to the database. In one process, write transactions run one at a time.
+   * A query's rows as arrays (in the order of its SELECT), `size` at a time, from one snapshot.
+   * Until the batches are consumed or abandoned nothing else reaches this database: consume
+   * them without using it (SQLite reads through its one connection; PostgreSQL, a cursor).
    */
-  write<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  iterate<T extends unknown[]>(sql: string, params: Params | undefined, size: number): AsyncGenerator<T[]>;
+  /**
+   * `fn` in one write transaction, committed if it returns, rolled back if it throws. Inside,
+   * `tx` is the only way to the database (a write inside is part of this one). In one process,
+   * write transactions run one at a time.
+   */
+  write<T>(fn: (tx: Db) => Promise<T>, options?: WriteOptions): Promise<T>;
   /** `fn` reading one snapshot. */
   read<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -63,6 +82,7 @@ function sqliteParams(params: Params | undefined): Params {
  */
 export class SqliteDb implements Db {
   readonly dialect = 'sqlite' as const;
+  readonly inTransaction = false;
   private readonly queue = new Queue();
   /** The connection itself, for statements inside a transaction (the queue holds everything else back). */
   private readonly direct: Db;
@@ -71,12 +91,25 @@ export class SqliteDb implements Db {
     const bound = (params: Params | undefined) => sqliteParams(params);
     this.direct = {
       dialect: this.dialect,
+      inTransaction: true,
       all: <T>(text: string, params?: Params) => Promise.resolve(sql.stmt(text).all(bound(params)) as T[]),
       get: <T>(text: string, params?: Params) => Promise.resolve(sql.stmt(text).get(bound(params)) as T | undefined),
       run: (text: string, params?: Params) => {
         const statement = sql.stmt(text);
         // A statement with RETURNING returns rows: counted, as PostgreSQL counts them.
         return Promise.resolve(statement.reader ? statement.all(bound(params)).length : statement.run(bound(params)).changes);
+      },
+      // eslint-disable-next-line @typescript-eslint/require-await -- SQLite reads synchronously; the interface is async for PostgreSQL
+      iterate: async function* <T extends unknown[]>(text: string, params: Params | undefined, size: number): AsyncGenerator<T[]> {
+        let batch: T[] = [];
+        for (const row of sql.rawStmt(text).iterate(bound(params)) as Iterable<T>) {
+          batch.push(row);
+          if (batch.length >= size) {
+            yield batch;
+            batch = [];
+          }
+        }
+        if (batch.length) yield batch;
       },
       write: (fn) => fn(this.direct),
       read: (fn) => fn(this.direct),
@@ -97,26 +130,43 @@ export class SqliteDb implements Db {
     return this.queue.run(() => this.direct.run(sql, params));
   }
 
-  write<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    return this.transaction('BEGIN IMMEDIATE', fn);
+  async *iterate<T extends unknown[]>(sql: string, params: Params | undefined, size: number): AsyncGenerator<T[]> {
+    // The connection is held (the queue waits) until the batches are consumed or abandoned.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await new Promise<void>((acquired) => {
+      void this.queue.run(() => {
+        acquired();
+        return held;
+      });
+    });
+    try {
+      yield* this.direct.iterate<T>(sql, params, size);
+    } finally {
+      release();
+    }
+  }
+
+  write<T>(fn: (tx: Db) => Promise<T>, options?: WriteOptions): Promise<T> {
+    return this.transaction('BEGIN IMMEDIATE', fn, options?.relaxed ? 'NORMAL' : 'FULL');
   }
 
   read<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     return this.transaction('BEGIN DEFERRED', fn);
   }
 
-  private transaction<T>(begin: string, fn: (tx: Db) => Promise<T>): Promise<T> {
+  private transaction<T>(begin: string, fn: (tx: Db) => Promise<T>, synchronous?: 'FULL' | 'NORMAL'): Promise<T> {
     // Inside, only `tx` reaches the database: anything through this object waits in the queue,
     // behind the transaction that would be waiting for it.
     return this.queue.run(async () => {
-      const db = this.sql.db;
-      db.exec(begin);
+      if (synchronous) this.sql.setSynchronous(synchronous);
+      this.sql.stmt(begin).run();
       try {
         const value = await fn(this.direct);
-        db.exec('COMMIT');
+        this.sql.stmt('COMMIT').run();
         return value;
       } catch (error) {
-        if (db.inTransaction) db.exec('ROLLBACK');
+        if (this.sql.inTransaction) this.sql.stmt('ROLLBACK').run();
         throw error;
       }
     });
@@ -146,26 +196,49 @@ export function positional(sql: string): { text: string; names: string[] } {
 }
 
 type Queryable = Pick<PoolClient, 'query'>;
+type Compiled = Map<string, { text: string; names: string[] }>;
 
-function pgDirect(client: Queryable, texts: Map<string, { text: string; names: string[] }>, owner: PgDb): Db {
-  const prepare = (sql: string, params: Params | undefined) => {
-    let compiled = texts.get(sql);
-    if (!compiled) {
-      compiled = positional(sql);
-      texts.set(sql, compiled);
+function compile(texts: Compiled, sql: string, params: Params | undefined): { text: string; values: unknown[] } {
+  let compiled = texts.get(sql);
+  if (!compiled) {
+    compiled = positional(sql);
+    texts.set(sql, compiled);
+  }
+  return { text: compiled.text, values: compiled.names.map((n) => (params ?? {})[n] ?? null) };
+}
+
+let cursors = 0;
+
+/** Batches of a query through a cursor, on a connection already in a transaction. */
+async function* pgBatches<T extends unknown[]>(client: Queryable, query: { text: string; values: unknown[] }, size: number): AsyncGenerator<T[]> {
+  const cursor = `cerby_cursor_${++cursors}`;
+  await client.query({ text: `DECLARE ${cursor} NO SCROLL CURSOR FOR ${query.text}`, values: query.values });
+  try {
+    for (;;) {
+      const batch = (await client.query({ text: `FETCH ${Math.trunc(size)} FROM ${cursor}`, rowMode: 'array' })).rows as T[];
+      if (batch.length) yield batch;
+      if (batch.length < size) return;
     }
-    return { text: compiled.text, values: compiled.names.map((n) => (params ?? {})[n] ?? null) };
-  };
-  const direct: Db = {
+  } finally {
+    await client.query(`CLOSE ${cursor}`).catch(() => undefined);
+  }
+}
+
+/** The statements of one transaction, on its one connection. */
+function pgTransaction(client: PoolClient, texts: Compiled): Db {
+  const query = (sql: string, params: Params | undefined) => client.query(compile(texts, sql, params));
+  const tx: Db = {
     dialect: 'postgres',
-    all: async <T>(sql: string, params?: Params) => (await client.query(prepare(sql, params))).rows as T[],
-    get: async <T>(sql: string, params?: Params) => (await client.query(prepare(sql, params))).rows[0] as T | undefined,
-    run: async (sql: string, params?: Params) => (await client.query(prepare(sql, params))).rowCount ?? 0,
-    write: (fn) => fn(direct),
-    read: (fn) => fn(direct),
-    close: () => owner.close(),
+    inTransaction: true,
+    all: async <T>(sql: string, params?: Params) => (await query(sql, params)).rows as T[],
+    get: async <T>(sql: string, params?: Params) => (await query(sql, params)).rows[0] as T | undefined,
+    run: async (sql: string, params?: Params) => (await query(sql, params)).rowCount ?? 0,
+    iterate: <T extends unknown[]>(sql: string, params: Params | undefined, size: number) => pgBatches<T>(client, compile(texts, sql, params), size),
+    write: (fn) => fn(tx),
+    read: (fn) => fn(tx),
+    close: () => Promise.resolve(),
   };
-  return direct;
+  return tx;
 }
 
 /**
@@ -176,41 +249,54 @@ function pgDirect(client: Queryable, texts: Map<string, { text: string; names: s
  */
 export class PgDb implements Db {
   readonly dialect = 'postgres' as const;
-  private readonly texts = new Map<string, { text: string; names: string[] }>();
+  readonly inTransaction = false;
+  private readonly texts: Compiled = new Map();
 
-  /** Single statements, each on any pooled connection. */
-  private readonly onPool: Db;
+  constructor(private readonly pool: Pool) {}
 
-  constructor(private readonly pool: Pool) {
-    this.onPool = pgDirect(pool, this.texts, this);
+  private async query(sql: string, params: Params | undefined) {
+    return (this.pool as Queryable).query(compile(this.texts, sql, params));
   }
 
-  all<T>(sql: string, params?: Params): Promise<T[]> {
-    return this.onPool.all<T>(sql, params);
+  async all<T>(sql: string, params?: Params): Promise<T[]> {
+    return (await this.query(sql, params)).rows as T[];
   }
 
-  get<T>(sql: string, params?: Params): Promise<T | undefined> {
-    return this.onPool.get<T>(sql, params);
+  async get<T>(sql: string, params?: Params): Promise<T | undefined> {
+    return (await this.query(sql, params)).rows[0] as T | undefined;
   }
 
-  run(sql: string, params?: Params): Promise<number> {
-    return this.onPool.run(sql, params);
+  async run(sql: string, params?: Params): Promise<number> {
+    return (await this.query(sql, params)).rowCount ?? 0;
   }
 
-  write<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    return this.transaction('BEGIN', fn);
+  async *iterate<T extends unknown[]>(sql: string, params: Params | undefined, size: number): AsyncGenerator<T[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      yield* pgBatches<T>(client, compile(this.texts, sql, params), size);
+      await client.query('COMMIT');
+    } finally {
+      // Abandoned early: the transaction is rolled back with the connection's next use.
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    }
+  }
+
+  write<T>(fn: (tx: Db) => Promise<T>, options?: WriteOptions): Promise<T> {
+    return this.transaction(options?.relaxed ? ['BEGIN', 'SET LOCAL synchronous_commit = off'] : ['BEGIN'], fn);
   }
 
   read<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
+    return this.transaction(['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'], fn);
   }
 
-  private async transaction<T>(begin: string, fn: (tx: Db) => Promise<T>): Promise<T> {
+  private async transaction<T>(begin: readonly string[], fn: (tx: Db) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query(begin);
+      for (const statement of begin) await client.query(statement);
       try {
-        const value = await fn(pgDirect(client, this.texts, this));
+        const value = await fn(pgTransaction(client, this.texts));
         await client.query('COMMIT');
         return value;
       } catch (error) {

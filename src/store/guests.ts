@@ -1,9 +1,9 @@
 import { addressKey } from '../address.js';
 import { nextGuestState, type GuestEvent, type GuestState } from '../state/guest.js';
 import { nextSetupState, type SetupEvent } from '../state/setup.js';
-import type { AuditRepository } from './audit.js';
-import type { OutboxRepository } from './outbox.js';
-import type { RowMapper, Sql } from './sql.js';
+import { AuditRepository } from './audit.js';
+import type { Db } from './db.js';
+import { OutboxRepository } from './outbox.js';
 import type { Guest, GuestListRow, GuestStatus, InvitedVia, PartnerRole } from './types.js';
 
 /**
@@ -44,8 +44,8 @@ interface Step {
   action: string;
   /** The audit detail; a function is called after `alongside`, so it can say what that did. */
   detail?: Record<string, unknown> | null | (() => Record<string, unknown>);
-  /** Writes of the same transition (other tables), made only once the compare-and-set held. */
-  alongside?: () => void;
+  /** Writes of the same transition (other tables, through `tx`), made only once the compare-and-set held. */
+  alongside?: (tx: Db) => Promise<void>;
 }
 
 export interface NewSend {
@@ -70,10 +70,10 @@ export interface InviteAgain extends NewSend {
 export type RevokeResult = StepResult & { cancelled: number; onTheirWay: number };
 
 const GUEST_COLUMNS = `
-  id, email, name, family_name AS familyName, status, invited_by AS invitedBy, invited_via AS invitedVia,
-  message, invited_at AS invitedAt, last_sent_at AS lastSentAt, send_count AS sendCount,
-  expires_at AS expiresAt, joined_at AS joinedAt, revoked_at AS revokedAt, last_message_id AS lastMessageId,
-  partner_id AS partnerId, partner_role AS partnerRole, version, setup, failed_signins AS failedSignins, locked_at AS lockedAt`;
+  id, email, name, family_name AS "familyName", status, invited_by AS "invitedBy", invited_via AS "invitedVia",
+  message, invited_at AS "invitedAt", last_sent_at AS "lastSentAt", send_count AS "sendCount",
+  expires_at AS "expiresAt", joined_at AS "joinedAt", revoked_at AS "revokedAt", last_message_id AS "lastMessageId",
+  partner_id AS "partnerId", partner_role AS "partnerRole", version, setup, failed_signins AS "failedSignins", locked_at AS "lockedAt"`;
 
 export interface NewGuest {
   partnerId?: number | null;
@@ -130,7 +130,7 @@ type GuestListTuple = [
   delivery: GuestListRow['delivery'],
 ];
 
-const guestListRow: RowMapper<GuestListTuple, GuestListRow> = (r) => ({
+const guestListRow = (r: GuestListTuple): GuestListRow => ({
   email: r[0],
   name: r[1],
   familyName: r[2],
@@ -148,121 +148,139 @@ const guestListRow: RowMapper<GuestListTuple, GuestListRow> = (r) => ({
 
 /** The guests: their rows, and every step of their lifecycle and account setup. */
 export class GuestRepository {
-  constructor(
-    private readonly sql: Sql,
-    private readonly outbox: OutboxRepository,
-    private readonly audit: AuditRepository,
-  ) {}
+  constructor(private readonly db: Db) {}
 
   // ── rows ─────────────────────────────────────────────────────────────────
 
-  find(emailKey: string): Guest | undefined {
-    return this.sql.stmt(`SELECT ${GUEST_COLUMNS} FROM guests WHERE email_key = ?`).get(emailKey) as Guest | undefined;
+  find(emailKey: string): Promise<Guest | undefined> {
+    return this.db.get(`SELECT ${GUEST_COLUMNS} FROM guests WHERE email_key = @emailKey`, { emailKey });
   }
 
-  get(id: number): Guest | undefined {
-    return this.sql.stmt(`SELECT ${GUEST_COLUMNS} FROM guests WHERE id = ?`).get(id) as Guest | undefined;
-  }
-
-  /** A new guest with their first send already counted (send number 1). */
-  insert(guest: NewGuest): number {
-    const result = this.sql
-      .stmt(
-        `INSERT INTO guests (email, email_key, name, family_name, status, invited_by, invited_via, message, invited_at, expires_at,
-                          last_sent_at, send_count, partner_id, partner_role)
-       VALUES (@email, @emailKey, @name, @familyName, 'pending', @invitedBy, @invitedVia, @message, @invitedAt, @expiresAt,
-               @invitedAt, 1, @partnerId, @partnerRole)`,
-      )
-      .run({ ...guest, partnerId: guest.partnerId ?? null, partnerRole: guest.partnerRole ?? null });
-    return Number(result.lastInsertRowid);
-  }
-
-  setLastMessage(guestId: number, messageRowId: number): void {
-    this.sql.stmt(`UPDATE guests SET last_message_id = ? WHERE id = ?`).run(messageRowId, guestId);
-  }
-
-  list(filter: GuestFilter): GuestListRow[] {
-    return [...this.iterate(filter)];
+  get(id: number): Promise<Guest | undefined> {
+    return this.db.get(`SELECT ${GUEST_COLUMNS} FROM guests WHERE id = @id`, { id });
   }
 
   /**
-   * The same rows, one at a time: `list` streams 100,000 of them without holding them all.
-   * The iterator holds a read statement open: consume it before writing.
+   * A new guest with their first send already counted (send number 1); undefined if the address
+   * was taken meanwhile (another process, on PostgreSQL, invited them first: nothing is written).
    */
-  *iterate(filter: GuestFilter): Generator<GuestListRow> {
-    const search = filter.search ? `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-    const statement = this.sql.stmt(
+  async insert(guest: NewGuest): Promise<number | undefined> {
+    const row = await this.db.get<{ id: number }>(
+      `INSERT INTO guests (email, email_key, name, family_name, status, invited_by, invited_via, message, invited_at, expires_at,
+                          last_sent_at, send_count, partner_id, partner_role)
+       VALUES (@email, @emailKey, @name, @familyName, 'pending', @invitedBy, @invitedVia, @message, @invitedAt, @expiresAt,
+               @invitedAt, 1, @partnerId, @partnerRole)
+       ON CONFLICT (email_key) DO NOTHING RETURNING id`,
+      { ...guest, partnerId: guest.partnerId ?? null, partnerRole: guest.partnerRole ?? null },
+    );
+    return row?.id;
+  }
+
+  async setLastMessage(guestId: number, messageRowId: number): Promise<void> {
+    await this.db.run(`UPDATE guests SET last_message_id = @messageRowId WHERE id = @guestId`, { messageRowId, guestId });
+  }
+
+  async list(filter: GuestFilter): Promise<GuestListRow[]> {
+    const rows: GuestListRow[] = [];
+    for await (const batch of this.batches(filter)) rows.push(...batch);
+    return rows;
+  }
+
+  /**
+   * The same rows, a batch at a time: `list` streams a million of them without holding them
+   * all. Nothing else may use the store until the batches are consumed (SQLite holds its one
+   * connection for them; PostgreSQL a cursor in a read-only transaction).
+   */
+  async *batches(filter: GuestFilter, size = 1000): AsyncGenerator<GuestListRow[]> {
+    const postgres = this.db.dialect === 'postgres';
+    // PostgreSQL's LIKE tells case apart; SQLite's does not (ASCII): ILIKE reads as SQLite does.
+    const like = postgres ? 'ILIKE' : 'LIKE';
+    // A status list as a JSON array for SQLite, a text[] for PostgreSQL.
+    const inStatuses = postgres ? `status = ANY(CAST(@statuses AS text[]))` : `status IN (SELECT value FROM json_each(@statuses))`;
+    // Text in byte order on both (SQLite's BINARY; PostgreSQL's "C", whatever the database's
+    // collation), NULLs first as SQLite puts them.
+    const collate = postgres ? ' COLLATE "C"' : '';
+    const textColumns = new Set(['email', 'name', 'familyName', 'status', 'partner']);
+    const order = ORDER_BY[filter.sort ?? 'invited']
+      .map((column) => `"${column}"${textColumns.has(column) ? collate : ''}${filter.descending ? ' DESC NULLS LAST' : ' NULLS FIRST'}`)
+      .join(', ');
+    const search = filter.search ? `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : '';
+    const statuses = filter.statuses?.length ? filter.statuses : undefined;
+    const rows = this.db.iterate<GuestListTuple>(
       `SELECT * FROM (
-         SELECT g.email, g.name, g.family_name AS familyName,
+         SELECT g.email, g.name, g.family_name AS "familyName",
                 CASE WHEN g.status = 'pending' AND g.expires_at <= @now THEN 'expired' ELSE g.status END AS status,
-                p.name AS partner, g.partner_role AS partnerRole,
-                g.invited_by AS invitedBy, g.invited_at AS invitedAt, g.last_sent_at AS lastSentAt,
-                g.send_count AS sendCount, g.expires_at AS expiresAt, g.joined_at AS joinedAt,
+                p.name AS partner, g.partner_role AS "partnerRole",
+                g.invited_by AS "invitedBy", g.invited_at AS "invitedAt", g.last_sent_at AS "lastSentAt",
+                g.send_count AS "sendCount", g.expires_at AS "expiresAt", g.joined_at AS "joinedAt",
                 CASE WHEN o.state IS NULL OR o.state = 'sending' THEN 'queued' ELSE o.state END AS delivery
            FROM guests g LEFT JOIN outbox o ON o.id = g.last_message_id LEFT JOIN partners p ON p.id = g.partner_id
-          WHERE (@partnerId IS NULL OR g.partner_id = @partnerId)
-            AND (@search IS NULL
-                 OR g.email LIKE @search ESCAPE '\\'
-                 OR g.name LIKE @search ESCAPE '\\'
-                 OR g.family_name LIKE @search ESCAPE '\\')
-       )
-       WHERE @statuses IS NULL OR status IN (SELECT value FROM json_each(@statuses))
-       ORDER BY ${ORDER_BY[filter.sort ?? 'invited'].map((column) => `${column}${filter.descending ? ' DESC' : ''}`).join(', ')}`,
+          WHERE (@anyPartner OR g.partner_id = @partnerId)
+            AND (@anyText
+                 OR g.email ${like} @search ESCAPE '\\'
+                 OR g.name ${like} @search ESCAPE '\\'
+                 OR g.family_name ${like} @search ESCAPE '\\')
+       ) AS listed
+       WHERE @anyStatus OR ${inStatuses}
+       ORDER BY ${order}`,
+      {
+        now: filter.now,
+        anyText: !filter.search,
+        search,
+        anyStatus: !statuses,
+        statuses: postgres ? (statuses ?? []) : JSON.stringify(statuses ?? []),
+        anyPartner: filter.partnerId === undefined,
+        partnerId: filter.partnerId ?? 0,
+      },
+      size,
     );
-    // Arrays, then objects built here: better-sqlite3's per-row objects cost twice the query (100,000 rows).
-    const rows = statement.raw(true).iterate({
-      now: filter.now,
-      search,
-      statuses: filter.statuses?.length ? JSON.stringify(filter.statuses) : null,
-      partnerId: filter.partnerId ?? null,
-    }) as IterableIterator<GuestListTuple>;
-    for (const r of rows) yield guestListRow(r);
+    // Arrays, then objects built here: per-row objects cost twice the query (100,000 rows).
+    for await (const batch of rows) yield batch.map(guestListRow);
   }
 
   /** Guests whose invite can be resent: not joined, not revoked; optionally last sent before `sentBefore`. */
-  resendable(sentBefore: string | null): Guest[] {
-    return this.sql
-      .stmt(
-        `SELECT ${GUEST_COLUMNS} FROM guests
-        WHERE status = 'pending' AND (@sentBefore IS NULL OR coalesce(last_sent_at, invited_at) <= @sentBefore)
+  resendable(sentBefore: string | null): Promise<Guest[]> {
+    return this.db.all(
+      `SELECT ${GUEST_COLUMNS} FROM guests
+        WHERE status = 'pending' AND (@anyTime OR coalesce(last_sent_at, invited_at) <= @sentBefore)
         ORDER BY id`,
-      )
-      .all({ sentBefore }) as Guest[];
+      { anyTime: sentBefore === null, sentBefore: sentBefore ?? '' },
+    );
   }
 
   // ── transitions ──────────────────────────────────────────────────────────
 
-  private apply(step: Step): StepResult {
+  private async apply(step: Step): Promise<StepResult> {
     const { guest, now } = step;
     const from = guestState(guest, now);
     const to = 'event' in step.lifecycle ? nextGuestState(from, step.lifecycle.event) : from === step.lifecycle.stays ? from : undefined;
     const setup = step.setup === undefined ? guest.setup : nextSetupState(guest.setup, step.setup);
-    if (to === undefined || setup === undefined) return { applied: false, current: this.get(guest.id) };
+    if (to === undefined || setup === undefined) return { applied: false, current: await this.get(guest.id) };
     if (to === 'expired') throw new Error('expired is derived from expires_at and never written');
-    return this.sql.write(() => {
+    return this.db.write(async (tx) => {
       const sql = `UPDATE guests SET status = @to, setup = @setup, version = version + 1${step.set ? `, ${step.set}` : ''}
                   WHERE id = @id AND version = @version AND setup = @fromSetup AND ${STATE_GUARD[from]}${step.guard ? ` AND ${step.guard}` : ''}`;
-      const changed =
-        this.sql.stmt(sql).run({ ...step.params, id: guest.id, version: guest.version, fromSetup: guest.setup, to, setup, now }).changes === 1;
-      if (!changed) return { applied: false, current: this.get(guest.id) };
-      step.alongside?.();
+      const changed = (await tx.run(sql, { ...step.params, id: guest.id, version: guest.version, fromSetup: guest.setup, to, setup, now })) === 1;
+      const guests = new GuestRepository(tx);
+      if (!changed) return { applied: false, current: await guests.get(guest.id) };
+      await step.alongside?.(tx);
       const detail = typeof step.detail === 'function' ? step.detail() : (step.detail ?? null);
-      this.audit.record({ at: now, actor: step.actor, action: step.action, target: addressKey(guest.email), detail });
-      return { applied: true, guest: this.get(guest.id)! };
+      await new AuditRepository(tx).record({ at: now, actor: step.actor, action: step.action, target: addressKey(guest.email), detail });
+      return { applied: true, guest: (await guests.get(guest.id))! };
     });
   }
 
   /** A new temporary password starts the account over: the old own password, MFA and devices go. */
-  private forgetAccount(guestId: number): void {
-    this.sql.stmt(`DELETE FROM guest_credentials WHERE guest_id = ?`).run(guestId);
-    this.sql.stmt(`DELETE FROM trusted_devices WHERE guest_id = ?`).run(guestId);
+  private static async forgetAccount(tx: Db, guestId: number): Promise<void> {
+    await tx.run(`DELETE FROM guest_credentials WHERE guest_id = @guestId`, { guestId });
+    await tx.run(`DELETE FROM trusted_devices WHERE guest_id = @guestId`, { guestId });
   }
 
   /**
    * A new send of the invite (resend, or invite again): send number + 1, a new lifetime, the
    * lock lifted; the old password, the account set up with it and any unsent email all stop.
    */
-  private startNewSend(guest: Guest, send: NewSend, event: 'resend' | 'invite-again', more?: { set: string; params: Record<string, unknown> }): StepResult {
+  private startNewSend(guest: Guest, send: NewSend, event: 'resend' | 'invite-again', more?: { set: string; params: Record<string, unknown> }): Promise<StepResult> {
     return this.apply({
       guest,
       now: send.now,
@@ -273,20 +291,20 @@ export class GuestRepository {
       params: { ...more?.params, expiresAt: send.expiresAt },
       action: event === 'resend' ? 'resend' : 'reinvite',
       detail: send.detail,
-      alongside: () => {
-        this.forgetAccount(guest.id);
-        this.outbox.cancelAllOf(guest.id, { at: send.now, actor: send.actor, reason: 'not sent: superseded by a newer invite' });
+      alongside: async (tx) => {
+        await GuestRepository.forgetAccount(tx, guest.id);
+        await new OutboxRepository(tx).cancelAllOf(guest.id, { at: send.now, actor: send.actor, reason: 'not sent: superseded by a newer invite' });
       },
     });
   }
 
   /** resend: pending|expired → pending, keeping the inviter and message. */
-  resend(guest: Guest, send: NewSend): StepResult {
+  resend(guest: Guest, send: NewSend): Promise<StepResult> {
     return this.startNewSend(guest, send, 'resend');
   }
 
   /** invite again: expired|revoked → pending, as the new inviter's invite. */
-  inviteAgain(guest: Guest, invite: InviteAgain): StepResult {
+  inviteAgain(guest: Guest, invite: InviteAgain): Promise<StepResult> {
     const { invitedBy, invitedVia, message, partnerId, partnerRole, name, familyName } = invite;
     return this.startNewSend(guest, invite, 'invite-again', {
       set: `revoked_at = NULL, joined_at = NULL, invited_by = @invitedBy, invited_at = @now, invited_via = @invitedVia,
@@ -300,10 +318,10 @@ export class GuestRepository {
    * has not started its SMTP transaction is cancelled (a sender re-checks just before it starts
    * one), and those already started are counted: they may still arrive, with a dead password.
    */
-  revoke(guest: Guest, at: { now: string; actor: string }): RevokeResult {
+  async revoke(guest: Guest, at: { now: string; actor: string }): Promise<RevokeResult> {
     let cancelled = 0;
     let onTheirWay = 0;
-    const result = this.apply({
+    const result = await this.apply({
       guest,
       now: at.now,
       actor: at.actor,
@@ -311,9 +329,9 @@ export class GuestRepository {
       setup: guest.setup === 'device_trusted' ? 'drop-devices' : undefined,
       set: `revoked_at = @now`,
       action: 'revoke',
-      alongside: () => {
-        this.sql.stmt(`DELETE FROM trusted_devices WHERE guest_id = ?`).run(guest.id);
-        ({ cancelled, onTheirWay } = this.outbox.cancelAllOf(guest.id, { at: at.now, actor: at.actor, reason: 'not sent: the invite was revoked' }));
+      alongside: async (tx) => {
+        await tx.run(`DELETE FROM trusted_devices WHERE guest_id = @guestId`, { guestId: guest.id });
+        ({ cancelled, onTheirWay } = await new OutboxRepository(tx).cancelAllOf(guest.id, { at: at.now, actor: at.actor, reason: 'not sent: the invite was revoked' }));
       },
       detail: () => ({ cancelledMessages: cancelled, messagesOnTheirWay: onTheirWay, ...(guest.status === 'joined' ? { wasJoined: true } : {}) }),
     });
@@ -321,7 +339,7 @@ export class GuestRepository {
   }
 
   /** Step 4: the guest's own password (scrypt, made before) and names; the temporary password stops working. */
-  setOwnPassword(guest: Guest, step: { now: string; hash: string; name: string; familyName: string }): StepResult {
+  setOwnPassword(guest: Guest, step: { now: string; hash: string; name: string; familyName: string }): Promise<StepResult> {
     return this.apply({
       guest,
       now: step.now,
@@ -331,23 +349,23 @@ export class GuestRepository {
       set: `name = @name, family_name = @familyName, failed_signins = 0`,
       params: { name: step.name, familyName: step.familyName },
       action: 'join.password',
-      alongside: () =>
-        this.sql
-          .stmt(
-            `INSERT INTO guest_credentials (guest_id, password_hash, password_set_at) VALUES (?, ?, ?)
+      alongside: async (tx) => {
+        await tx.run(
+          `INSERT INTO guest_credentials (guest_id, password_hash, password_set_at) VALUES (@guestId, @hash, @now)
            ON CONFLICT (guest_id) DO UPDATE SET password_hash = excluded.password_hash, password_set_at = excluded.password_set_at,
              tos_accepted_at = NULL, totp_secret_enc = NULL, totp_last_step = NULL, mfa_enabled_at = NULL, apps = NULL, apps_recorded_at = NULL`,
-          )
-          .run(guest.id, step.hash, step.now),
+          { guestId: guest.id, hash: step.hash, now: step.now },
+        );
+      },
     });
   }
 
-  declineTerms(guest: Guest, now: string): StepResult {
+  declineTerms(guest: Guest, now: string): Promise<StepResult> {
     return this.apply({ guest, now, actor: guest.email, lifecycle: { stays: 'pending' }, setup: 'decline-terms', action: 'join.tos-declined' });
   }
 
   /** Steps 5 and 6: accepting the Terms of Service is joining (pending → joined, in time). */
-  acceptTerms(guest: Guest, now: string): StepResult {
+  acceptTerms(guest: Guest, now: string): Promise<StepResult> {
     return this.apply({
       guest,
       now,
@@ -356,12 +374,14 @@ export class GuestRepository {
       setup: 'accept-terms',
       set: `joined_at = @now`,
       action: 'join',
-      alongside: () => this.sql.stmt(`UPDATE guest_credentials SET tos_accepted_at = ? WHERE guest_id = ?`).run(now, guest.id),
+      alongside: async (tx) => {
+        await tx.run(`UPDATE guest_credentials SET tos_accepted_at = @now WHERE guest_id = @guestId`, { now, guestId: guest.id });
+      },
     });
   }
 
   /** Step 7a: a TOTP secret sealed under the guest's own password, waiting for its first code. */
-  storeMfaSecret(guest: Guest, now: string, sealed: string): StepResult {
+  storeMfaSecret(guest: Guest, now: string, sealed: string): Promise<StepResult> {
     return this.apply({
       guest,
       now,
@@ -369,12 +389,14 @@ export class GuestRepository {
       lifecycle: { stays: 'joined' },
       setup: 'store-mfa-secret',
       action: 'join.mfa-secret',
-      alongside: () => this.sql.stmt(`UPDATE guest_credentials SET totp_secret_enc = ?, totp_last_step = NULL WHERE guest_id = ?`).run(sealed, guest.id),
+      alongside: async (tx) => {
+        await tx.run(`UPDATE guest_credentials SET totp_secret_enc = @sealed, totp_last_step = NULL WHERE guest_id = @guestId`, { sealed, guestId: guest.id });
+      },
     });
   }
 
   /** A valid code for the stored secret turns MFA on; its time step is used up (never accepted twice). */
-  turnOnMfa(guest: Guest, now: string, step: number): StepResult {
+  turnOnMfa(guest: Guest, now: string, step: number): Promise<StepResult> {
     return this.apply({
       guest,
       now,
@@ -384,11 +406,13 @@ export class GuestRepository {
       guard: `EXISTS (SELECT 1 FROM guest_credentials c WHERE c.guest_id = guests.id AND (c.totp_last_step IS NULL OR c.totp_last_step < @step))`,
       params: { step },
       action: 'join.mfa',
-      alongside: () => this.sql.stmt(`UPDATE guest_credentials SET totp_last_step = ?, mfa_enabled_at = ? WHERE guest_id = ?`).run(step, now, guest.id),
+      alongside: async (tx) => {
+        await tx.run(`UPDATE guest_credentials SET totp_last_step = @step, mfa_enabled_at = @now WHERE guest_id = @guestId`, { step, now, guestId: guest.id });
+      },
     });
   }
 
-  recordApps(guest: Guest, now: string, apps: string[]): StepResult {
+  recordApps(guest: Guest, now: string, apps: string[]): Promise<StepResult> {
     return this.apply({
       guest,
       now,
@@ -397,11 +421,17 @@ export class GuestRepository {
       setup: 'record-apps',
       action: 'join.apps',
       detail: { apps },
-      alongside: () => this.sql.stmt(`UPDATE guest_credentials SET apps = ?, apps_recorded_at = ?, pending_apps = NULL WHERE guest_id = ?`).run(JSON.stringify(apps), now, guest.id),
+      alongside: async (tx) => {
+        await tx.run(`UPDATE guest_credentials SET apps = @apps, apps_recorded_at = @now, pending_apps = NULL WHERE guest_id = @guestId`, {
+          apps: JSON.stringify(apps),
+          now,
+          guestId: guest.id,
+        });
+      },
     });
   }
 
-  trustDevice(guest: Guest, now: string, device: string): StepResult {
+  trustDevice(guest: Guest, now: string, device: string): Promise<StepResult> {
     return this.apply({
       guest,
       now,
@@ -410,9 +440,9 @@ export class GuestRepository {
       setup: 'trust-device',
       action: 'join.device',
       detail: { device },
-      alongside: () => {
-        this.sql.stmt(`INSERT INTO trusted_devices (guest_id, name, registered_at) VALUES (?, ?, ?)`).run(guest.id, device, now);
-        this.sql.stmt(`UPDATE guest_credentials SET pending_device = NULL WHERE guest_id = ?`).run(guest.id);
+      alongside: async (tx) => {
+        await tx.run(`INSERT INTO trusted_devices (guest_id, name, registered_at) VALUES (@guestId, @device, @now)`, { guestId: guest.id, device, now });
+        await tx.run(`UPDATE guest_credentials SET pending_device = NULL WHERE guest_id = @guestId`, { guestId: guest.id });
       },
     });
   }

@@ -1,40 +1,35 @@
-import type { Sql } from './sql.js';
+import type { Db } from './db.js';
 import type { Member, MemberRole } from './types.js';
+
+const MEMBER = `id, email, role, added_by AS "addedBy", created_at AS "createdAt"`;
 
 /** The workspace's members and their roles. */
 export class MemberRepository {
-  constructor(private readonly sql: Sql) {}
+  constructor(private readonly db: Db) {}
 
-  find(emailKey: string): Member | undefined {
-    return this.sql
-      .stmt(`SELECT id, email, role, added_by AS addedBy, created_at AS createdAt FROM members WHERE email_key = ?`)
-      .get(emailKey) as Member | undefined;
+  find(emailKey: string): Promise<Member | undefined> {
+    return this.db.get(`SELECT ${MEMBER} FROM members WHERE email_key = @emailKey`, { emailKey });
   }
 
-  firstOwner(): Member | undefined {
-    return this.sql
-      .stmt(
-        `SELECT id, email, role, added_by AS addedBy, created_at AS createdAt
-         FROM members WHERE role = 'owner' ORDER BY id LIMIT 1`,
-      )
-      .get() as Member | undefined;
+  firstOwner(): Promise<Member | undefined> {
+    return this.db.get(`SELECT ${MEMBER} FROM members WHERE role = 'owner' ORDER BY id LIMIT 1`);
   }
 
-  add(email: string, emailKey: string, role: MemberRole, addedBy: string | null, at: string): void {
-    this.sql.stmt(`INSERT INTO members (email, email_key, role, added_by, created_at) VALUES (?, ?, ?, ?, ?)`).run(
+  async add(email: string, emailKey: string, role: MemberRole, addedBy: string | null, at: string): Promise<void> {
+    await this.db.run(`INSERT INTO members (email, email_key, role, added_by, created_at) VALUES (@email, @emailKey, @role, @addedBy, @at)`, {
       email,
       emailKey,
       role,
       addedBy,
       at,
-    );
+    });
   }
 
-  setRole(emailKey: string, role: MemberRole): void {
-    this.sql.stmt(`UPDATE members SET role = ? WHERE email_key = ?`).run(role, emailKey);
+  async setRole(emailKey: string, role: MemberRole): Promise<void> {
+    await this.db.run(`UPDATE members SET role = @role WHERE email_key = @emailKey`, { role, emailKey });
   }
 
-  list(): Member[] {
-    return this.sql.stmt(`SELECT id, email, role, added_by AS addedBy, created_at AS createdAt FROM members ORDER BY id`).all() as Member[];
+  list(): Promise<Member[]> {
+    return this.db.all(`SELECT ${MEMBER} FROM members ORDER BY id`);
   }
 }

@@ -3,8 +3,7 @@ import type { Outcome, OutcomeEvent } from './outbox.js';
 import type { OutboxState } from './types.js';
 
 /**
- * The invite email's transitions as SQL, shared by the synchronous repository (outbox.ts) and
- * the one on the async interface (async/outbox.ts): each row of src/state/outbox.ts as one
+ * The invite email's transitions as SQL (for outbox.ts): each row of src/state/outbox.ts as one
  * compare-and-set, written in what SQLite and PostgreSQL both read (`CASE`, `TRUE`, quoted
  * aliases) so that both stores apply exactly the same table.
  */

@@ -1,11 +1,13 @@
-import { CANCELS, LEASE_DUE, LEASE_FRESH, OUTBOX_COLUMNS, OUTCOMES, outcomeParams, RETRIES, START, type StepKind } from './outbox-steps.js';
-import type { Sql } from './sql.js';
+import type { Db, Params } from './db.js';
+import { CANCELS, LEASE, LEASE_DUE, LEASE_FRESH, OUTBOX_COLUMNS, OUTCOMES, outcomeParams, RETRIES, START, type StepKind } from './outbox-steps.js';
 import type { OutboxMessage, OutboxRoute, OutboxState } from './types.js';
 
 /**
- * The invite email's transitions (src/state/outbox.ts), each a compare-and-set on the row
- * plus its event in `outbox_events`. They run inside the caller's `store.write()`, so a
- * sender can take or settle many messages in one commit; each one still holds or fails alone.
+ * The invite email's transitions (src/state/outbox.ts), one implementation for SQLite and
+ * PostgreSQL: each step a compare-and-set on the row with its event in `outbox_events`, inside
+ * the caller's write transaction, so a sender can take or settle many messages in one commit
+ * and each one still holds or fails alone. PostgreSQL alone needs one thing more: taking due
+ * messages skips rows another sender holds locked (`FOR UPDATE SKIP LOCKED`) instead of waiting.
  */
 
 export type OutcomeEvent = 'deliver' | 'reject' | 'doubt' | 'release';
@@ -32,166 +34,168 @@ export type NewOutboxMessage = Pick<
   linkToken: string;
 };
 
+
+/** `inDoubt` as 0 or 1 on both dialects (PostgreSQL's column is a boolean). */
+function message(row: (Omit<OutboxMessage, 'inDoubt'> & { inDoubt: boolean | number }) | undefined): OutboxMessage | undefined {
+  return row && { ...row, inDoubt: row.inDoubt === true || row.inDoubt === 1 ? 1 : 0 };
+}
+
 /** The invite emails: one row per send, recorded with its invite, and the table of their transitions. */
 export class OutboxRepository {
-  constructor(private readonly sql: Sql) {}
+  constructor(private readonly db: Db) {}
 
   // ── rows ─────────────────────────────────────────────────────────────────
 
-  insert(message: NewOutboxMessage): number {
-    const result = this.sql
-      .stmt(
-        `INSERT INTO outbox (guest_id, send_number, message_id, recipient, inviter, custom_message, expires_at, next_attempt_at, created_at, route, link_token)
-       VALUES (@guestId, @sendNumber, @messageId, @recipient, @inviter, @customMessage, @expiresAt, @createdAt, @createdAt, @route, @linkToken)`,
-      )
-      .run(message);
-    return Number(result.lastInsertRowid);
+  async insert(m: NewOutboxMessage): Promise<number> {
+    const row = await this.db.get<{ id: number }>(
+      `INSERT INTO outbox (guest_id, send_number, message_id, recipient, inviter, custom_message, expires_at, next_attempt_at, created_at, route, link_token)
+       VALUES (@guestId, @sendNumber, @messageId, @recipient, @inviter, @customMessage, @expiresAt, @createdAt, @createdAt, @route, @linkToken) RETURNING id`,
+      m,
+    );
+    return row!.id;
   }
 
-  get(id: number): OutboxMessage | undefined {
-    return this.sql.stmt(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = ?`).get(id) as OutboxMessage | undefined;
+  async get(id: number): Promise<OutboxMessage | undefined> {
+    return message(await this.db.get(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = @id`, { id }));
   }
 
-  /** The queued messages due now, with where each must go. */
-  due(now: string, limit: number): { id: number; route: OutboxRoute | null }[] {
-    return this.sql
-      .stmt(`SELECT id, route FROM outbox WHERE state = 'queued' AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit`)
-      .all({ now, limit }) as { id: number; route: OutboxRoute | null }[];
+  due(now: string, limit: number): Promise<{ id: number; route: OutboxRoute | null }[]> {
+    return this.db.all(`SELECT id, route FROM outbox WHERE state = 'queued' AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit`, { now, limit });
   }
 
-  /** Queued messages whose retry time has not come: how many, and the first time. */
-  waiting(now: string): { count: number; next: string | null } {
-    return this.sql.stmt(`SELECT count(*) AS count, min(next_attempt_at) AS next FROM outbox WHERE state = 'queued' AND next_attempt_at > ?`).get(now) as {
-      count: number;
-      next: string | null;
-    };
+  async waiting(now: string): Promise<{ count: number; next: string | null }> {
+    const row = await this.db.get<{ count: number | string; next: string | null }>(
+      `SELECT count(*) AS count, min(next_attempt_at) AS next FROM outbox WHERE state = 'queued' AND next_attempt_at > @now`,
+      { now },
+    );
+    return { count: Number(row!.count), next: row!.next };
   }
 
-  /** Messages in this state, oldest first. */
-  idsIn(state: OutboxState): number[] {
-    return (this.sql.stmt(`SELECT id FROM outbox WHERE state = ? ORDER BY id`).all(state) as { id: number }[]).map((r) => r.id);
+  async idsIn(state: OutboxState): Promise<number[]> {
+    return (await this.db.all<{ id: number }>(`SELECT id FROM outbox WHERE state = @state ORDER BY id`, { state })).map((r) => r.id);
   }
 
-  list(state?: OutboxState): OutboxMessage[] {
-    return this.sql
-      .stmt(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE @state IS NULL OR state = @state ORDER BY id`)
-      .all({ state: state ?? null }) as OutboxMessage[];
+  async list(state?: OutboxState): Promise<OutboxMessage[]> {
+    const rows = await this.db.all<Parameters<typeof message>[0]>(
+      `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE CAST(@state AS TEXT) IS NULL OR state = @state ORDER BY id`,
+      { state: state ?? null },
+    );
+    return rows.map((r) => message(r)!);
   }
 
-  counts(): Record<OutboxState, number> {
+  async ofGuest(guestId: number): Promise<OutboxMessage[]> {
+    const rows = await this.db.all<Parameters<typeof message>[0]>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE guest_id = @guestId ORDER BY id`, { guestId });
+    return rows.map((r) => message(r)!);
+  }
+
+  async counts(): Promise<Record<OutboxState, number>> {
     const counts: Record<OutboxState, number> = { queued: 0, sending: 0, sent: 0, failed: 0, unknown: 0 };
-    for (const row of this.sql.stmt(`SELECT state, count(*) AS n FROM outbox GROUP BY state`).all() as {
-      state: OutboxState;
-      n: number;
-    }[]) {
-      counts[row.state] = row.n;
+    for (const row of await this.db.all<{ state: OutboxState; n: number | string }>(`SELECT state, count(*) AS n FROM outbox GROUP BY state`)) {
+      // PostgreSQL's count() is a bigint, which node-postgres hands over as text.
+      counts[row.state] = Number(row.n);
     }
     return counts;
   }
 
-  /** A guest's emails, oldest first. */
-  ofGuest(guestId: number): OutboxMessage[] {
-    return this.sql.stmt(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE guest_id = ? ORDER BY id`).all(guestId) as OutboxMessage[];
-  }
-
   // ── transitions ──────────────────────────────────────────────────────────
 
-  private apply(kind: StepKind | undefined, id: number, at: string, actor: string, params: Record<string, unknown> = {}): boolean {
-    if (!this.sql.inTransaction) throw new Error('outbox transitions run inside store.write()');
+  private async apply(kind: StepKind | undefined, id: number, at: string, actor: string, params: Params = {}): Promise<boolean> {
     if (kind === undefined) return false;
-    params.id = id;
-    params.at = at;
-    const changed = this.sql.stmt(kind.sql).run(params).changes === 1;
+    const changed = (await this.db.run(kind.sql, { ...params, id, at })) === 1;
     if (changed) {
-      this.sql
-        .stmt(`INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) VALUES (?, ?, ?, ?, ?, ?)`)
-        .run(id, at, actor, kind.event, kind.from, kind.to);
+      await this.db.run(`INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) VALUES (@id, @at, @actor, @event, @from, @to)`, {
+        id,
+        at,
+        actor,
+        event: kind.event,
+        from: kind.from,
+        to: kind.to,
+      });
     }
     return changed;
   }
 
-  /**
-   * lease: queued and due (or asked for explicitly), for one sender. `fresh` is the common case
-   * in one statement: never tried (so the recorder still holds its password) and its guest
-   * waits for exactly this send; otherwise the caller checks the guest before sending.
-   */
-  lease(id: number, lease: { owner: string; leaseUntil: string; at: string; ignoreSchedule?: boolean; fresh?: boolean }): boolean {
+  lease(id: number, lease: { owner: string; leaseUntil: string; at: string; ignoreSchedule?: boolean; fresh?: boolean }): Promise<boolean> {
     return this.apply(lease.fresh ? LEASE_FRESH : LEASE_DUE, id, lease.at, lease.owner, {
       owner: lease.owner,
       leaseUntil: lease.leaseUntil,
-      ...(lease.fresh ? {} : { ignoreSchedule: lease.ignoreSchedule ? 1 : 0 }),
+      ...(lease.fresh ? {} : { ignoreSchedule: lease.ignoreSchedule === true }),
     });
   }
 
   /**
-   * start: the last check before a message goes to a connection (or a file). Committed before
-   * the first byte, so a revoke that commits first stops it, one that commits later finds it
-   * on its way, and after a crash only such messages are in doubt.
+   * Leases up to `limit` due messages for one sender and returns their ids. On PostgreSQL, rows
+   * another sender has locked are skipped, not waited for (`FOR UPDATE SKIP LOCKED`): many
+   * machines flushing one queue each take different messages, none blocks. SQLite has one
+   * writer at a time, so the same statement without the clause does the same there.
    */
-  startHandover(id: number, owner: string, at: string): boolean {
+  async leaseDue(lease: { owner: string; leaseUntil: string; at: string; limit: number }): Promise<number[]> {
+    const skipLocked = this.db.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+    // A materialized CTE, evaluated once: PostgreSQL may run an `IN (subquery)` again for each
+    // row it updates, each time finding the next due rows, and so lease them all.
+    const rows = await this.db.all<{ id: number }>(
+      `WITH picked AS MATERIALIZED (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= @at ORDER BY next_attempt_at, id LIMIT @limit${skipLocked})
+       UPDATE outbox SET state = 'sending', ${LEASE} FROM picked WHERE outbox.id = picked.id AND outbox.state = 'queued'
+       RETURNING outbox.id AS id`,
+      lease,
+    );
+    const ids = rows.map((r) => r.id).sort((a, b) => a - b);
+    for (const id of ids) {
+      await this.db.run(`INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) VALUES (@id, @at, @owner, 'lease', 'queued', 'sending')`, {
+        id,
+        at: lease.at,
+        owner: lease.owner,
+      });
+    }
+    return ids;
+  }
+
+  startHandover(id: number, owner: string, at: string): Promise<boolean> {
     return this.apply(START, id, at, owner, { owner });
   }
 
-  /** Settles a send, only if this sender still holds the lease. */
-  finish(id: number, owner: string, outcome: Outcome): boolean {
+  finish(id: number, owner: string, outcome: Outcome): Promise<boolean> {
     return this.apply(OUTCOMES[outcome.event], id, outcome.at, outcome.actor ?? owner, outcomeParams(owner, outcome));
   }
 
-  /** cancel: a queued message, or a leased one whose SMTP transaction has not started. */
-  cancel(id: number, from: OutboxState, why: { at: string; actor: string; reason: string }): boolean {
+  cancel(id: number, from: OutboxState, why: { at: string; actor: string; reason: string }): Promise<boolean> {
     return this.apply(CANCELS[from], id, why.at, why.actor, { reason: why.reason });
   }
 
   /** Cancels every email of a guest that has not started; counts those already on their way. */
-  cancelAllOf(guestId: number, why: { at: string; actor: string; reason: string }): { cancelled: number; onTheirWay: number } {
+  async cancelAllOf(guestId: number, why: { at: string; actor: string; reason: string }): Promise<{ cancelled: number; onTheirWay: number }> {
     let cancelled = 0;
     let onTheirWay = 0;
-    const open = this.sql
-      .stmt(`SELECT id, state, handover_at AS handoverAt FROM outbox WHERE guest_id = ? AND state IN ('queued', 'sending')`)
-      .all(guestId) as { id: number; state: 'queued' | 'sending'; handoverAt: string | null }[];
-    for (const message of open) {
-      if (message.state === 'sending' && message.handoverAt !== null) onTheirWay++;
-      else if (this.cancel(message.id, message.state, why)) cancelled++;
+    const open = await this.db.all<{ id: number; state: 'queued' | 'sending'; handoverAt: string | null }>(
+      `SELECT id, state, handover_at AS "handoverAt" FROM outbox WHERE guest_id = @guestId AND state IN ('queued', 'sending') ORDER BY id`,
+      { guestId },
+    );
+    for (const m of open) {
+      if (m.state === 'sending' && m.handoverAt !== null) onTheirWay++;
+      else if (await this.cancel(m.id, m.state, why)) cancelled++;
     }
     return { cancelled, onTheirWay };
   }
 
-  /** retry: failed or unknown back to the queue, due now. Its in-doubt mark stays. */
-  retry(id: number, from: OutboxState, at: string, actor: string): boolean {
+  retry(id: number, from: OutboxState, at: string, actor: string): Promise<boolean> {
     return this.apply(RETRIES[from], id, at, actor);
   }
 
   /**
-   * Leases whose time ran out belong to a sender that died (or stalled): a message whose SMTP
-   * transaction had not started goes back to the queue; one that had is `unknown`, never resent
-   * silently.
+   * Leases whose time ran out, or whose process is known to be gone: a message whose SMTP
+   * transaction had not started goes back to the queue; one that had is `unknown`.
    */
-  recoverAbandonedLeases(now: string, actor: string, ownerAlive: (owner: string) => boolean | undefined = () => undefined): { released: number; doubted: number } {
-    // The lease owner's id is the guard; `actor` (the recovering process) is who settles it.
+  async recoverAbandonedLeases(now: string, actor: string, ownerAlive: (owner: string) => boolean | undefined = () => undefined): Promise<{ released: number; doubted: number }> {
     let released = 0;
     let doubted = 0;
-    // Leases whose time ran out, and those of a process known to be gone (no need to wait).
-    const abandoned = (
-      this.sql.stmt(`SELECT id, lease_owner AS owner, handover_at AS handoverAt, lease_expires_at <= ? AS expired FROM outbox WHERE state = 'sending'`).all(now) as {
-        id: number;
-        owner: string;
-        handoverAt: string | null;
-        expired: 0 | 1;
-      }[]
-    ).filter((m) => m.expired === 1 || ownerAlive(m.owner) === false);
-    for (const message of abandoned) {
-      if (message.handoverAt === null) {
-        if (this.finish(message.id, message.owner, { event: 'release', at: now, nextAttemptAt: now, error: 'its sender stopped before sending it', actor })) {
-          released++;
-        }
-      } else if (
-        this.finish(message.id, message.owner, {
-          event: 'doubt',
-          at: now,
-          error: 'the sender stopped during the send; it may or may not have been delivered',
-          actor,
-        })
-      ) {
+    const leased = await this.db.all<{ id: number; owner: string; handoverAt: string | null; expired: boolean | number }>(
+      `SELECT id, lease_owner AS owner, handover_at AS "handoverAt", lease_expires_at <= @now AS expired FROM outbox WHERE state = 'sending' ORDER BY id`,
+      { now },
+    );
+    for (const m of leased.filter((l) => l.expired === true || l.expired === 1 || ownerAlive(l.owner) === false)) {
+      if (m.handoverAt === null) {
+        if (await this.finish(m.id, m.owner, { event: 'release', at: now, nextAttemptAt: now, error: 'its sender stopped before sending it', actor })) released++;
+      } else if (await this.finish(m.id, m.owner, { event: 'doubt', at: now, error: 'the sender stopped during the send; it may or may not have been delivered', actor })) {
         doubted++;
       }
     }

@@ -1,4 +1,4 @@
-import type { Sql } from './sql.js';
+import type { Db } from './db.js';
 
 export interface SavedSetting {
   key: string;
@@ -9,27 +9,26 @@ export interface SavedSetting {
 
 /** Saved delivery settings (`config set`): one row per key. Never a secret: those stay in files. */
 export class SettingRepository {
-  constructor(private readonly sql: Sql) {}
+  constructor(private readonly db: Db) {}
 
-  get(key: string): string | undefined {
-    return (this.sql.stmt(`SELECT value FROM settings WHERE key = ?`).get(key) as { value: string } | undefined)?.value;
+  async get(key: string): Promise<string | undefined> {
+    return (await this.db.get<{ value: string }>(`SELECT value FROM settings WHERE key = @key`, { key }))?.value;
   }
 
-  all(): SavedSetting[] {
-    return this.sql.stmt(`SELECT key, value, updated_by AS updatedBy, updated_at AS updatedAt FROM settings ORDER BY key`).all() as SavedSetting[];
+  all(): Promise<SavedSetting[]> {
+    return this.db.all(`SELECT key, value, updated_by AS "updatedBy", updated_at AS "updatedAt" FROM settings ORDER BY key`);
   }
 
-  set(key: string, value: string, by: string, at: string): void {
-    this.sql
-      .stmt(
-        `INSERT INTO settings (key, value, updated_by, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-      )
-      .run(key, value, by, at);
+  async set(key: string, value: string, by: string, at: string): Promise<void> {
+    await this.db.run(
+      `INSERT INTO settings (key, value, updated_by, updated_at) VALUES (@key, @value, @by, @at)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+      { key, value, by, at },
+    );
   }
 
   /** Returns whether there was one. */
-  unset(key: string): boolean {
-    return this.sql.stmt(`DELETE FROM settings WHERE key = ?`).run(key).changes === 1;
+  async unset(key: string): Promise<boolean> {
+    return (await this.db.run(`DELETE FROM settings WHERE key = @key`, { key })) === 1;
   }
 }

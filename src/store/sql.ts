@@ -27,6 +27,17 @@ export class Sql {
     return statement;
   }
 
+  /** A cached statement that returns rows as arrays (kept apart: `raw` is a setting of the statement). */
+  rawStmt(sql: string): Database.Statement {
+    const key = `raw:${sql}`;
+    let statement = this.statements.get(key);
+    if (!statement) {
+      statement = this.db.prepare(sql).raw(true);
+      this.statements.set(key, statement);
+    }
+    return statement;
+  }
+
   get inTransaction(): boolean {
     return this.db.inTransaction;
   }
@@ -51,7 +62,7 @@ export class Sql {
   private synchronous: 'FULL' | 'NORMAL' = 'FULL';
 
   /** Switched only when it changes, and never inside a transaction (the outer one decides). */
-  private setSynchronous(mode: 'FULL' | 'NORMAL'): void {
+  setSynchronous(mode: 'FULL' | 'NORMAL'): void {
     if (this.synchronous === mode || this.db.inTransaction) return;
     this.db.pragma(`synchronous = ${mode}`);
     this.synchronous = mode;

@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { errnoText, FailureError, UsageError } from '../errors.js';
 import { migrations, SCHEMA_VERSION } from './migrations.js';
 import { Sql } from './sql.js';
-import { SqliteDb } from './db.js';
+import { SqliteDb, type Db, type WriteOptions } from './db.js';
 import { AccountRepository } from './accounts.js';
 import { AuditRepository } from './audit.js';
 import { CredentialRepository } from './credentials.js';
@@ -140,7 +140,8 @@ function openDatabase(path: string, options: OpenStoreOptions): Store {
     db.close();
     throw error instanceof UsageError ? error : storeError(path, error);
   }
-  return new Store(new Sql(db), path);
+  const sql = new Sql(db);
+  return new Store(new SqliteDb(sql), path, sql);
 }
 
 // The native module is loaded when a store is opened, not when the CLI starts: --help stays fast.
@@ -182,9 +183,10 @@ function migrate(db: Database.Database, path: string): void {
 }
 
 /**
- * The only owner of SQL, as one repository per concern. The database handle and its
- * statements are private: other code calls repository methods, never SQL. Every write that
- * spans several statements goes through `write()`.
+ * The only owner of SQL, as one repository per concern, over either database (`Db`: SQLite or
+ * PostgreSQL). Other code calls repository methods, never SQL. Every write that spans several
+ * statements goes through `write()`, whose function is given the store as seen from inside the
+ * transaction: it must use that one (the outer store waits for the transaction to end).
  */
 export class Store {
   readonly workspace: WorkspaceRepository;
@@ -197,62 +199,99 @@ export class Store {
   readonly accounts: AccountRepository;
   readonly imports: ImportRepository;
   readonly settings: SettingRepository;
+  /** The store inside a transaction, kept while its `Db` is the same (SQLite's is always the same). */
+  private inside?: Store;
 
   constructor(
-    private readonly sql: Sql,
+    readonly db: Db,
+    /** Where it is, for messages: a file, or a PostgreSQL URL without its password. */
     readonly path: string,
+    /** SQLite's own connection, for what only SQLite has (integrity check, the copy in `migrate`). */
+    private readonly sqlite?: Sql,
   ) {
-    this.workspace = new WorkspaceRepository(sql);
-    this.members = new MemberRepository(sql);
-    this.audit = new AuditRepository(sql);
-    this.outbox = new OutboxRepository(sql);
-    this.guests = new GuestRepository(sql, this.outbox, this.audit);
-    this.credentials = new CredentialRepository(sql);
-    this.partners = new PartnerRepository(sql);
-    this.accounts = new AccountRepository(sql);
-    this.imports = new ImportRepository(sql);
-    this.settings = new SettingRepository(sql);
+    this.workspace = new WorkspaceRepository(db);
+    this.members = new MemberRepository(db);
+    this.audit = new AuditRepository(db);
+    this.outbox = new OutboxRepository(db);
+    this.guests = new GuestRepository(db);
+    this.credentials = new CredentialRepository(db);
+    this.partners = new PartnerRepository(db);
+    this.accounts = new AccountRepository(db);
+    this.imports = new ImportRepository(db);
+    this.settings = new SettingRepository(db);
   }
 
-  close(): void {
-    this.sql.close();
+  get dialect(): Db['dialect'] {
+    return this.db.dialect;
   }
 
-  /** Runs `fn` in a BEGIN IMMEDIATE transaction: the write lock is taken up front, so no upgrade deadlock. */
-  write<T>(fn: () => T): T {
-    return this.sql.write(fn);
+  close(): Promise<void> {
+    return this.db.close();
   }
 
-  /** A write transaction whose commit is not fsynced: see `Sql.writeRelaxed`. */
-  writeRelaxed<T>(fn: () => T): T {
-    return this.sql.writeRelaxed(fn);
+  private within(tx: Db): Store {
+    if (this.inside?.db !== tx) this.inside = new Store(tx, this.path, this.sqlite);
+    return this.inside;
   }
 
-  /** Runs `fn` in one read transaction: many lookups share one snapshot and one WAL lock. */
-  read<T>(fn: () => T): T {
-    return this.sql.read(fn);
+  /**
+   * Runs `fn` in one write transaction (SQLite: BEGIN IMMEDIATE, the write lock taken up front,
+   * so no upgrade deadlock). Inside one already, it is part of that one.
+   */
+  write<T>(fn: (tx: Store) => Promise<T>, options?: WriteOptions): Promise<T> {
+    if (this.db.inTransaction) return fn(this);
+    return this.db.write((tx) => fn(this.within(tx)), options);
   }
 
-  schemaVersion(): number {
-    return this.sql.db.pragma('user_version', { simple: true }) as number;
+  /** A write transaction whose commit is not flushed to disk: see `WriteOptions.relaxed`. */
+  writeRelaxed<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    return this.write(fn, { relaxed: true });
   }
 
-  integrityCheck(): string {
-    return this.sql.db.pragma('integrity_check', { simple: true }) as string;
+  /** Runs `fn` in one read transaction: many lookups share one snapshot. */
+  read<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.db.inTransaction) return fn(this);
+    return this.db.read((tx) => fn(this.within(tx)));
+  }
+
+  async schemaVersion(): Promise<number> {
+    if (this.sqlite) return this.sqlite.db.pragma('user_version', { simple: true }) as number;
+    return (await this.db.get<{ version: number }>(`SELECT version FROM cerby_schema WHERE id = 1`))?.version ?? 0;
+  }
+
+  /** A PostgreSQL store's server and this connection's TLS (an SQLite store has no server: undefined). */
+  async server(): Promise<{ version: string; tls: string | null } | undefined> {
+    if (this.db.dialect !== 'postgres') return undefined;
+    const row = await this.db.get<{ version: string; ssl: boolean | null; protocol: string | null; cipher: string | null }>(
+      `SELECT current_setting('server_version') AS version, s.ssl, s.version AS protocol, s.cipher
+         FROM (SELECT 1) AS one LEFT JOIN pg_stat_ssl s ON s.pid = pg_backend_pid()`,
+    );
+    return { version: row!.version, tls: row!.ssl ? `TLS (${row!.protocol}, ${row!.cipher})` : null };
+  }
+
+  /** SQLite's own check of its file (PostgreSQL has none to run: undefined). */
+  integrityCheck(): string | undefined {
+    return this.sqlite?.db.pragma('integrity_check', { simple: true }) as string | undefined;
+  }
+
+  /** SQLite's connection, for the copy in `migrate`; a PostgreSQL store has none. */
+  private native(): Sql {
+    if (!this.sqlite) throw new Error('only an SQLite store is copied table by table');
+    return this.sqlite;
   }
 
   /** A table's columns, in order (`migrate` copies every one). */
   columns(table: StoreTable): string[] {
-    return (this.sql.db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+    return (this.native().db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
   }
 
   countRows(table: StoreTable): number {
-    return (this.sql.stmt(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return (this.native().stmt(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   }
 
   /** A table's rows in batches, in insertion order, as arrays of these columns. Use inside `snapshot()`. */
   *rowBatches(table: StoreTable, columns: readonly string[], size = 1000): Generator<unknown[][]> {
-    const statement = this.sql.db.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY rowid`).raw(true);
+    const statement = this.native().db.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY rowid`).raw(true);
     let batch: unknown[][] = [];
     for (const row of statement.iterate() as Iterable<unknown[]>) {
       batch.push(row);
@@ -270,7 +309,8 @@ export class Store {
    * own methods (they run inside it); nothing else may write through it until it settles.
    */
   snapshot<T>(fn: () => Promise<T>): Promise<T> {
-    return new SqliteDb(this.sql).read(() => fn());
+    this.native();
+    return this.db.read(() => fn());
   }
 
   /**
@@ -278,9 +318,10 @@ export class Store {
    * another store): all of it commits, or none. Rows are arrays in the order of `columns`.
    */
   fill<T>(fn: (insert: (table: StoreTable, columns: readonly string[], rows: readonly unknown[][]) => void) => Promise<T>): Promise<T> {
-    return new SqliteDb(this.sql).write(() =>
+    const sql = this.native();
+    return this.db.write(() =>
       fn((table, columns, rows) => {
-        const statement = this.sql.stmt(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+        const statement = sql.stmt(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
         for (const row of rows) statement.run(row);
       }),
     );

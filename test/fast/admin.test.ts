@@ -14,9 +14,9 @@ describe('flags become typed options', () => {
   test('list, members add, share', () => {
     const f = parsingFactory();
     const seen: unknown[] = [];
-    newCmdList(f, (opts: ListOptions) => (seen.push(opts), ok([]))).parse(['--status', 'pending', '--search', 'ada', '--partner', 'P', '--setup', 'complete'], { from: 'user' });
-    newCmdMembers(f, { add: (opts) => (seen.push(opts), ok({ email: opts.email, role: 'admin', change: 'added' })) }).parse(['add', 'm@acme.example', '--role', 'admin'], { from: 'user' });
-    newCmdShare(f, (opts: ShareOptions) => (seen.push(opts), ok({ account: 'A', to: 'x', role: 'manager', change: 'added', effective: true }))).parse(
+    newCmdList(f, (opts: ListOptions) => (seen.push(opts), Promise.resolve(ok((async function* () {})())))).parse(['--status', 'pending', '--search', 'ada', '--partner', 'P', '--setup', 'complete'], { from: 'user' });
+    newCmdMembers(f, { add: (opts) => (seen.push(opts), Promise.resolve(ok({ email: opts.email, role: 'admin' as const, change: 'added' as const }))) }).parse(['add', 'm@acme.example', '--role', 'admin'], { from: 'user' });
+    newCmdShare(f, (opts: ShareOptions) => (seen.push(opts), Promise.resolve(ok({ account: 'A', to: 'x', role: 'manager' as const, change: 'added' as const, effective: true })))).parse(
       ['Acme Social', '--guest', 'g@p.example', '--role', 'manager'],
       { from: 'user' },
     );

@@ -92,14 +92,14 @@ describe('revoke with no address', () => {
     expect([run.code, run.left]).toEqual([0, 0]);
     expect(run.screen).toContain('The invite to bob@partner.example is cancelled: its temporary password stops working at once. Revoke?');
     expect(run.stderr).toContain('✓ Revoked the invite of bob@partner.example: its temporary password no longer works');
-    expect(ws.store.guests.find('bob@partner.example')?.status).toBe('revoked');
+    expect((await ws.store.guests.find('bob@partner.example'))?.status).toBe('revoked');
   });
 
   test('piped: a usage error, nothing changed', async () => {
     const ws = await seeded();
     const result = await ws.cli(['revoke'], { tty: false });
     expect([result.code, result.stderr]).toEqual([2, expect.stringContaining('give the addresses to revoke')]);
-    expect(ws.store.guests.find('bob@partner.example')?.status).toBe('pending');
+    expect((await ws.store.guests.find('bob@partner.example'))?.status).toBe('pending');
   });
 });
 

@@ -47,7 +47,7 @@ describe('flags become typed options', () => {
       ['--all-pending', '--older-than', '3d'],
       { from: 'user' },
     );
-    newCmdRevoke(f, (opts: RevokeOptions) => (seen.push(opts), ok({ dryRun: true, results: [], counts: {} }))).parse(['x@y.example', '--dry-run'], { from: 'user' });
+    newCmdRevoke(f, (opts: RevokeOptions) => (seen.push(opts), Promise.resolve(ok({ dryRun: true, results: [], counts: {} })))).parse(['x@y.example', '--dry-run'], { from: 'user' });
     expect(seen).toEqual([
       { emails: [], allPending: true, olderThan: 3 * 86400, dryRun: false },
       { emails: ['x@y.example'], dryRun: true },

@@ -136,15 +136,15 @@ class ScriptedUI implements JoinUI {
   }
 }
 
-async function invited(): Promise<FastWorkspace & { ctx: JoinContext; temp: string; guest: () => Guest }> {
+async function invited(): Promise<FastWorkspace & { ctx: JoinContext; temp: string; guest: () => Promise<Guest> }> {
   const ws = await fastWorkspace();
   const invite = await ws.cli(['invite', GUEST]);
   if (invite.code !== 0) throw new Error(invite.stderr);
-  const workspace = ws.store.workspace.get();
+  const workspace = await ws.store.workspace.get();
   if (!workspace) throw new Error('no workspace');
   const ctx: JoinContext = { store: ws.store, workspace, now: ws.clock.now, costs: CHEAP_COSTS };
-  const guest = () => {
-    const found = ws.store.guests.find(GUEST);
+  const guest = async () => {
+    const found = await ws.store.guests.find(GUEST);
     if (!found) throw new Error(`no guest ${GUEST}`);
     return found;
   };
@@ -214,9 +214,9 @@ describe('the join flow through a scripted JoinUI', () => {
     });
     expect(ui.shown?.uri).toMatch(/^otpauth:\/\/totp\/Cerby%20Acme:ada%40partner\.example\?issuer=Cerby%20Acme&secret=[A-Z2-7]{32}&/);
 
-    const joined = guest();
+    const joined = await guest();
     expect(joined).toMatchObject({ status: 'joined', name: 'Ada', familyName: 'Lovelace', joinedAt: clock.current.toISOString(), failedSignins: 0 });
-    const credentials = store.credentials.get(joined.id);
+    const credentials = await store.credentials.get(joined.id);
     // The tests' cheap scrypt, its parameters in the hash and in the sealed secret.
     expect(credentials?.passwordHash).toMatch(/^scrypt\$1024\$8\$1\$/);
     expect(await verifyPassword(PASSWORD, credentials?.passwordHash ?? '')).toBe(true);
@@ -232,7 +232,7 @@ describe('the join flow through a scripted JoinUI', () => {
     const refused = await refusal(joinFlow(ctx, START, once));
     expect(refused).toBeInstanceOf(UsageError);
     expect(refused.message).toBe('--new-password refused: it contains your username');
-    expect(guest()).toMatchObject({ status: 'pending', setup: 'temporary_password' });
+    expect(await guest()).toMatchObject({ status: 'pending', setup: 'temporary_password' });
 
     const ui = new ScriptedUI({
       ...firstJoin(temp),
@@ -247,7 +247,7 @@ describe('the join flow through a scripted JoinUI', () => {
       'it contains your username',
     ]);
     expect(report.steps).toContain('set a new password');
-    expect(await verifyPassword(PASSWORD, store.credentials.get(guest().id)?.passwordHash ?? '')).toBe(true);
+    expect(await verifyPassword(PASSWORD, (await store.credentials.get((await guest()).id))?.passwordHash ?? '')).toBe(true);
   });
 
   test('declined terms stop the join (exit 1, still pending); the next join signs in with the own password and resumes there', async () => {
@@ -257,7 +257,7 @@ describe('the join flow through a scripted JoinUI', () => {
     expect(declined).toBeInstanceOf(FailureError);
     expect(declined.message).toBe('you declined the Terms of Service, so you have not joined. Run join again (with your new password) to continue from this step');
     expect(declining.asked.at(-1)).toBe('acceptTerms');
-    expect(guest()).toMatchObject({ status: 'pending', setup: 'own_password' });
+    expect(await guest()).toMatchObject({ status: 'pending', setup: 'own_password' });
 
     // The temporary password stopped working when the own one was set.
     const withTemp = await refusal(joinFlow(ctx, START, new ScriptedUI({ ...firstJoin(temp), acceptTerms: true })));
@@ -290,22 +290,22 @@ describe('the join flow through a scripted JoinUI', () => {
     // Asked again (a person retypes); a UI that has nothing more stops with the reason.
     expect(ui.asked).toEqual(['username', 'waitingPage', 'signIn', 'signIn']);
     expect(ui.refusals).toEqual(['wrong username or password']);
-    expect(store.credentials.lockState(guest().id)).toEqual({ failedSignins: 1, lockedAt: null });
+    expect(await store.credentials.lockState((await guest()).id)).toEqual({ failedSignins: 1, lockedAt: null });
 
     const unknown = await refusal(joinFlow(ctx, START, new ScriptedUI({ ...firstJoin(temp), username: 'nobody@partner.example' })));
     expect(unknown.message).toBe(refused.message);
 
     // Locked after the 5th, yet a wrong password still gets the words of an unknown user.
     for (let i = 2; i <= 6; i++) expect((await refusal(joinFlow(ctx, START, wrong()))).message).toBe('wrong username or password');
-    expect(store.credentials.lockState(guest().id)).toMatchObject({ failedSignins: 6 });
-    expect(guest().lockedAt).not.toBeNull();
+    expect(await store.credentials.lockState((await guest()).id)).toMatchObject({ failedSignins: 6 });
+    expect((await guest()).lockedAt).not.toBeNull();
     // Only the right password learns of the lock.
     const right = new ScriptedUI({ ...firstJoin(temp), acceptTerms: true });
     expect((await refusal(joinFlow(ctx, START, right))).message).toBe('this invite is locked after 5 failed sign-ins: ask an admin to resend it');
     expect(right.asked).toEqual(['username', 'waitingPage', 'signIn']);
-    expect(guest()).toMatchObject({ status: 'pending', setup: 'temporary_password' });
+    expect(await guest()).toMatchObject({ status: 'pending', setup: 'temporary_password' });
     // The trail: each failure with its reason and count, and the lock once.
-    const trail = store.audit.forTarget(GUEST).map((e) => e.action);
+    const trail = (await store.audit.forTarget(GUEST)).map((e) => e.action);
     expect(trail.filter((a) => a === 'signin.failed')).toHaveLength(6);
     expect(trail.filter((a) => a === 'signin.locked')).toHaveLength(1);
   });
@@ -321,7 +321,7 @@ describe('the join flow through a scripted JoinUI', () => {
     const failed = await refusal(joinFlow(ctx, START, wrong));
     expect(failed.message).toBe('MFA not turned on: the code is expired or not yet valid: use the one your authenticator shows now');
     expect(wrong.refusals).toEqual(['the code is expired or not yet valid: use the one your authenticator shows now', 'the code is expired or not yet valid: use the one your authenticator shows now']);
-    expect(guest().setup).toBe('terms_accepted');
+    expect((await guest()).setup).toBe('terms_accepted');
 
     // A UI with no second code (one given up front) fails with the reason of the first.
     const once = new ScriptedUI(resumed({ totpCodes: ['000000'] }));
@@ -330,7 +330,7 @@ describe('the join flow through a scripted JoinUI', () => {
 
     // The current step used already (as by a sign-in elsewhere): refused, the next step's code works.
     const step = Math.floor(now() / 30000);
-    expect(store.credentials.useTotpStep(guest().id, step, clock.current.toISOString())).toBe(true);
+    expect(await store.credentials.useTotpStep((await guest()).id, step, clock.current.toISOString())).toBe(true);
     const used = new ScriptedUI(resumed({ totpCodes: [totpCode(secret, now()), totpCode(secret, now() + 30000)], apps: [], device: 'laptop' }));
     const report = await joinFlow(ctx, START, used);
     // The secret was shown when it was made, never again.
@@ -338,7 +338,7 @@ describe('the join flow through a scripted JoinUI', () => {
     expect(used.refusals).toEqual(['this code was used already: wait for the next one']);
     expect(report.steps.slice(3)).toEqual(['turned on MFA', 'recorded client apps: none', 'set up the trusted session for "laptop"']);
     expect(report.setup).toMatchObject({ mfa: true, complete: true });
-    expect(store.credentials.get(guest().id)?.totpLastStep).toBe(step + 1);
+    expect((await store.credentials.get((await guest()).id))?.totpLastStep).toBe(step + 1);
   });
 
   test('the command\'s UI never asks for a value a flag already gave, on a terminal too (only the waiting page is a question)', async () => {
@@ -386,7 +386,7 @@ describe('the join flow through a scripted JoinUI', () => {
     expect(wrongCode.message).toBe('MFA not turned on: the code is expired or not yet valid: use the one your authenticator shows now');
     onlyTheWaitingPage();
 
-    const secret = await openWithPassword(PASSWORD, store.credentials.get(guest().id)?.totpSecretEnc ?? '');
+    const secret = await openWithPassword(PASSWORD, (await store.credentials.get((await guest()).id))?.totpSecretEnc ?? '');
     const report = await run({ username: GUEST, password: PASSWORD, totpCode: totpCode(secret, ctx.now().getTime()), apps: 'mobile', device: 'laptop' });
     expect(report.setup).toMatchObject({ mfa: true, apps: ['mobile'], trustedDevices: ['laptop'], complete: true });
     onlyTheWaitingPage();

@@ -164,9 +164,9 @@ describe('a slow reader (a pipe that fills up)', () => {
   test('list --json waits for it to drain: never more than a chunk queued, and every row arrives', async () => {
     const { cli, store } = await fastWorkspace({ tty: false });
     const at = '2026-11-23T10:00:00.000Z';
-    store.write(() => {
+    await store.write(async (tx) => {
       for (let i = 0; i < 12000; i++) {
-        store.guests.insert({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@acme.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: '2026-11-30T10:00:00.000Z' });
+        await tx.guests.insert({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@acme.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: '2026-11-30T10:00:00.000Z' });
       }
     });
     const chunks: Buffer[] = [];

@@ -20,7 +20,7 @@ test('writes the HTML and the text, 0600, with a placeholder password; nothing s
   expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
   for (const file of ['invite-preview.html', 'invite-preview.txt']) expect(fs.statSync(path.join(dir, file)).mode & 0o777).toBe(0o600);
   expect(mailer.sent).toEqual([]);
-  expect(store.guests.list({ now: new Date().toISOString() })).toEqual([]);
+  expect(await store.guests.list({ now: new Date().toISOString() })).toEqual([]);
 });
 
 test('a symbolic link where a preview file goes is refused, its target untouched', async () => {

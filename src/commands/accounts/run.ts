@@ -22,19 +22,19 @@ function validateUrl(text: string | undefined): string | null {
 }
 
 /** A shared item such as a social-media login. Only its name and URL: never a secret. */
-export function runAccountsAdd(opts: { name: string; url?: string }, f: Factory): Result<Account> {
+export async function runAccountsAdd(opts: { name: string; url?: string }, f: Factory): Promise<Result<Account>> {
   const name = opts.name.trim();
   if (!name) throw new UsageError('the account name is empty');
   const problem = nameProblem(name, 'account name');
   if (problem) throw new UsageError(`invalid account name: ${problem}`);
   const url = validateUrl(opts.url);
-  const { store, actor } = openSession(f);
+  const { store, actor } = await openSession(f);
   authorize(actor, { action: 'accounts.add' });
-  if (store.accounts.find(name)) throw new UsageError(`an account named ${JSON.stringify(name)} exists already`);
+  if (await store.accounts.find(name)) throw new UsageError(`an account named ${JSON.stringify(name)} exists already`);
   const at = iso(f.now());
-  const id = store.write(() => {
-    const id = store.accounts.insert(name, url, actor.email, at);
-    store.audit.record({ at, actor: actor.email, action: 'account.add', target: `account:${name.toLowerCase()}`, detail: { url } });
+  const id = await store.write(async (tx) => {
+    const id = await tx.accounts.insert(name, url, actor.email, at);
+    await tx.audit.record({ at, actor: actor.email, action: 'account.add', target: `account:${name.toLowerCase()}`, detail: { url } });
     return id;
   });
   return ok({ id, name, url, createdBy: actor.email, createdAt: at });
@@ -43,9 +43,9 @@ export function runAccountsAdd(opts: { name: string; url?: string }, f: Factory)
 export type AccountListing = { kind: 'workspace'; accounts: AccountWithShares[] } | { kind: 'guest'; guest: string; access: GuestAccess[] };
 
 /** Members see every account and its shares; a guest (with --as) sees exactly what they can access. */
-export function runAccountsList(_opts: object, f: Factory): Result<AccountListing> {
-  const { store, actor } = openSession(f);
+export async function runAccountsList(_opts: object, f: Factory): Promise<Result<AccountListing>> {
+  const { store, actor } = await openSession(f);
   authorize(actor, { action: 'accounts.list' });
-  if (actor.guest) return ok({ kind: 'guest', guest: actor.email, access: store.accounts.guestAccess(actor.guest.id) });
-  return ok({ kind: 'workspace', accounts: store.accounts.list() });
+  if (actor.guest) return ok({ kind: 'guest', guest: actor.email, access: await store.accounts.guestAccess(actor.guest.id) });
+  return ok({ kind: 'workspace', accounts: await store.accounts.list() });
 }

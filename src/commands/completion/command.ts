@@ -18,9 +18,9 @@ Examples:
   $ eval "$(cerby-guests completion zsh)"
   $ cerby-guests completion fish | source`,
     )
-    .action((shell, _flags, command) => {
+    .action(async (shell, _flags, command) => {
       let root = command as CommandUnknownOpts;
       while (root.parent) root = root.parent;
-      present(f, runF({ shell }, root), { print: (script, out) => out.line(script.replace(/\n$/, '')), json: (script) => ({ shell, script }) });
+      await present(f, runF({ shell }, root), { print: (script, out) => out.line(script.replace(/\n$/, '')), json: (script) => ({ shell, script }) });
     });
 }

@@ -17,7 +17,7 @@ Examples:
   $ cerby-guests doctor --to someone@partner.example`,
     )
     .action(async (options) =>
-      present(f, await runF(options, f), {
+      await present(f, await runF(options, f), {
         print: (checks, out) => {
           for (const c of checks) out.check(c.ok, `${c.check}: ${c.detail}`);
         },

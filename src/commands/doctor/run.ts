@@ -6,8 +6,9 @@ import type { SmtpConfig } from '../../mail/smtp-config.js';
 import { emailInput, requireEmail } from '../../validate.js';
 import type { Factory } from '../../factory.js';
 import type { Result } from '../../result.js';
-import { outboxFolderFor } from '../../mail/mailer.js';
 import { SCHEMA_VERSION } from '../../store/migrations.js';
+import { PG_SCHEMA_VERSION } from '../../store/pg/migrations.js';
+import type { Member, Workspace } from '../../store/types.js';
 import { storeFilePaths } from '../../store/store.js';
 
 export interface Check {
@@ -33,7 +34,7 @@ function fileModeCheck(app: Factory): Check {
     const mode = modeOf(file);
     if (mode !== undefined && mode & 0o077) loose.push(`${file} is ${octal(mode)}`);
   }
-  const folder = outboxFolderFor(app.dbPath);
+  const folder = app.outboxFolder;
   if (fs.existsSync(folder)) {
     const mode = modeOf(folder)!;
     if (mode & 0o077) loose.push(`${folder} is ${octal(mode)}`);
@@ -65,29 +66,41 @@ export async function runDoctor(opts: DoctorOptions, app: Factory): Promise<Resu
 
 async function doctorChecks(opts: DoctorOptions, app: Factory): Promise<Check[]> {
   const checks: Check[] = [];
-  if (!fs.existsSync(app.dbPath)) {
-    checks.push({ check: 'store opens', ok: false, detail: `no store at ${app.dbPath}: run \`${app.initHint()}\`` });
-    return checks;
+  if (!app.storeIsPostgres) {
+    if (!fs.existsSync(app.dbPath)) {
+      checks.push({ check: 'store opens', ok: false, detail: `no store at ${app.dbPath}: run \`${app.initHint()}\`` });
+      return checks;
+    }
+    checks.push(fileModeCheck(app));
   }
-  checks.push(fileModeCheck(app));
+  let owner: Member | undefined;
+  let workspace: Workspace | undefined;
   try {
-    const store = app.store();
-    checks.push({ check: 'store opens', ok: true, detail: app.dbPath });
-    const version = store.schemaVersion();
+    const store = await app.store();
+    checks.push({ check: 'store opens', ok: true, detail: app.storeDescription });
+    const server = await store.server();
+    if (server) {
+      checks.push({ check: 'server', ok: true, detail: `PostgreSQL ${server.version}` });
+      const sslMode = app.pgStoreTarget?.sslMode;
+      checks.push({ check: 'connection', ok: true, detail: `${server.tls ?? 'not encrypted (no TLS)'}, sslmode=${sslMode}` });
+    }
+    const version = await store.schemaVersion();
+    const expected = store.dialect === 'postgres' ? PG_SCHEMA_VERSION : SCHEMA_VERSION;
     checks.push({
       check: 'schema version',
-      ok: version === SCHEMA_VERSION,
-      detail: version === SCHEMA_VERSION ? `${version} (current)` : `${version}, this version expects ${SCHEMA_VERSION}`,
+      ok: version === expected,
+      detail: version === expected ? `${version} (current)` : `${version}, this version expects ${expected}`,
     });
     const integrity = store.integrityCheck();
-    checks.push({ check: 'integrity', ok: integrity === 'ok', detail: integrity });
-    const workspace = store.workspace.get();
+    if (integrity !== undefined) checks.push({ check: 'integrity', ok: integrity === 'ok', detail: integrity });
+    owner = await store.members.firstOwner();
+    workspace = await store.workspace.get();
     checks.push(
       workspace
-        ? { check: 'workspace', ok: true, detail: `${workspace.name}, ${store.members.list().length} member(s)` }
+        ? { check: 'workspace', ok: true, detail: `${workspace.name}, ${(await store.members.list()).length} member(s)` }
         : { check: 'workspace', ok: false, detail: `none: run \`${app.initHint()}\`` },
     );
-    const counts = store.outbox.counts();
+    const counts = await store.outbox.counts();
     checks.push({
       check: 'outbox',
       ok: true,
@@ -101,7 +114,6 @@ async function doctorChecks(opts: DoctorOptions, app: Factory): Promise<Check[]>
   }
   const url = app.smtpUrl();
   if (url !== undefined) {
-    const workspace = app.store().workspace.get();
     const sender = workspace ? address(workspace.sender).ascii : `postmaster@${os.hostname()}`;
     let config: SmtpConfig;
     try {
@@ -112,7 +124,6 @@ async function doctorChecks(opts: DoctorOptions, app: Factory): Promise<Check[]>
     }
     // Postfix and others refuse a sender or client only at RCPT (smtpd_delay_reject): a recipient is always
     // probed — --to, else the workspace owner, a real mailbox the relay should take.
-    const owner = app.store().members.firstOwner();
     const recipient = opts.to ?? (owner ? address(owner.email).ascii : undefined);
     checks.push(...(await probeSmtp(config, { sender, recipient, recipientIsDefault: opts.to === undefined, now: app.now })));
     return checks;

@@ -21,7 +21,7 @@ export interface ImportReport extends Omit<ImportRecord, 'errors'> {
  */
 export async function runImportLastPass(opts: { file: string; permissions?: string }, f: Factory): Promise<Result<ImportReport>> {
   const { file, permissions: permissionsFile } = opts;
-  const { store, actor } = openSession(f);
+  const { store, actor } = await openSession(f);
   authorize(actor, { action: 'import' });
   const { readLastPassExport, readPermissions } = await import('./lastpass.js'); // csv-parse only here
   const { items, errors } = await readLastPassExport(file);
@@ -43,9 +43,9 @@ export async function runImportLastPass(opts: { file: string; permissions?: stri
     createdBy: actor.email,
     createdAt: at,
   } as const;
-  const id = store.write(() => {
-    const id = store.imports.insert(record);
-    store.audit.record({ at, actor: actor.email, action: 'import', target: `import:${id}`, detail: { status, items: items.length, permissions: permissionRead.permissions.length, errors: errors.length } });
+  const id = await store.write(async (tx) => {
+    const id = await tx.imports.insert(record);
+    await tx.audit.record({ at, actor: actor.email, action: 'import', target: `import:${id}`, detail: { status, items: items.length, permissions: permissionRead.permissions.length, errors: errors.length } });
     return id;
   });
   // A failed migration is bad input: nothing of it is usable.
@@ -62,24 +62,24 @@ export async function runImportLastPass(opts: { file: string; permissions?: stri
     errors,
     createdBy: actor.email,
     createdAt: at,
-    guestCandidates: status === 'succeeded' ? guestCandidates(store.workspace.domains(), permissionRead.permissions) : [],
+    guestCandidates: status === 'succeeded' ? guestCandidates(await store.workspace.domains(), permissionRead.permissions) : [],
     },
   };
 }
 
-export function runImportShow(opts: { id: string }, f: Factory): Result<ImportReport> {
-  const { store, actor } = openSession(f);
+export async function runImportShow(opts: { id: string }, f: Factory): Promise<Result<ImportReport>> {
+  const { store, actor } = await openSession(f);
   authorize(actor, { action: 'import' });
-  const record = store.imports.get(parseImportId(opts.id));
+  const record = await store.imports.get(parseImportId(opts.id));
   if (!record) throw new UsageError(`no import #${opts.id}: see \`cerby-guests import list\``);
   return ok({
     ...record,
-    guestCandidates: record.status === 'succeeded' ? guestCandidates(store.workspace.domains(), store.imports.permissions(record.id)) : [],
+    guestCandidates: record.status === 'succeeded' ? guestCandidates(await store.workspace.domains(), await store.imports.permissions(record.id)) : [],
   });
 }
 
-export function runImportList(_opts: object, f: Factory): Result<ImportRecord[]> {
-  const { store, actor } = openSession(f);
+export async function runImportList(_opts: object, f: Factory): Promise<Result<ImportRecord[]>> {
+  const { store, actor } = await openSession(f);
   authorize(actor, { action: 'import' });
-  return ok(store.imports.list());
+  return ok(await store.imports.list());
 }

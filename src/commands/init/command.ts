@@ -20,7 +20,7 @@ export function newCmdInit(f: Factory, runF = runInit) {
       const workspace = await valueOrPrompt(f.prompter, flags.workspace, '--workspace', (p) => p.input('Workspace name'));
       const owner = await valueOrPrompt(f.prompter, flags.owner, '--owner', (p) => p.input('Owner email'));
       const opts = { workspace, owner, signInUrl: flags.signInUrl, from: flags.from, inviteTtl: flags.inviteTtl, domains: flags.domains };
-      present(f, runF(opts, f), {
+      await present(f, runF(opts, f), {
         report: (r, reporter) => {
           reporter.success(`Created workspace ${r.workspace} with owner ${r.owner} in ${r.db}`);
           if (flags.signInUrl === undefined) {

@@ -27,7 +27,7 @@ export interface InitResult {
 }
 
 /** Creates the store, the workspace and its first owner. Refuses to run twice on one store. */
-export function runInit(options: InitOptions, f: Factory): Result<InitResult> {
+export async function runInit(options: InitOptions, f: Factory): Promise<Result<InitResult>> {
   const workspace = validateWorkspaceName(options.workspace);
   const owner = requireEmail(emailInput(options.owner), '--owner address');
   const signInUrl = validateSignInUrl(options.signInUrl ?? DEFAULT_SIGN_IN_URL);
@@ -35,14 +35,13 @@ export function runInit(options: InitOptions, f: Factory): Result<InitResult> {
   const ttlSeconds = parseDuration(options.inviteTtl ?? DEFAULT_TTL, '--invite-ttl', INVITE_TTL_BOUNDS);
   const domains = [...new Set((options.domains?.length ? options.domains : [owner.slice(owner.lastIndexOf('@') + 1)]).map(validateDomain))];
 
-  const store = f.createStore();
-  const existing = store.workspace.get();
-  if (existing) {
-    throw new UsageError(`${f.dbPath} already holds the workspace ${JSON.stringify(existing.name)}; nothing was changed`);
-  }
+  const store = await f.createStore();
   const at = iso(f.now());
-  store.write(() => {
-    store.workspace.create({
+  const already = (name: string) => new UsageError(`${f.storeDescription} already holds the workspace ${JSON.stringify(name)}; nothing was changed`);
+  await store.write(async (tx) => {
+    const existing = await tx.workspace.get();
+    if (existing) throw already(existing.name);
+    await tx.workspace.create({
       name: workspace,
       signInUrl,
       sender,
@@ -51,9 +50,13 @@ export function runInit(options: InitOptions, f: Factory): Result<InitResult> {
       instanceId: newInstanceId(),
       createdAt: at,
     });
-    store.members.add(owner, emailKey(owner), 'owner', null, at);
-    for (const domain of domains) store.workspace.addDomain(domain);
-    store.audit.record({ at, actor: owner, action: 'init', target: emailKey(owner), detail: { workspace } });
+    await tx.members.add(owner, emailKey(owner), 'owner', null, at);
+    for (const domain of domains) await tx.workspace.addDomain(domain);
+    await tx.audit.record({ at, actor: owner, action: 'init', target: emailKey(owner), detail: { workspace } });
+  }).catch(async (error: unknown) => {
+    // Two `init`s on one PostgreSQL database at once: the second finds the first's row on insert.
+    const winner = (error as { code?: string }).code === '23505' ? await store.workspace.get() : undefined;
+    throw winner ? already(winner.name) : error;
   });
-  return ok({ workspace, owner, signInUrl, sender, inviteTtl: formatDuration(ttlSeconds), domains, db: f.dbPath });
+  return ok({ workspace, owner, signInUrl, sender, inviteTtl: formatDuration(ttlSeconds), domains, db: f.storeDescription });
 }

@@ -8,6 +8,7 @@ import { NotPermittedError, UsageError } from '../../errors.js';
 import { RunDelivery, type AddressResult } from '../../invites/outcome.js';
 import { createProgress } from '../../output/progress.js';
 import { authorize } from '../../permissions.js';
+import type { Store } from '../../store/store.js';
 import type { Partner, PartnerRole } from '../../store/types.js';
 import { iso } from '../../time.js';
 import { emailInput, emailKey, emailProblem, messageProblem, nameProblem } from '../../validate.js';
@@ -111,19 +112,21 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
     const problem = messageProblem(defaultMessage);
     if (problem) throw new UsageError(`invalid --message: ${problem}`);
   }
-  const { store, workspace, actor } = openSession(f);
+  const { store, workspace, actor } = await openSession(f);
   // Members, or a Guest Admin for their own partner's rows; each row is checked below.
   authorize(actor, { action: 'list' });
   const partners = new Map<string, { partner?: Partner; partnerRole?: PartnerRole } | string>();
   /** The row's partner and role, or why it cannot be used (unknown partner, not permitted). */
-  const rowTarget = (row: CsvRow) => {
+  const targetKey = (row: CsvRow) => `${row.fields.partner?.trim() ?? ''}\u0000${row.fields.role?.trim() ?? ''}`;
+  /** Looked up once per partner and role (a million rows name a handful). */
+  const rowTarget = async (row: CsvRow) => {
     const name = row.fields.partner?.trim() || undefined;
     const role = row.fields.role?.trim() || undefined;
-    const cacheKey = `${name ?? ''}\u0000${role ?? ''}`;
+    const cacheKey = targetKey(row);
     let target = partners.get(cacheKey);
     if (target === undefined) {
       try {
-        const resolved = resolvePartnerTarget(store, name, role);
+        const resolved = await resolvePartnerTarget(store, name, role);
         authorize(actor, { action: 'invite', ...resolved });
         target = resolved;
       } catch (error) {
@@ -185,7 +188,7 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
       if (inOrder[head] === r) drain();
     };
     const progress = createProgress(f, () => f.now().getTime());
-    const delivery = options.dryRun ? undefined : RunDelivery.begin(f, workspace, options.concurrency, (r) => settle(r as RowResult));
+    const delivery = options.dryRun ? undefined : await RunDelivery.begin(f, workspace, options.concurrency, (r) => settle(r as RowResult));
     let batch: { row: CsvRow; result: RowResult; target: { partner?: Partner; partnerRole?: PartnerRole } }[] = [];
     let rows = 0;
     let bytesRead = 0;
@@ -194,15 +197,15 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
     const progressFraction = () => (size ? bytesRead / size : undefined);
 
     /** Plans (and unless dry-run, records) a batch of rows in one transaction. */
-    const flushBatch = () => {
+    const flushBatch = async () => {
       if (batch.length === 0) return;
       const now = f.now();
       const nowIso = iso(now);
       const items = batch;
       batch = [];
-      const handle = () => {
+      const handle = async (tx: Store) => {
         for (const { row, result, target } of items) {
-          const plan = planInvite(store, result.email, nowIso);
+          const plan = await planInvite(tx, result.email, nowIso);
           if (plan.kind === 'skip' || plan.kind === 'refuse') {
             result.outcome = plan.kind === 'skip' ? 'skipped' : 'failed';
             result.reason = plan.reason;
@@ -219,7 +222,7 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
             result.outcome = 'would-invite';
             continue;
           }
-          carryOutInvite(store, workspace, now, delivery, plan, {
+          await carryOutInvite(tx, workspace, now, delivery, plan, {
             name: row.fields.name?.trim() || null,
             familyName: row.fields.familyName?.trim() || null,
             message: row.fields.message?.replace(/\r\n/g, '\n').trim() || defaultMessage,
@@ -231,10 +234,10 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
         }
       };
       if (delivery) {
-        store.write(handle);
+        await store.write(handle);
         delivery.submit();
       } else {
-        store.read(handle);
+        await store.read(handle);
       }
       // Invited rows become final when their email is delivered (or not); the rest are now.
       for (const { result } of items) if (result.outcome !== 'invited') settle(result);
@@ -249,7 +252,7 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
         const result: RowResult = { line: row.line, email, outcome: 'failed' };
         inOrder.push(result);
         const problem = rowProblem(row, email);
-        const target = problem ? undefined : rowTarget(row);
+        const target = problem ? undefined : (partners.get(targetKey(row)) ?? (await rowTarget(row)));
         if (problem || typeof target === 'string') {
           result.reason = problem ?? (target as string);
           settle(result);
@@ -269,7 +272,7 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
           } else {
             batch.push({ row, result, target: target! });
             if (batch.length >= BATCH_ROWS) {
-              flushBatch();
+              await flushBatch();
               if (delivery) {
                 await delivery.waitForBacklog(MAX_BACKLOG);
                 if (delivery.stopped) break reading;
@@ -280,7 +283,7 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
         bytesRead = row.bytes;
         progress.update(rows, progressText, progressFraction);
       }
-      flushBatch();
+      await flushBatch();
     } catch (error) {
       // The store could not take a batch (disk full…): nothing of that batch was kept. Stop
       // leasing, let messages in flight finish and be recorded; finish() then reports it.

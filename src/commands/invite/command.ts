@@ -81,14 +81,14 @@ Examples:
       if (flags.preview !== undefined) {
         if (flags.csv !== undefined || flags.fromImport !== undefined) throw new UsageError('--preview shows one email: not with --csv or --from-import');
         const preview = runInvitePreview({ folder: flags.preview, emails, name: flags.name, familyName: flags.familyName, message: flags.message }, f);
-        present(f, preview, {
+        await present(f, preview, {
           report: (files, r) => r.success(`Wrote the email as it would be sent to ${files.html} and ${files.text} (a placeholder password; nothing stored or sent)`),
         });
         return;
       }
       if (flags.fromImport !== undefined) {
         if (emails.length > 0 || flags.csv !== undefined) throw new UsageError('--from-import takes no addresses and no --csv');
-        present(f, await run.fromImport({ importId: flags.fromImport, message: flags.message, dryRun }, f), addressRunView);
+        await present(f, await run.fromImport({ importId: flags.fromImport, message: flags.message, dryRun }, f), addressRunView);
         return;
       }
       if (flags.csv !== undefined) {
@@ -99,7 +99,7 @@ Examples:
         const opts: BulkInviteOptions = { file: flags.csv, message: flags.message, dryRun, concurrency: flags.concurrency };
         if (json) opts.onResult = (r) => json.item(r);
         const result = await run.bulk(opts, f);
-        present(f, result, {
+        await present(f, result, {
           ...bulkView,
           printsJson: true,
           print: (report) => {
@@ -123,6 +123,6 @@ Examples:
         role: flags.role,
         dryRun,
       };
-      present(f, await run.invite(opts, f), addressRunView);
+      await present(f, await run.invite(opts, f), addressRunView);
     });
 }

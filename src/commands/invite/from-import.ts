@@ -8,6 +8,7 @@ import { authorize } from '../../permissions.js';
 import { iso } from '../../time.js';
 import { emailKey } from '../../validate.js';
 import { guestCandidates, parseImportId } from '../../importer/importer.js';
+import type { Store } from '../../store/store.js';
 import { carryOutInvite, planInvite } from './run.js';
 
 /**
@@ -16,36 +17,36 @@ import { carryOutInvite, planInvite } from './run.js';
  * user access permissions.
  */
 export async function runInviteFromImport(options: { importId: string; message?: string; dryRun: boolean }, f: Factory): Promise<Result<RunReport>> {
-  const { store, workspace, actor } = openSession(f);
+  const { store, workspace, actor } = await openSession(f);
   authorize(actor, { action: 'invite.fromImport' });
   const id = parseImportId(options.importId);
-  const record = store.imports.get(id);
+  const record = await store.imports.get(id);
   if (!record) throw new UsageError(`no import #${id}: see \`cerby-guests import list\``);
   if (record.status !== 'succeeded') {
     throw new UsageError(
       `import #${id} failed: guest invites can only be sent after a successful migration of items and user access permissions (see \`cerby-guests import show ${id}\`)`,
     );
   }
-  const permissions = store.imports.permissions(id);
-  const candidates = guestCandidates(store.workspace.domains(), permissions);
+  const permissions = await store.imports.permissions(id);
+  const candidates = guestCandidates(await store.workspace.domains(), permissions);
   const now = f.now();
   const at = iso(now);
   const results: AddressResult[] = [];
-  const delivery = options.dryRun ? undefined : RunDelivery.begin(f, workspace, 2);
+  const delivery = options.dryRun ? undefined : await RunDelivery.begin(f, workspace, 2);
 
-  const record_ = () => {
+  const record_ = async (tx: Store) => {
     // Items become accounts once (a later run reuses them).
     const accountsByFolder = new Map<string, number[]>();
-    for (const item of store.imports.items(id)) {
+    for (const item of await tx.imports.items(id)) {
       let accountId = item.accountId;
       if (accountId === null && !options.dryRun) {
-        accountId = store.accounts.find(item.name)?.id ?? store.accounts.insert(item.name, item.url, actor.email, at);
-        store.imports.setItemAccount(item.id, accountId);
+        accountId = (await tx.accounts.find(item.name))?.id ?? (await tx.accounts.insert(item.name, item.url, actor.email, at));
+        await tx.imports.setItemAccount(item.id, accountId);
       }
       if (accountId !== null) accountsByFolder.set(item.folder, [...(accountsByFolder.get(item.folder) ?? []), accountId]);
     }
     for (const email of candidates) {
-      const plan = planInvite(store, email, at);
+      const plan = await planInvite(tx, email, at);
       if (plan.kind === 'refuse') {
         results.push({ email: plan.email, outcome: 'failed', reason: plan.reason });
         continue;
@@ -59,20 +60,20 @@ export async function runInviteFromImport(options: { importId: string; message?:
         const result: AddressResult = { email: plan.email, outcome: 'invited' };
         results.push(result);
         const details = { name: null, familyName: null, message: options.message?.trim() || null, actor: actor.email, invitedVia: 'importer' as const };
-        carryOutInvite(store, workspace, now, delivery!, plan, details, result);
+        await carryOutInvite(tx, workspace, now, delivery!, plan, details, result);
       }
       // The imported access: admin → manager, read_only / hide_passwords → user.
-      const guest = store.guests.find(emailKey(email))!;
+      const guest = (await tx.guests.find(emailKey(email)))!;
       for (const p of permissions.filter((p) => p.emailKey === emailKey(email))) {
         for (const accountId of accountsByFolder.get(p.folder) ?? []) {
-          store.accounts.upsertShare({ accountId, guestId: guest.id, role: p.permission === 'admin' ? 'manager' : 'user', sharedBy: actor.email, at });
+          await tx.accounts.upsertShare({ accountId, guestId: guest.id, role: p.permission === 'admin' ? 'manager' : 'user', sharedBy: actor.email, at });
         }
       }
     }
-    if (!options.dryRun) store.audit.record({ at, actor: actor.email, action: 'invite.fromImport', target: `import:${id}`, detail: { candidates: candidates.length } });
+    if (!options.dryRun) await tx.audit.record({ at, actor: actor.email, action: 'invite.fromImport', target: `import:${id}`, detail: { candidates: candidates.length } });
   };
-  if (options.dryRun) record_();
-  else store.write(record_);
+  if (options.dryRun) await record_(store);
+  else await store.write(record_);
   await delivery?.finish();
   return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) }, f);
 }

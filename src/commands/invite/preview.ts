@@ -30,7 +30,7 @@ const PREVIEW_RECIPIENT = 'guest@example.com';
  * The email `invite` would send, written as HTML and text files to open in a browser or an
  * editor: a placeholder password, nothing stored, nothing sent.
  */
-export function runInvitePreview(options: InvitePreviewOptions, f: Factory): Result<InvitePreview> {
+export async function runInvitePreview(options: InvitePreviewOptions, f: Factory): Promise<Result<InvitePreview>> {
   if (options.emails.length > 1) throw new UsageError('--preview shows one email: give at most one address');
   const recipient = options.emails[0] === undefined ? PREVIEW_RECIPIENT : requireEmail(emailInput(options.emails[0]));
   for (const [flag, value] of [['--name', options.name], ['--family-name', options.familyName]] as const) {
@@ -40,7 +40,7 @@ export function runInvitePreview(options: InvitePreviewOptions, f: Factory): Res
   const problem = options.message === undefined ? undefined : messageProblem(options.message);
   if (problem) throw new UsageError(`invalid --message: ${problem}`);
 
-  const { workspace, actor } = openSession(f);
+  const { workspace, actor } = await openSession(f);
   const now = f.now();
   const email = renderInviteEmail({
     workspaceName: workspace.name,

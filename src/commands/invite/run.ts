@@ -33,16 +33,16 @@ type Plan =
 export const RESUME_REASON = 'its invite was recorded earlier but never sent: sending it now';
 
 /** Decides what inviting one address means, from what the store knows of it (SPEC §2). */
-export function planInvite(store: Store, email: string, now: string): Plan {
+export async function planInvite(store: Store, email: string, now: string): Promise<Plan> {
   const key = emailKey(email);
-  const member = store.members.find(key);
+  const member = await store.members.find(key);
   if (member) return { kind: 'refuse', email, reason: `already a member of the workspace (${member.role})` };
-  const guest = store.guests.find(key);
+  const guest = await store.guests.find(key);
   if (!guest) return { kind: 'new', email };
   if (guest.status === 'joined') return { kind: 'refuse', email: guest.email, reason: 'already joined the workspace as a guest' };
   if (guest.status === 'revoked') return { kind: 'again', email: guest.email, guest, why: 'the previous invite was revoked' };
   if (guest.expiresAt <= now) return { kind: 'again', email: guest.email, guest, why: 'the previous invite expired' };
-  const last = guest.lastMessageId === null ? undefined : store.outbox.get(guest.lastMessageId);
+  const last = guest.lastMessageId === null ? undefined : await store.outbox.get(guest.lastMessageId);
   if (last?.state === 'queued') return { kind: 'resume', email: guest.email, outboxId: last.id, guest };
   return {
     kind: 'skip',
@@ -52,11 +52,11 @@ export function planInvite(store: Store, email: string, now: string): Plan {
 }
 
 /** `--partner NAME [--role guest_user|guest_admin]`: the partner must exist; the role defaults to guest_user. */
-export function resolvePartnerTarget(
+export async function resolvePartnerTarget(
   store: Store,
   partnerName: string | undefined,
   roleText: string | undefined,
-): { partner?: Partner; partnerRole?: PartnerRole } {
+): Promise<{ partner?: Partner; partnerRole?: PartnerRole }> {
   const role = roleText?.trim();
   if (role !== undefined && !(PARTNER_ROLES as readonly string[]).includes(role)) {
     throw new UsageError(`unknown --role ${JSON.stringify(role.slice(0, 40))}: use guest_user or guest_admin`);
@@ -65,7 +65,7 @@ export function resolvePartnerTarget(
     if (role !== undefined) throw new UsageError('--role goes with --partner');
     return {};
   }
-  const partner = store.partners.find(partnerName);
+  const partner = await store.partners.find(partnerName);
   if (!partner) throw new UsageError(`no partner ${JSON.stringify(partnerName.slice(0, 80))}: create it with \`cerby-guests partners create NAME\``);
   return { partner, partnerRole: (role as PartnerRole | undefined) ?? 'guest_user' };
 }
@@ -79,9 +79,9 @@ export type InviteDetails = Pick<
 /**
  * Carries out a plan that sends something: records the invite and its email (or, for a
  * `resume`, picks up the email an earlier run left queued) and hands it to the run's delivery.
- * Must run inside `store.write()`. Fills in `result`.
+ * Must run inside `store.write()`, on its `tx`. Fills in `result`.
  */
-export function carryOutInvite(
+export async function carryOutInvite(
   store: Store,
   workspace: Workspace,
   now: Date,
@@ -89,7 +89,7 @@ export function carryOutInvite(
   plan: Extract<Plan, { kind: 'new' | 'again' | 'resume' }>,
   details: InviteDetails,
   result: AddressResult,
-): void {
+): Promise<void> {
   result.outcome = 'invited';
   if (plan.kind === 'resume') {
     result.reason = RESUME_REASON;
@@ -97,7 +97,7 @@ export function carryOutInvite(
     return;
   }
   const again = plan.kind === 'again' ? plan.guest : undefined;
-  const sent = recordInviteSend(store, workspace, now, {
+  const sent = await recordInviteSend(store, workspace, now, {
     ...details,
     email: plan.email,
     name: details.name ?? again?.name ?? null,
@@ -106,6 +106,22 @@ export function carryOutInvite(
     action: 'invite',
     route: delivery.route,
   });
+  if (!sent && plan.kind === 'new') {
+    // Another process invited them between our look and our insert (PostgreSQL, many machines):
+    // what the store holds now decides, as if this run had come second.
+    const current = await planInvite(store, plan.email, iso(now));
+    if (current.kind === 'skip' || current.kind === 'refuse') {
+      result.outcome = current.kind === 'skip' ? 'skipped' : 'failed';
+      result.reason = current.reason;
+      return;
+    }
+    if (current.kind === 'resume') {
+      // Its email is that run's to send (the lease would keep two from sending it anyway).
+      result.outcome = 'skipped';
+      result.reason = 'invited by another run at the same moment; that run sends the email';
+      return;
+    }
+  }
   if (!sent) {
     result.outcome = 'failed';
     result.reason = 'it changed while this ran: run the command again';
@@ -128,17 +144,18 @@ export async function runInvite(options: InviteOptions, f: Factory): Promise<Res
   const message = requireMessage(options.message) ?? null;
   if ((name || familyName) && emails.length > 1) throw new UsageError('--name and --family-name apply to one address at a time');
 
-  const { store, workspace, actor } = openSession(f);
-  const target = resolvePartnerTarget(store, options.partner, options.role);
+  const { store, workspace, actor } = await openSession(f);
+  const target = await resolvePartnerTarget(store, options.partner, options.role);
   authorize(actor, { action: 'invite', ...target });
 
   const now = f.now();
   const results: AddressResult[] = [];
-  const delivery = options.dryRun ? undefined : RunDelivery.begin(f, workspace, 1);
+  const delivery = options.dryRun ? undefined : await RunDelivery.begin(f, workspace, 1);
 
-  const record = () => {
+  const record = async (tx: Store) => {
     // Every address is planned and checked before anything is recorded: a refusal changes nothing.
-    const plans = emails.map((email) => planInvite(store, email, iso(now)));
+    const plans: Plan[] = [];
+    for (const email of emails) plans.push(await planInvite(tx, email, iso(now)));
     for (const plan of plans) authorizePlan(actor, plan, target);
     for (const plan of plans) {
       if (plan.kind === 'skip') {
@@ -150,7 +167,7 @@ export async function runInvite(options: InviteOptions, f: Factory): Promise<Res
       } else {
         const result: AddressResult = { email: plan.email, outcome: 'invited' };
         results.push(result);
-        carryOutInvite(store, workspace, now, delivery!, plan, {
+        await carryOutInvite(tx, workspace, now, delivery!, plan, {
           name,
           familyName,
           message,
@@ -163,8 +180,8 @@ export async function runInvite(options: InviteOptions, f: Factory): Promise<Res
     }
   };
   // All invites of one run and their emails are stored in one transaction, before any SMTP traffic.
-  if (options.dryRun) record();
-  else store.write(record);
+  if (options.dryRun) await record(store);
+  else await store.write(record);
 
   await delivery?.finish();
   return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) }, f);

@@ -58,6 +58,6 @@ Examples:
   $ cerby-guests join --username guest@partner.example --password-file pw.txt --totp-code 123456`,
     )
     .action(async (flags) => {
-      present(f, await runF(flags, f), joinView);
+      await present(f, await runF(flags, f), joinView);
     });
 }

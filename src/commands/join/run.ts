@@ -36,7 +36,7 @@ const SECRETS = [
  */
 export const runJoin: RunJoin = async (options, f) => {
   const answers = await checkOptions(options, f);
-  const { store, workspace } = openSession(f);
+  const { store, workspace } = await openSession(f);
   const progress: JoinProgress = { steps: [], saved: false };
   try {
     const report = await joinFlow(
@@ -49,7 +49,7 @@ export const runJoin: RunJoin = async (options, f) => {
   } catch (error) {
     // Ctrl-C and signals keep their own exit codes.
     if (!(error instanceof CliError) || error instanceof CancelledError || error instanceof Interrupted) throw error;
-    const guest = progress.signedIn && progress.email ? store.guests.find(emailKey(progress.email)) : undefined;
+    const guest = progress.signedIn && progress.email ? await store.guests.find(emailKey(progress.email)) : undefined;
     const report: JoinReport = {
       ok: false,
       email: progress.email,
@@ -57,7 +57,7 @@ export const runJoin: RunJoin = async (options, f) => {
       status: guest ? (guest.status === 'joined' ? 'joined' : 'pending') : undefined,
       steps: progress.steps,
       saved: progress.saved,
-      setup: guest ? store.credentials.setupReport(guest.id) : undefined,
+      setup: guest ? await store.credentials.setupReport(guest.id) : undefined,
       mfa: progress.mfa,
       error: error.message,
     };

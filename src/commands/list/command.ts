@@ -58,7 +58,7 @@ Examples:
   $ cerby-guests list --json | jq '.[] | select(.delivery == "failed") | .email'
   $ cerby-guests list --csv > guests.csv`,
     )
-    .action((flags) => {
+    .action(async (flags) => {
       const csv = flags.csv === true;
       if (csv && f.json) throw new UsageError('give one of --json or --csv');
       const opts = {
@@ -70,7 +70,7 @@ Examples:
         descending: flags.order === 'desc',
         limit: flags.limit,
       };
-      present(f, runF(opts, f), {
+      await present(f, runF(opts, f), {
         // Rows stream to the output as they are read (100,000 of them are never held), JSON too.
         printsJson: true,
         print: (rows, out) => out.rows(rows, GUEST_COLUMNS, { csv, empty: emptyHint(opts, (c) => f.hint(c)) }),

@@ -23,8 +23,8 @@ export interface ListOptions {
 
 const MAX_SEARCH = 200;
 
-/** The guests, as an iterable: printed as they are read. */
-export function runList(options: ListOptions, f: Factory): Result<Iterable<GuestListRow>> {
+/** The guests, in batches as they are read: printed as they come, never all held. */
+export async function runList(options: ListOptions, f: Factory): Promise<Result<AsyncIterable<readonly GuestListRow[]>>> {
   if (options.setup !== undefined && options.setup !== 'complete' && options.setup !== 'incomplete') {
     throw new UsageError('unknown --setup: use complete or incomplete');
   }
@@ -32,29 +32,33 @@ export function runList(options: ListOptions, f: Factory): Result<Iterable<Guest
     const problem = nameProblem(options.search, 'search text') ?? (options.search.length > MAX_SEARCH ? `the search text is longer than ${MAX_SEARCH} characters` : undefined);
     if (problem) throw new UsageError(`invalid --search: ${problem}`);
   }
-  const { store, actor } = openSession(f);
+  const { store, actor } = await openSession(f);
   // A Guest Admin sees their partner's guests only.
   const scope = authorize(actor, { action: 'list' });
   let partnerId = scope.partnerId;
   if (options.partner !== undefined) {
-    const partner = store.partners.find(options.partner);
+    const partner = await store.partners.find(options.partner);
     if (!partner) throw new UsageError(`no partner ${JSON.stringify(options.partner.slice(0, 80))}`);
-    if (partnerId !== undefined && partnerId !== partner.id) return ok([]);
+    if (partnerId !== undefined && partnerId !== partner.id) return ok(noRows());
     partnerId = partner.id;
   }
-  const rows = store.guests.iterate({ statuses: options.statuses, search: options.search, now: iso(f.now()), partnerId, sort: options.sort, descending: options.descending });
-  const complete = options.setup === undefined ? undefined : store.credentials.emailsWithCompleteSetup();
+  const batches = store.guests.batches({ statuses: options.statuses, search: options.search, now: iso(f.now()), partnerId, sort: options.sort, descending: options.descending });
+  const complete = options.setup === undefined ? undefined : await store.credentials.emailsWithCompleteSetup();
   const wanted = options.setup === 'complete';
   const limit = options.limit ?? Infinity;
   return ok(
-    (function* () {
+    (async function* () {
       let given = 0;
-      // Leaving the loop early closes the statement (better-sqlite3 iterators clean up on return).
-      for (const r of rows) {
-        if (complete !== undefined && complete.has(emailKey(r.email)) !== wanted) continue;
-        yield r;
-        if (++given >= limit) return;
+      // Leaving early (a limit, a closed pipe) closes the query and gives the store back.
+      for await (const batch of batches) {
+        let rows = complete === undefined ? batch : batch.filter((r) => complete.has(emailKey(r.email)) === wanted);
+        if (given + rows.length >= limit) rows = rows.slice(0, limit - given);
+        given += rows.length;
+        yield rows;
+        if (given >= limit) return;
       }
     })(),
   );
 }
+
+async function* noRows(): AsyncGenerator<readonly GuestListRow[]> {}

@@ -19,34 +19,34 @@ export interface MemberAdded {
   change: 'added' | 'updated' | 'unchanged';
 }
 
-export function runMembersAdd(opts: { email: string; role: string }, f: Factory): Result<MemberAdded> {
+export async function runMembersAdd(opts: { email: string; role: string }, f: Factory): Promise<Result<MemberAdded>> {
   const email = requireEmail(emailInput(opts.email));
   const role = parseMemberRole(opts.role);
-  const { store, actor } = openSession(f);
+  const { store, actor } = await openSession(f);
   requireCanGrant(actor, role);
   const key = emailKey(email);
-  if (store.guests.find(key)) throw new UsageError(`${email} is a guest of this workspace; a guest cannot also be a member`);
+  if (await store.guests.find(key)) throw new UsageError(`${email} is a guest of this workspace; a guest cannot also be a member`);
   const at = iso(f.now());
-  const added = store.write(() => {
-    const existing = store.members.find(key);
+  const added = await store.write(async (tx) => {
+    const existing = await tx.members.find(key);
     if (existing?.role === role) return { email: existing.email, role, change: 'unchanged' as const };
     if (existing) {
-      if (existing.role === 'owner' && store.members.list().filter((m) => m.role === 'owner').length === 1) {
+      if (existing.role === 'owner' && (await tx.members.list()).filter((m) => m.role === 'owner').length === 1) {
         throw new UsageError(`${existing.email} is the only owner; add another owner first`);
       }
       requireCanGrant(actor, existing.role);
-      store.members.setRole(key, role);
+      await tx.members.setRole(key, role);
     } else {
-      store.members.add(email, key, role, actor.email, at);
+      await tx.members.add(email, key, role, actor.email, at);
     }
-    store.audit.record({ at, actor: actor.email, action: existing ? 'member.role' : 'member.add', target: key, detail: { role } });
+    await tx.audit.record({ at, actor: actor.email, action: existing ? 'member.role' : 'member.add', target: key, detail: { role } });
     return { email: existing?.email ?? email, role, change: existing ? ('updated' as const) : ('added' as const) };
   });
   return ok(added);
 }
 
-export function runMembersList(_opts: object, f: Factory): Result<Member[]> {
-  const { store, actor } = openSession(f);
+export async function runMembersList(_opts: object, f: Factory): Promise<Result<Member[]>> {
+  const { store, actor } = await openSession(f);
   authorize(actor, { action: 'members.list' });
-  return ok(store.members.list());
+  return ok(await store.members.list());
 }

@@ -19,7 +19,7 @@ Examples:
     )
     .action(async (flags) => {
       const opts: MigrateOptions = { to: flags.to, from: flags.from };
-      present(f, await runF(opts, f), {
+      await present(f, await runF(opts, f), {
         report: (r, reporter) =>
           reporter.success(`Copied ${r.rows.toLocaleString('en-US')} rows in ${r.tables.length} tables from ${r.from} to ${r.to}; every table's count matches`),
         print: (r, out) => out.rows(r.tables, [

@@ -41,7 +41,7 @@ export async function runMigrate(options: MigrateOptions, f: Factory): Promise<R
   try {
     let tables: TableCount[];
     try {
-      tables = options.to !== undefined ? await copyToPg(f.store(), client, target.description) : await copyFromPg(client, f.createStore(), target.description);
+      tables = options.to !== undefined ? await copyToPg(await f.store(), client, target.description) : await copyFromPg(client, await f.createStore(), target.description);
     } catch (error) {
       // A server error mid-copy (a dropped connection, a constraint): one line; both sides rolled back.
       if (error instanceof CliError || !/^[0-9A-Z]{5}$|^E[A-Z]+$/.test(String((error as { code?: string }).code))) throw error;

@@ -12,12 +12,12 @@ export interface OutboxListing {
   messages: Omit<OutboxMessage, 'leaseOwner'>[];
 }
 
-export function runOutboxList(options: { state?: OutboxState }, f: Factory): Result<OutboxListing> {
-  const { store, actor } = openSession(f);
+export async function runOutboxList(options: { state?: OutboxState }, f: Factory): Promise<Result<OutboxListing>> {
+  const { store, actor } = await openSession(f);
   authorize(actor, { action: 'outbox' });
   return ok({
-    counts: store.outbox.counts(),
-    messages: store.outbox.list(options.state).map(({ leaseOwner: _owner, ...rest }) => rest),
+    counts: await store.outbox.counts(),
+    messages: (await store.outbox.list(options.state)).map(({ leaseOwner: _owner, ...rest }) => rest),
   });
 }
 
@@ -41,10 +41,10 @@ export interface FlushReport {
  * SMTP transaction had not started, else become `unknown`: never resent silently.
  */
 export async function runOutboxFlush(options: { retryUnknown: boolean; retryFailed: boolean; concurrency: number }, f: Factory): Promise<Result<FlushReport>> {
-  const { store, workspace, actor } = openSession(f);
+  const { store, workspace, actor } = await openSession(f);
   authorize(actor, { action: 'outbox' });
   const now = iso(f.now());
-  const due = store.outbox.due(now, 1_000_000);
+  const due = await store.outbox.due(now, 1_000_000);
   // An email recorded for SMTP is never written to a file because this run has no SMTP server.
   const mailer = f.mailer(options.concurrency);
   if (mailer.kind === 'folder') {
@@ -56,13 +56,17 @@ export async function runOutboxFlush(options: { retryUnknown: boolean; retryFail
     }
   }
   const alive = (owner: string) => f.processes?.alive(ownerProcess(owner));
-  const { released, doubted } = store.write(() => store.outbox.recoverAbandonedLeases(now, actor.email, alive));
-  const retry = (state: 'unknown' | 'failed') => store.write(() => store.outbox.idsIn(state).filter((id) => store.outbox.retry(id, state, now, actor.email)).length);
-  const retried = options.retryUnknown ? retry('unknown') : 0;
-  const retriedFailed = options.retryFailed ? retry('failed') : 0;
+  const { released, doubted } = await store.write((tx) => tx.outbox.recoverAbandonedLeases(now, actor.email, alive));
+  const retry = (state: 'unknown' | 'failed') =>
+    store.write(async (tx) => {
+      let retried = 0;
+      for (const id of await tx.outbox.idsIn(state)) if (await tx.outbox.retry(id, state, now, actor.email)) retried++;
+      return retried;
+    });
+  const retried = options.retryUnknown ? await retry('unknown') : 0;
+  const retriedFailed = options.retryFailed ? await retry('failed') : 0;
   // Each email goes the way it was recorded for; those of the other way wait for a run configured for it.
-  const ids = store.outbox
-    .due(now, 1_000_000)
+  const ids = (await store.outbox.due(now, 1_000_000))
     .filter((m) => m.route === null || m.route === mailer.kind)
     .map((m) => m.id);
   const concurrency = options.concurrency;
@@ -75,5 +79,5 @@ export async function runOutboxFlush(options: { retryUnknown: boolean; retryFail
   for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
   // Skipped (another process has it, or the guest changed) is not a failure of this run.
   const status = runStatus(results.map((r) => (r.outcome === 'sent' || r.outcome === 'skipped' ? 'done' : 'not-done')));
-  return { status, data: { releasedLeases: released, recoveredLeases: doubted, retried, retriedFailed, results, counts, waiting: store.outbox.waiting(now) } };
+  return { status, data: { releasedLeases: released, recoveredLeases: doubted, retried, retriedFailed, results, counts, waiting: await store.outbox.waiting(now) } };
 }

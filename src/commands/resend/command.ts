@@ -40,7 +40,7 @@ Examples:
         if (count > 0 && !(await confirmAllPending(f, count, flags.olderThan))) return;
       }
       const result = await runF({ emails, allPending, olderThan: flags.olderThan, dryRun }, f);
-      present(f, result, {
+      await present(f, result, {
         report(report, reporter) {
           if (flags.allPending && report.results.length === 0) reporter.info('no pending invites to resend');
           addressRunView.report?.(report, reporter);

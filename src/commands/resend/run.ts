@@ -1,5 +1,6 @@
 import { addresses } from '../../cli/args.js';
 import { UsageError } from '../../errors.js';
+import type { Store } from '../../store/store.js';
 import type { Factory } from '../../factory.js';
 import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
 import { runResult } from '../../output/views/address-run.js';
@@ -38,20 +39,19 @@ export async function runResend(options: ResendOptions, f: Factory): Promise<Res
   const emails = options.allPending ? [] : addresses(options.emails);
   const olderThan = options.olderThan;
 
-  const { store, workspace, actor } = openSession(f);
+  const { store, workspace, actor } = await openSession(f);
   // Members may resend any invite; a Guest Admin only their partner's Guest Users'.
   const scope = authorize(actor, { action: 'list' });
   const now = f.now();
   const results: AddressResult[] = [];
-  const delivery = options.dryRun ? undefined : RunDelivery.begin(f, workspace, options.allPending ? 4 : 1);
+  const delivery = options.dryRun ? undefined : await RunDelivery.begin(f, workspace, options.allPending ? 4 : 1);
 
-  const record = () => {
+  const record = async (tx: Store) => {
     const targets: { email: string; guest: Guest | undefined }[] = options.allPending
-      ? store
-          .guests.resendable(olderThan === undefined ? null : iso(addSeconds(now, -olderThan)))
+      ? (await tx.guests.resendable(olderThan === undefined ? null : iso(addSeconds(now, -olderThan))))
           .filter((guest) => scope.partnerId === undefined || (guest.partnerId === scope.partnerId && guest.partnerRole === 'guest_user'))
           .map((guest) => ({ email: guest.email, guest }))
-      : emails.map((email) => ({ email, guest: store.guests.find(emailKey(email)) }));
+      : await Promise.all(emails.map(async (email) => ({ email, guest: await tx.guests.find(emailKey(email)) })));
     // Every target is checked before anything is recorded: a refusal changes nothing.
     for (const { guest } of targets) if (guest) authorize(actor, { action: 'manageGuest', verb: 'resend', target: guest });
     for (const { email, guest } of targets) {
@@ -61,7 +61,7 @@ export async function runResend(options: ResendOptions, f: Factory): Promise<Res
       } else if (options.dryRun) {
         results.push({ email: guest.email, outcome: 'would-resend' });
       } else {
-        const sent = recordInviteSend(store, workspace, now, {
+        const sent = await recordInviteSend(tx, workspace, now, {
           email: guest.email,
           name: guest.name,
           familyName: guest.familyName,
@@ -82,8 +82,8 @@ export async function runResend(options: ResendOptions, f: Factory): Promise<Res
       }
     }
   };
-  if (options.dryRun) record();
-  else store.write(record);
+  if (options.dryRun) await record(store);
+  else await store.write(record);
 
   await delivery?.finish();
   return runResult({ dryRun: options.dryRun, results, counts: countOutcomes(results) }, f);

@@ -18,6 +18,6 @@ export function newCmdRevoke(f: Factory, runF = runRevoke) {
         if (!picked) return;
         emails = picked;
       }
-      present(f, runF({ emails, dryRun: flags.dryRun === true }, f), addressRunView);
+      await present(f, runF({ emails, dryRun: flags.dryRun === true }, f), addressRunView);
     });
 }

@@ -29,14 +29,14 @@ export interface ShareResult {
 /** Who an account is shared with: a partner (every member, role user) or one guest. */
 type Target = { kind: 'partner'; partner: Partner } | { kind: 'guest'; guest: Guest };
 
-function shareTarget(store: Store, options: ShareOptions): Target {
+async function shareTarget(store: Store, options: ShareOptions): Promise<Target> {
   if ((options.partner === undefined) === (options.guest === undefined)) throw new UsageError('give exactly one of --partner NAME or --guest EMAIL');
   if (options.partner !== undefined) {
     if (options.role !== undefined) throw new UsageError('--role goes with --guest: a partner gets the user role');
-    return { kind: 'partner', partner: requirePartner(store, options.partner) };
+    return { kind: 'partner', partner: await requirePartner(store, options.partner) };
   }
   const email = requireEmail(emailInput(options.guest ?? ''), '--guest address');
-  const guest = store.guests.find(emailKey(email));
+  const guest = await store.guests.find(emailKey(email));
   if (!guest) throw new UsageError(`no guest ${email}: invite them first`);
   if (guest.status === 'revoked') throw new UsageError(`the invite of ${guest.email} was revoked`);
   return { kind: 'guest', guest };
@@ -45,21 +45,23 @@ function shareTarget(store: Store, options: ShareOptions): Target {
 const auditTarget = (t: Target) => (t.kind === 'guest' ? emailKey(t.guest.email) : `partner:${t.partner.name.toLowerCase()}`);
 const shownTarget = (t: Target) => (t.kind === 'guest' ? t.guest.email : `partner ${t.partner.name}`);
 /** Removing access takes the same right as granting it. */
-function authorizeTarget(store: Store, actor: Actor, account: Account, target: Target, role: AccountRole): void {
-  const roleOnAccount = (guestId: number, accountId: number) => store.accounts.guestRole(guestId, accountId);
+async function authorizeTarget(store: Store, actor: Actor, account: Account, target: Target, role: AccountRole): Promise<void> {
+  // A guest's own role on the account (a Guest Admin shares only what they manage).
+  const actorsRole = actor.guest ? await store.accounts.guestRole(actor.guest.id, account.id) : undefined;
+  const roleOnAccount = () => actorsRole;
   if (target.kind === 'partner') authorizeShare(actor, { action: 'share', account, partner: target.partner }, roleOnAccount);
   else authorizeShare(actor, { action: 'share', account, guest: target.guest, role }, roleOnAccount);
 }
 
-export function runShare(options: ShareOptions, f: Factory): Result<ShareResult> {
-  const { store, actor } = openSession(f);
-  const account = requireAccount(store, options.account);
-  const target = shareTarget(store, options);
+export async function runShare(options: ShareOptions, f: Factory): Promise<Result<ShareResult>> {
+  const { store, actor } = await openSession(f);
+  const account = await requireAccount(store, options.account);
+  const target = await shareTarget(store, options);
   const role = target.kind === 'partner' ? 'user' : (options.role ?? 'user');
-  authorizeTarget(store, actor, account, target, role);
+  await authorizeTarget(store, actor, account, target, role);
   const at = iso(f.now());
-  const change = store.write(() => {
-    const change = store.accounts.upsertShare({
+  const change = await store.write(async (tx) => {
+    const change = await tx.accounts.upsertShare({
       accountId: account.id,
       partnerId: target.kind === 'partner' ? target.partner.id : undefined,
       guestId: target.kind === 'guest' ? target.guest.id : undefined,
@@ -68,7 +70,7 @@ export function runShare(options: ShareOptions, f: Factory): Result<ShareResult>
       at,
     });
     if (change !== 'unchanged') {
-      store.audit.record({ at, actor: actor.email, action: 'share', target: auditTarget(target), detail: { account: account.name, role } });
+      await tx.audit.record({ at, actor: actor.email, action: 'share', target: auditTarget(target), detail: { account: account.name, role } });
     }
     return change;
   });
@@ -81,18 +83,18 @@ export function runShare(options: ShareOptions, f: Factory): Result<ShareResult>
   });
 }
 
-export function runUnshare(options: ShareOptions, f: Factory): Result<ShareResult> {
-  const { store, actor } = openSession(f);
-  const account = requireAccount(store, options.account);
-  const target = shareTarget(store, { ...options, role: undefined });
-  authorizeTarget(store, actor, account, target, 'user');
+export async function runUnshare(options: ShareOptions, f: Factory): Promise<Result<ShareResult>> {
+  const { store, actor } = await openSession(f);
+  const account = await requireAccount(store, options.account);
+  const target = await shareTarget(store, { ...options, role: undefined });
+  await authorizeTarget(store, actor, account, target, 'user');
   const at = iso(f.now());
-  const removed = store.write(() => {
-    const removed = store.accounts.removeShare(account.id, {
+  const removed = await store.write(async (tx) => {
+    const removed = await tx.accounts.removeShare(account.id, {
       partnerId: target.kind === 'partner' ? target.partner.id : undefined,
       guestId: target.kind === 'guest' ? target.guest.id : undefined,
     });
-    if (removed) store.audit.record({ at, actor: actor.email, action: 'unshare', target: auditTarget(target), detail: { account: account.name } });
+    if (removed) await tx.audit.record({ at, actor: actor.email, action: 'unshare', target: auditTarget(target), detail: { account: account.name } });
     return removed;
   });
   return ok({ account: account.name, to: shownTarget(target), role: 'user', change: removed ? 'removed' : 'absent', effective: true });

@@ -17,15 +17,15 @@ export interface GuestDetails extends GuestListRow {
   signIn: { failures: number; lockedAt: string | null };
 }
 
-export function runShow(opts: { email: string }, f: Factory): Result<GuestDetails> {
-  const { store, guest } = managedGuest(f, opts.email, 'show');
-  const row = store.guests.list({ search: guest.email, now: iso(f.now()), partnerId: guest.partnerId ?? undefined }).find((r) => emailKey(r.email) === emailKey(guest.email))!;
+export async function runShow(opts: { email: string }, f: Factory): Promise<Result<GuestDetails>> {
+  const { store, guest } = await managedGuest(f, opts.email, 'show');
+  const row = (await store.guests.list({ search: guest.email, now: iso(f.now()), partnerId: guest.partnerId ?? undefined })).find((r) => emailKey(r.email) === emailKey(guest.email))!;
   return ok({
     ...row,
     invitedVia: guest.invitedVia,
     message: guest.message,
     revokedAt: guest.revokedAt,
-    messages: store.outbox.ofGuest(guest.id).map((m) => ({
+    messages: (await store.outbox.ofGuest(guest.id)).map((m) => ({
       messageId: m.messageId,
       sendNumber: m.sendNumber,
       state: m.state,
@@ -34,8 +34,8 @@ export function runShow(opts: { email: string }, f: Factory): Result<GuestDetail
       lastError: m.lastError,
       file: m.filePath,
     })),
-    history: store.audit.forTarget(emailKey(guest.email)),
-    setup: store.credentials.setupReport(guest.id),
-    signIn: (({ failedSignins, lockedAt }) => ({ failures: failedSignins, lockedAt }))(store.credentials.lockState(guest.id)),
+    history: await store.audit.forTarget(emailKey(guest.email)),
+    setup: await store.credentials.setupReport(guest.id),
+    signIn: (({ failedSignins, lockedAt }) => ({ failures: failedSignins, lockedAt }))(await store.credentials.lockState(guest.id)),
   });
 }

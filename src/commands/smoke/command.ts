@@ -26,7 +26,7 @@ export function newCmdSmoke(f: Factory, runF: RunSmoke = loadAndRunSmoke) {
     .addHelpText('after', '\nExamples:\n  $ cerby-guests smoke\n  $ cerby-guests smoke --smtp smtp://127.0.0.1:1025 --to ci@acme.example')
     .action(async (flags) => {
       const result = await runF({ to: flags.to, keep: flags.keep === true }, f);
-      present(f, result, smokeView);
+      await present(f, result, smokeView);
       // A failed step fails the whole command with one line, as every failure does.
       if (result.data.failure) throw new FailureError(result.data.failure);
     });

@@ -6,6 +6,7 @@ import { REAL_COSTS } from '../../crypto/costs.js';
 import { totpCode } from '../../crypto/totp.js';
 import type { RenderedEmail } from '../../email/render.js';
 import { CliError, FailureError } from '../../errors.js';
+import type { GuestListRow } from '../../store/types.js';
 import type { Factory } from '../../factory.js';
 import { joinFlow, type JoinReport } from '../../join/flow.js';
 import type { InviteSource } from '../../join/invite.js';
@@ -79,8 +80,8 @@ const noPrompts: Prompter = {
 class StepFailed extends Error {}
 
 /** The guest's side in the throw-away workspace, answered like a script gives `join` its flags. */
-function join(smoke: Factory, invite: InviteSource, answers: JoinAnswers): Promise<JoinReport> {
-  const { store, workspace } = openSession(smoke);
+async function join(smoke: Factory, invite: InviteSource, answers: JoinAnswers): Promise<JoinReport> {
+  const { store, workspace } = await openSession(smoke);
   return joinFlow(
     { store, workspace, now: smoke.now, costs: smoke.crypto ?? REAL_COSTS, hooks: smoke.hooks },
     { invite, waitSeconds: 5 },
@@ -113,7 +114,7 @@ export const runSmoke: RunSmoke = async (options, f) => {
     }
   };
   try {
-    await step('init', () => runInit({ workspace: 'Smoke Test', owner: 'owner@smoke.example' }, smoke).data, (r) => `workspace ${r.workspace} in ${r.db}`);
+    await step('init', async () => (await runInit({ workspace: 'Smoke Test', owner: 'owner@smoke.example' }, smoke)).data, (r) => `workspace ${r.workspace} in ${r.db}`);
     // The configured SMTP server, or else an outbox folder beside the throw-away store.
     smoke.useMailer(new TeeMailer(smoke.mailer(), new FolderMailer(path.join(folder, 'sent'))));
     const invite = await step(
@@ -148,8 +149,9 @@ export const runSmoke: RunSmoke = async (options, f) => {
     );
     await step(
       'list shows joined',
-      () => {
-        const row = [...runList({}, smoke).data].find((r) => r.email.toLowerCase() === options.to.toLowerCase());
+      async () => {
+        let row: GuestListRow | undefined;
+        for await (const batch of (await runList({}, smoke)).data) row ??= batch.find((r) => r.email.toLowerCase() === options.to.toLowerCase());
         if (row?.status !== 'joined') throw new FailureError(`status is ${row?.status ?? 'missing'}`);
         return row;
       },
@@ -158,7 +160,7 @@ export const runSmoke: RunSmoke = async (options, f) => {
   } catch (error) {
     if (!(error instanceof StepFailed)) throw error;
   } finally {
-    smoke.close();
+    await smoke.close();
     if (!options.keep) fs.rmSync(folder, { recursive: true, force: true });
   }
   return { status: failure ? 'failed' : 'ok', data: { steps, folder, kept: options.keep, failure } };

@@ -5,12 +5,12 @@ import { iso } from '../../time.js';
 import { emailKey } from '../../validate.js';
 
 /** Lifts a sign-in lock. For a pending invite `resend` does it too; a joined guest has only this. */
-export function runUnlock(opts: { email: string }, f: Factory): Result<{ email: string; unlocked: boolean }> {
-  const { store, guest, actor } = managedGuest(f, opts.email, 'unlock');
+export async function runUnlock(opts: { email: string }, f: Factory): Promise<Result<{ email: string; unlocked: boolean }>> {
+  const { store, guest, actor } = await managedGuest(f, opts.email, 'unlock');
   const at = iso(f.now());
-  const unlocked = store.write(() => {
-    const unlocked = store.credentials.unlock(guest.id);
-    if (unlocked) store.audit.record({ at, actor: actor.email, action: 'unlock', target: emailKey(guest.email), detail: null });
+  const unlocked = await store.write(async (tx) => {
+    const unlocked = await tx.credentials.unlock(guest.id);
+    if (unlocked) await tx.audit.record({ at, actor: actor.email, action: 'unlock', target: emailKey(guest.email), detail: null });
     return unlocked;
   });
   return ok({ email: guest.email, unlocked });

@@ -6,20 +6,20 @@ import { openSession } from '../../session.js';
 import { iso } from '../../time.js';
 import { validateDomain } from '../../workspace/settings.js';
 
-export function runDomainsList(_opts: object, f: Factory): Result<string[]> {
-  const { store, actor } = openSession(f);
+export async function runDomainsList(_opts: object, f: Factory): Promise<Result<string[]>> {
+  const { store, actor } = await openSession(f);
   authorize(actor, { action: 'members.list' });
-  return ok(store.workspace.domains());
+  return ok(await store.workspace.domains());
 }
 
-export function runDomainsAdd(opts: { domain: string }, f: Factory): Result<{ domain: string; added: boolean }> {
+export async function runDomainsAdd(opts: { domain: string }, f: Factory): Promise<Result<{ domain: string; added: boolean }>> {
   const domain = validateDomain(opts.domain);
-  const { store, actor } = openSession(f);
+  const { store, actor } = await openSession(f);
   authorize(actor, { action: 'workspace.domains' });
   const at = iso(f.now());
-  const added = store.write(() => {
-    const added = store.workspace.addDomain(domain);
-    if (added) store.audit.record({ at, actor: actor.email, action: 'domain.add', target: `domain:${domain}`, detail: null });
+  const added = await store.write(async (tx) => {
+    const added = await tx.workspace.addDomain(domain);
+    if (added) await tx.audit.record({ at, actor: actor.email, action: 'domain.add', target: `domain:${domain}`, detail: null });
     return added;
   });
   return ok({ domain, added });
@@ -31,9 +31,9 @@ export interface PolicyOptions {
 }
 
 /** Shows the guests' password policy, or changes it (an admin's right). */
-export function runPolicy(opts: PolicyOptions, f: Factory): Result<{ minLength: number; mfaRequired: boolean }> {
-  const { store, actor } = openSession(f);
-  const current = store.workspace.passwordPolicy();
+export async function runPolicy(opts: PolicyOptions, f: Factory): Promise<Result<{ minLength: number; mfaRequired: boolean }>> {
+  const { store, actor } = await openSession(f);
+  const current = await store.workspace.passwordPolicy();
   if (opts.passwordMinLength !== undefined || opts.mfaRequired !== undefined) {
     authorize(actor, { action: 'workspace.domains' });
     const minLength = opts.passwordMinLength ?? current.minLength;
@@ -41,12 +41,12 @@ export function runPolicy(opts: PolicyOptions, f: Factory): Result<{ minLength: 
     if (!Number.isInteger(minLength) || minLength < 8 || minLength > 64) throw new UsageError('--password-min-length must be a whole number from 8 to 64');
     if (minLength < 15 && !mfaRequired) throw new UsageError('a minimum below 15 characters needs MFA required (NIST SP 800-63B rev. 4)');
     const at = iso(f.now());
-    store.write(() => {
-      store.workspace.setPasswordPolicy(minLength, mfaRequired);
-      store.audit.record({ at, actor: actor.email, action: 'policy', target: 'workspace', detail: { minLength, mfaRequired } });
+    await store.write(async (tx) => {
+      await tx.workspace.setPasswordPolicy(minLength, mfaRequired);
+      await tx.audit.record({ at, actor: actor.email, action: 'policy', target: 'workspace', detail: { minLength, mfaRequired } });
     });
   } else {
     authorize(actor, { action: 'members.list' });
   }
-  return ok(store.workspace.passwordPolicy());
+  return ok(await store.workspace.passwordPolicy());
 }

@@ -1,10 +1,10 @@
-import { AsyncOutboxRepository } from '../src/store/async/outbox.js';
+import { OutboxRepository } from '../src/store/outbox.js';
 import type { Db } from '../src/store/db.js';
 import { nextOutboxState, OUTBOX_EVENTS, OUTBOX_STATES, type OutboxEvent, type OutboxState } from '../src/state/outbox.js';
 import { bothStores } from './stores.js';
 
 /**
- * The outbox repository on the async interface, one implementation run on both stores: every
+ * The outbox repository, one implementation run on both stores: every
  * (state, event) pair of the table moves the row and writes exactly one event, or changes
  * nothing; the guards beyond the state hold; and on PostgreSQL, senders taking due messages at
  * once skip each other's rows instead of waiting (FOR UPDATE SKIP LOCKED).
@@ -22,7 +22,7 @@ async function seed(db: Db, count = 1, email = 'ada@partner.example'): Promise<{
     `INSERT INTO guests (email, email_key, status, invited_by, invited_at, expires_at, send_count) VALUES (@email, @email, 'pending', 'o@acme.example', @now, '2026-11-30T10:00:00.000Z', 1) RETURNING id`,
     { email, now: NOW },
   );
-  const outbox = new AsyncOutboxRepository(db);
+  const outbox = new OutboxRepository(db);
   const ids: number[] = [];
   for (let i = 0; i < count; i++) {
     ids.push(
@@ -44,12 +44,12 @@ async function seed(db: Db, count = 1, email = 'ada@partner.example'): Promise<{
 }
 
 async function messageIn(db: Db, state: OutboxState): Promise<number> {
-  const outbox = new AsyncOutboxRepository(db);
+  const outbox = new OutboxRepository(db);
   const { ids } = await seed(db);
   const id = ids[0]!;
   if (state !== 'queued') {
     await db.write(async (tx) => {
-      const o = new AsyncOutboxRepository(tx);
+      const o = new OutboxRepository(tx);
       expect(await o.lease(id, { ...LEASE, fresh: true })).toBe(true);
       if (state === 'sent') await o.finish(id, OWNER, { event: 'deliver', at: NOW });
       if (state === 'failed') await o.finish(id, OWNER, { event: 'reject', at: NOW, error: '550 no' });
@@ -62,7 +62,7 @@ async function messageIn(db: Db, state: OutboxState): Promise<number> {
 
 function applyEvent(db: Db, id: number, from: OutboxState, event: OutboxEvent): Promise<boolean> {
   return db.write((tx) => {
-    const o = new AsyncOutboxRepository(tx);
+    const o = new OutboxRepository(tx);
     switch (event) {
       case 'lease':
         return o.lease(id, { ...LEASE, ignoreSchedule: true });
@@ -95,7 +95,7 @@ describe.each(STORES)('%s', (_name, open) => {
     for (const state of OUTBOX_STATES) {
       for (const event of OUTBOX_EVENTS) {
         const id = await messageIn(db, state);
-        const outbox = new AsyncOutboxRepository(db);
+        const outbox = new OutboxRepository(db);
         const before = { row: await outbox.get(id), events: await eventsOf(db, id) };
         const expected = nextOutboxState(state, event);
         const moved = await applyEvent(db, id, state, event);
@@ -116,21 +116,21 @@ describe.each(STORES)('%s', (_name, open) => {
 
   test('values come back the same on both stores: timestamps, in doubt as 0/1, attempts never below 0', async () => {
     const id = await messageIn(db, 'unknown');
-    const row = await new AsyncOutboxRepository(db).get(id);
+    const row = await new OutboxRepository(db).get(id);
     expect(row).toMatchObject({ state: 'unknown', inDoubt: 1, attempts: 1, leaseOwner: null, lastError: 'dropped', createdAt: NOW, nextAttemptAt: NOW, linkToken: 'tok0' });
     await db.write(async (tx) => {
-      const o = new AsyncOutboxRepository(tx);
+      const o = new OutboxRepository(tx);
       await o.retry(id, 'unknown', NOW, 'x');
       await o.lease(id, { ...LEASE, ignoreSchedule: true });
       await o.finish(id, OWNER, { event: 'release', at: NOW, extraAttempts: -5 });
     });
-    expect(await new AsyncOutboxRepository(db).get(id)).toMatchObject({ state: 'queued', attempts: 0, inDoubt: 1 });
+    expect(await new OutboxRepository(db).get(id)).toMatchObject({ state: 'queued', attempts: 0, inDoubt: 1 });
   });
 
   test('the guards beyond the state: another lease owner, a revoked guest, a started hand-over', async () => {
     const id = await messageIn(db, 'sending');
     await db.write(async (tx) => {
-      const o = new AsyncOutboxRepository(tx);
+      const o = new OutboxRepository(tx);
       expect(await o.finish(id, 'someone-else', { event: 'deliver', at: NOW })).toBe(false);
       expect(await o.startHandover(id, 'someone-else', NOW)).toBe(false);
       expect(await o.startHandover(id, OWNER, NOW)).toBe(true);
@@ -140,7 +140,7 @@ describe.each(STORES)('%s', (_name, open) => {
     const other = await seed(db, 1, 'bo@partner.example');
     await db.run(`UPDATE guests SET status = 'revoked' WHERE id = @id`, { id: other.guestId });
     await db.write(async (tx) => {
-      const o = new AsyncOutboxRepository(tx);
+      const o = new OutboxRepository(tx);
       // A fresh lease needs its guest to wait for it; so does the hand-over.
       expect(await o.lease(other.ids[0]!, { ...LEASE, fresh: true })).toBe(false);
       expect(await o.lease(other.ids[0]!, { ...LEASE, ignoreSchedule: true })).toBe(true);
@@ -152,27 +152,27 @@ describe.each(STORES)('%s', (_name, open) => {
     const { guestId, ids } = await seed(db, 3);
     const [queued, leased, started] = ids as [number, number, number];
     await db.write(async (tx) => {
-      const o = new AsyncOutboxRepository(tx);
+      const o = new OutboxRepository(tx);
       await o.lease(leased, { ...LEASE, ignoreSchedule: true });
       await o.lease(started, { ...LEASE, ignoreSchedule: true });
       // The guest waits for send 1 only: the hand-over check passes for that one.
       await tx.run(`UPDATE guests SET send_count = @n WHERE id = @id`, { n: 201, id: guestId });
       expect(await o.startHandover(started, OWNER, NOW)).toBe(true);
     });
-    const outbox = new AsyncOutboxRepository(db);
-    expect(await db.write((tx) => new AsyncOutboxRepository(tx).cancelAllOf(guestId, { at: NOW, actor: 'o', reason: 'revoked' }))).toEqual({ cancelled: 2, onTheirWay: 1 });
+    const outbox = new OutboxRepository(db);
+    expect(await db.write((tx) => new OutboxRepository(tx).cancelAllOf(guestId, { at: NOW, actor: 'o', reason: 'revoked' }))).toEqual({ cancelled: 2, onTheirWay: 1 });
     expect((await outbox.ofGuest(guestId)).map((m) => m.state)).toEqual(['failed', 'failed', 'sending']);
     expect(await outbox.idsIn('failed')).toEqual([queued, leased]);
 
     // Its sender died: the lease ran out (or its process is known gone); it had started, so it is in doubt.
     const later = '2026-11-23T10:05:00.000Z';
-    expect(await db.write((tx) => new AsyncOutboxRepository(tx).recoverAbandonedLeases(NOW, 'recoverer'))).toEqual({ released: 0, doubted: 0 });
-    expect(await db.write((tx) => new AsyncOutboxRepository(tx).recoverAbandonedLeases(later, 'recoverer'))).toEqual({ released: 0, doubted: 1 });
+    expect(await db.write((tx) => new OutboxRepository(tx).recoverAbandonedLeases(NOW, 'recoverer'))).toEqual({ released: 0, doubted: 0 });
+    expect(await db.write((tx) => new OutboxRepository(tx).recoverAbandonedLeases(later, 'recoverer'))).toEqual({ released: 0, doubted: 1 });
     expect(await outbox.get(started)).toMatchObject({ state: 'unknown', inDoubt: 1 });
 
     const other = await seed(db, 1, 'cy@partner.example');
-    await db.write((tx) => new AsyncOutboxRepository(tx).lease(other.ids[0]!, { ...LEASE, ignoreSchedule: true }));
-    expect(await db.write((tx) => new AsyncOutboxRepository(tx).recoverAbandonedLeases(NOW, 'recoverer', (owner) => owner !== OWNER))).toEqual({ released: 1, doubted: 0 });
+    await db.write((tx) => new OutboxRepository(tx).lease(other.ids[0]!, { ...LEASE, ignoreSchedule: true }));
+    expect(await db.write((tx) => new OutboxRepository(tx).recoverAbandonedLeases(NOW, 'recoverer', (owner) => owner !== OWNER))).toEqual({ released: 1, doubted: 0 });
     expect((await outbox.list('queued')).map((m) => m.id)).toEqual(other.ids);
     expect(await outbox.waiting(NOW)).toEqual({ count: 0, next: null });
     expect((await outbox.list()).length).toBe(4);
@@ -183,13 +183,13 @@ describe.each(STORES)('%s', (_name, open) => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const first = db.write(async (tx) => {
-      const taken = await new AsyncOutboxRepository(tx).leaseDue({ ...LEASE, owner: 'first', limit: 3 });
+      const taken = await new OutboxRepository(tx).leaseDue({ ...LEASE, owner: 'first', limit: 3 });
       await held;
       return taken;
     });
     // PostgreSQL: the second runs while the first holds its rows locked, and skips them.
     // SQLite (one writer per process): the second runs after the first, and finds them taken.
-    const second = db.write((tx) => new AsyncOutboxRepository(tx).leaseDue({ ...LEASE, owner: 'second', limit: 3 }));
+    const second = db.write((tx) => new OutboxRepository(tx).leaseDue({ ...LEASE, owner: 'second', limit: 3 }));
     if (db.dialect === 'postgres') {
       // Resolved while the first still holds its three: it did not wait. (Released either way, so a failure cannot hang.)
       const early = await second.finally(release);
@@ -199,6 +199,6 @@ describe.each(STORES)('%s', (_name, open) => {
     const [a, b] = await Promise.all([first, second]);
     expect([...a, ...b].sort((x, y) => x - y)).toEqual(ids);
     expect(a.filter((id) => b.includes(id))).toEqual([]);
-    expect((await new AsyncOutboxRepository(db).counts()).sending).toBe(6);
+    expect((await new OutboxRepository(db).counts()).sending).toBe(6);
   });
 });

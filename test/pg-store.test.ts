@@ -1,0 +1,113 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { totpCode } from '../src/crypto/totp.js';
+import { Clock, run, startSmtp, tempDir, type RunResult, type TestSmtp } from './helpers.js';
+import { startPg, type PgServer } from './pg-server.js';
+
+/**
+ * The CLI on a PostgreSQL store (`--db postgres://…`, issue 15), against a real server the
+ * harness starts: the README's quick start and the join flow as they run on SQLite, doctor's
+ * lines about the server, and several processes bulk-inviting one CSV into one database, each
+ * guest emailed exactly once.
+ */
+
+let server: PgServer;
+let smtp: TestSmtp;
+beforeAll(async () => {
+  server = await startPg({ fsync: false });
+  smtp = await startSmtp();
+}, 120_000);
+afterAll(async () => {
+  await smtp?.close();
+  server?.stop();
+});
+
+/** A CLI on a fresh database of the server, in a folder of its own; the password from PGPASSWORD. */
+function onPostgres(options: { clock?: Clock } = {}) {
+  const url = server.createDatabase();
+  const cwd = tempDir();
+  const clock = options.clock ?? new Clock();
+  const cli = (argv: string[]): Promise<RunResult> => run(['--db', url, ...argv], { cwd, clock, env: { PGPASSWORD: server.password } });
+  return { url, cwd, clock, cli };
+}
+
+function ok(result: RunResult): RunResult {
+  if (result.code !== 0) throw new Error(`exit ${result.code}: ${result.stderr}`);
+  return result;
+}
+
+test("the README's quick start, then the join: the same commands and outcomes as on an SQLite file", async () => {
+  const { cli, cwd, url, clock } = onPostgres();
+  ok(await cli(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example']));
+  const invite = ok(await cli(['invite', 'guest@partner.example', '--message', 'Welcome aboard']));
+  // No SMTP: the email is a file in ./cerby-guests.outbox/ (a PostgreSQL store has no folder of its own).
+  const eml = path.join(cwd, 'cerby-guests.outbox', '000001-guest@partner.example.eml');
+  expect(invite.stderr).toContain(eml);
+  expect(fs.statSync(eml).mode & 0o777).toBe(0o600);
+  expect(JSON.parse(ok(await cli(['list', '--json'])).stdout)).toMatchObject([{ email: 'guest@partner.example', status: 'pending', delivery: 'sent' }]);
+
+  const password = 'correct horse battery staple';
+  const pwFile = path.join(cwd, 'pw');
+  fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
+  const join = ok(await cli(['join', '--email-file', eml, '--new-password-file', pwFile, '--name', 'Ada', '--family-name', 'Lovelace', '--accept-tos', '--apps', 'mobile', '--device', 'laptop', '--json']));
+  const { mfa } = JSON.parse(join.stdout) as { mfa: { secret: string } };
+  ok(await cli(['join', '--username', 'guest@partner.example', '--password-file', pwFile, '--totp-code', totpCode(mfa.secret, clock.current.getTime())]));
+  expect(JSON.parse(ok(await cli(['show', 'guest@partner.example', '--json'])).stdout)).toMatchObject({ status: 'joined', setup: { complete: true } });
+
+  // The same invite again is skipped; a revoke ends it; the audit trail has it all.
+  expect((await cli(['invite', 'guest@partner.example'])).stderr).toMatch(/already joined the workspace as a guest/);
+  ok(await cli(['revoke', 'guest@partner.example']));
+  const shown = JSON.parse(ok(await cli(['show', 'guest@partner.example', '--json'])).stdout) as { status: string; history: { action: string }[] };
+  expect(shown.status).toBe('revoked');
+  expect(shown.history.map((h) => h.action)).toEqual(expect.arrayContaining(['invite', 'join', 'revoke']));
+  // Nothing printed the password; the rows live in the database, not in a file here.
+  expect(fs.readdirSync(cwd).sort()).toEqual(['cerby-guests.outbox', 'pw']);
+  expect(server.psql('SELECT count(*) FROM guests', url.split('/').pop())).toBe('1');
+});
+
+test('doctor names the server, the schema version and the connection; nothing about files', async () => {
+  const { cli } = onPostgres();
+  ok(await cli(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example']));
+  const doctor = await cli(['doctor', '--json']);
+  const checks = JSON.parse(doctor.stdout) as { check: string; ok: boolean; detail: string }[];
+  const byName = Object.fromEntries(checks.map((c) => [c.check, c]));
+  expect(byName.server).toMatchObject({ ok: true, detail: expect.stringMatching(/^PostgreSQL 1\d/) });
+  expect(byName['schema version']).toMatchObject({ ok: true, detail: '1 (current)' });
+  expect(byName.connection).toMatchObject({ ok: true, detail: 'not encrypted (no TLS), sslmode=disable' });
+  expect(byName.workspace).toMatchObject({ ok: true, detail: 'Acme, 1 member(s)' });
+  expect(byName['file modes']).toBeUndefined();
+  expect(byName.integrity).toBeUndefined();
+  expect(doctor.stdout + doctor.stderr).not.toContain(server.password);
+});
+
+test('a command before init says which init to run; a wrong password is one line, exit 2', async () => {
+  const { cli, url } = onPostgres();
+  const before = await cli(['list']);
+  expect(before.code).toBe(2);
+  expect(before.stderr.trim()).toBe(`cerby-guests: no workspace yet in ${url}: run \`cerby-guests --db ${url} init --workspace NAME --owner EMAIL\` first`);
+  const wrong = await run(['--db', url, 'list'], { env: { PGPASSWORD: 'not the password' } });
+  expect(wrong.code).toBe(2);
+  expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
+  expect(wrong.stderr).toMatch(/password authentication failed/);
+});
+
+test('four processes bulk-inviting one CSV into one database: every guest once, one email each, no errors', async () => {
+  const { cli, url, cwd } = onPostgres();
+  ok(await cli(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example']));
+  const rows = 200;
+  const csv = path.join(cwd, 'guests.csv');
+  fs.writeFileSync(csv, `email\n${Array.from({ length: rows }, (_, i) => `g${i}@partner.example`).join('\n')}\n`);
+  const before = smtp.messages.length;
+  // Four runs at once, each with its own connections (and working folder), as four machines.
+  const runs = await Promise.all(
+    [0, 1, 2, 3].map(() => run(['--db', url, '--smtp', smtp.url, 'invite', '--csv', csv, '--json'], { cwd: tempDir(), env: { PGPASSWORD: server.password } })),
+  );
+  for (const r of runs) expect([r.code, r.stderr]).toEqual([0, expect.stringMatching(/✓ Invited \d+, skipped \d+, failed 0 of 200 rows/)]);
+  const invited = runs.map((r) => (JSON.parse(r.stdout) as { counts: { invited: number; skipped: number; failed: number } }).counts);
+  expect(invited.reduce((n, c) => n + c.invited, 0)).toBe(rows);
+  expect(invited.every((c) => c.failed === 0 && c.invited + c.skipped === rows)).toBe(true);
+  const recipients = smtp.messages.slice(before).map((m) => m.to.join(','));
+  expect(recipients).toHaveLength(rows);
+  expect(new Set(recipients).size).toBe(rows);
+  expect(server.psql("SELECT count(*) FROM outbox WHERE state = 'sent'", url.split('/').pop())).toBe(String(rows));
+});
