@@ -92,14 +92,14 @@ async function fillGuests(db, rows) {
   const store = openStore(db, { create: false });
   const at = new Date().toISOString();
   const expires = new Date(Date.now() + 7 * 86400_000).toISOString();
-  store.write(() => {
+  await store.write(async (tx) => {
     for (let i = 0; i < rows; i++) {
-      const guestId = store.guests.insert({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@bench.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: expires });
-      const outboxId = store.outbox.insert({ guestId, sendNumber: 1, messageId: `<b.${i}@bench.example>`, recipient: `guest${i}@partner.example`, inviter: 'owner@bench.example', customMessage: null, expiresAt: expires, createdAt: at, route: 'smtp', linkToken: `token${i}` });
-      store.guests.setLastMessage(guestId, outboxId);
+      const guestId = await tx.guests.insert({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@bench.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: expires });
+      const outboxId = await tx.outbox.insert({ guestId, sendNumber: 1, messageId: `<b.${i}@bench.example>`, recipient: `guest${i}@partner.example`, inviter: 'owner@bench.example', customMessage: null, expiresAt: expires, createdAt: at, route: 'smtp', linkToken: `token${i}` });
+      await tx.guests.setLastMessage(guestId, outboxId);
     }
   });
-  store.close();
+  await store.close();
   return at;
 }
 

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { jsonRows, type Db } from './db.js';
 import type { AuditEntry } from './types.js';
 
 type AuditRow = Omit<AuditEntry, 'detail'> & { detail: string | null };
@@ -11,6 +11,21 @@ export class AuditRepository {
     await this.db.run(`INSERT INTO audit (at, actor, action, target, detail) VALUES (@at, @actor, @action, @target, @detail)`, {
       ...entry,
       detail: entry.detail ? JSON.stringify(entry.detail) : null,
+    });
+  }
+
+  /** Many entries in one statement (a batch of invites). */
+  async recordMany(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const source = jsonRows(this.db.dialect, 'rows', [
+      ['at', 'timestamptz'],
+      ['actor', 'text'],
+      ['action', 'text'],
+      ['target', 'text'],
+      ['detail', 'text'],
+    ]);
+    await this.db.run(`INSERT INTO audit (at, actor, action, target, detail) SELECT ${source.select} FROM ${source.from}`, {
+      rows: JSON.stringify(entries.map((e) => ({ ...e, detail: e.detail ? JSON.stringify(e.detail) : null }))),
     });
   }
 

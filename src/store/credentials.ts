@@ -1,5 +1,5 @@
 import { atLeast, setupComplete, type SetupState } from '../state/setup.js';
-import type { Db } from './db.js';
+import { jsonRows, type Db } from './db.js';
 
 export interface GuestCredentials {
   guestId: number;
@@ -54,6 +54,18 @@ export class CredentialRepository {
       hash,
       at,
     });
+  }
+
+  /** Many sends' hashes in one statement (a batch of new invites). */
+  async addTempPasswordHashes(rows: readonly { guestId: number; sendNumber: number; hash: string; at: string }[]): Promise<void> {
+    if (rows.length === 0) return;
+    const source = jsonRows(this.db.dialect, 'rows', [
+      ['guestId', 'integer'],
+      ['sendNumber', 'integer'],
+      ['hash', 'text'],
+      ['at', 'timestamptz'],
+    ]);
+    await this.db.run(`INSERT INTO temp_passwords (guest_id, send_number, hash, created_at) SELECT ${source.select} FROM ${source.from}`, { rows: JSON.stringify(rows) });
   }
 
   /** Replaces the hashes of one send: used when a never-handed-over message is sent with a fresh password. */

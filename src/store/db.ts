@@ -56,6 +56,32 @@ export function booleans<T extends object>(row: T, columns: readonly (keyof T)[]
   return row;
 }
 
+/**
+ * Many rows as one parameter (a JSON array of objects), read as a table: one statement inserts
+ * or matches a whole batch (a round trip per batch rather than per row on PostgreSQL). `columns`
+ * are the objects' keys with their PostgreSQL types; the select list gives them in that order,
+ * each named by its key (quoted: `"emailKey"`).
+ */
+export function jsonRows(dialect: Db['dialect'], param: string, columns: readonly (readonly [name: string, pgType: string])[]): { select: string; from: string } {
+  if (dialect === 'sqlite') {
+    return { select: columns.map(([name]) => `json_extract(value, '$.${name}') AS "${name}"`).join(', '), from: `json_each(@${param})` };
+  }
+  return {
+    select: columns.map(([name]) => `r."${name}"`).join(', '),
+    from: `json_to_recordset(CAST(@${param} AS json)) AS r(${columns.map(([name, type]) => `"${name}" ${type}`).join(', ')})`,
+  };
+}
+
+/** `column IN` a list given as one parameter: a JSON array for SQLite, an array for PostgreSQL. */
+export function inList(dialect: Db['dialect'], column: string, param: string): string {
+  return dialect === 'sqlite' ? `${column} IN (SELECT value FROM json_each(@${param}))` : `${column} = ANY(@${param})`;
+}
+
+/** The value for an `inList` parameter. */
+export function listParam(dialect: Db['dialect'], values: readonly (string | number)[]): unknown {
+  return dialect === 'sqlite' ? JSON.stringify(values) : values;
+}
+
 /** Runs one task at a time, in order: an async transaction must not interleave with another on the same connection. */
 class Queue {
   private tail: Promise<unknown> = Promise.resolve();
@@ -284,17 +310,18 @@ export class PgDb implements Db {
   }
 
   write<T>(fn: (tx: Db) => Promise<T>, options?: WriteOptions): Promise<T> {
-    return this.transaction(options?.relaxed ? ['BEGIN', 'SET LOCAL synchronous_commit = off'] : ['BEGIN'], fn);
+    // One round trip: a simple query may hold several statements (no parameters).
+    return this.transaction(options?.relaxed ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN', fn);
   }
 
   read<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    return this.transaction(['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'], fn);
+    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
   }
 
-  private async transaction<T>(begin: readonly string[], fn: (tx: Db) => Promise<T>): Promise<T> {
+  private async transaction<T>(begin: string, fn: (tx: Db) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      for (const statement of begin) await client.query(statement);
+      await client.query(begin);
       try {
         const value = await fn(pgTransaction(client, this.texts));
         await client.query('COMMIT');

@@ -2,7 +2,7 @@ import { addressKey } from '../address.js';
 import { nextGuestState, type GuestEvent, type GuestState } from '../state/guest.js';
 import { nextSetupState, type SetupEvent } from '../state/setup.js';
 import { AuditRepository } from './audit.js';
-import type { Db } from './db.js';
+import { inList, jsonRows, listParam, type Db } from './db.js';
 import { OutboxRepository } from './outbox.js';
 import type { Guest, GuestListRow, GuestStatus, InvitedVia, PartnerRole } from './types.js';
 
@@ -174,6 +174,57 @@ export class GuestRepository {
       { ...guest, partnerId: guest.partnerId ?? null, partnerRole: guest.partnerRole ?? null },
     );
     return row?.id;
+  }
+
+  /** The guests with these address keys, by key (one statement for a batch). */
+  async findMany(emailKeys: readonly string[]): Promise<Map<string, Guest>> {
+    const rows = await this.db.all<Guest & { key: string }>(`SELECT ${GUEST_COLUMNS}, email_key AS key FROM guests WHERE ${inList(this.db.dialect, 'email_key', 'keys')}`, {
+      keys: listParam(this.db.dialect, emailKeys),
+    });
+    return new Map(
+      rows.map(({ key, ...guest }) => [key, guest]),
+    );
+  }
+
+  /**
+   * New guests, each with their first send counted, in one statement: their ids by address key.
+   * An address taken meanwhile (another process invited it first) is left out: nothing written for it.
+   */
+  async insertMany(guests: readonly NewGuest[]): Promise<Map<string, number>> {
+    if (guests.length === 0) return new Map();
+    const source = jsonRows(this.db.dialect, 'rows', [
+      ['email', 'text'],
+      ['emailKey', 'text'],
+      ['name', 'text'],
+      ['familyName', 'text'],
+      ['invitedBy', 'text'],
+      ['invitedVia', 'text'],
+      ['message', 'text'],
+      ['invitedAt', 'timestamptz'],
+      ['expiresAt', 'timestamptz'],
+      ['partnerId', 'integer'],
+      ['partnerRole', 'text'],
+    ]);
+    const rows = await this.db.all<{ id: number; key: string }>(
+      `INSERT INTO guests (email, email_key, name, family_name, invited_by, invited_via, message, invited_at, expires_at, partner_id, partner_role,
+                          status, last_sent_at, send_count)
+       SELECT email, "emailKey", name, "familyName", "invitedBy", "invitedVia", message, "invitedAt", "expiresAt", "partnerId", "partnerRole",
+              'pending', "invitedAt", 1
+         FROM (SELECT ${source.select} FROM ${source.from}) AS given
+        WHERE true
+       ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key AS key`,
+      { rows: JSON.stringify(guests.map((g) => ({ ...g, partnerId: g.partnerId ?? null, partnerRole: g.partnerRole ?? null }))) },
+    );
+    return new Map(rows.map((r) => [r.key, r.id]));
+  }
+
+  /** Each of these guests' latest email is their last message (after `insertMany` and the outbox rows). */
+  async setLastMessages(guestIds: readonly number[]): Promise<void> {
+    if (guestIds.length === 0) return;
+    await this.db.run(
+      `UPDATE guests SET last_message_id = (SELECT max(o.id) FROM outbox o WHERE o.guest_id = guests.id) WHERE ${inList(this.db.dialect, 'id', 'ids')}`,
+      { ids: listParam(this.db.dialect, guestIds) },
+    );
   }
 
   async setLastMessage(guestId: number, messageRowId: number): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { inList, listParam, type Db } from './db.js';
 import type { Member, MemberRole } from './types.js';
 
 const MEMBER = `id, email, role, added_by AS "addedBy", created_at AS "createdAt"`;
@@ -9,6 +9,14 @@ export class MemberRepository {
 
   find(emailKey: string): Promise<Member | undefined> {
     return this.db.get(`SELECT ${MEMBER} FROM members WHERE email_key = @emailKey`, { emailKey });
+  }
+
+  /** The members with these address keys, by key (one statement for a batch). */
+  async findMany(emailKeys: readonly string[]): Promise<Map<string, Member>> {
+    const rows = await this.db.all<Member & { key: string }>(`SELECT ${MEMBER}, email_key AS key FROM members WHERE ${inList(this.db.dialect, 'email_key', 'keys')}`, {
+      keys: listParam(this.db.dialect, emailKeys),
+    });
+    return new Map(rows.map(({ key, ...member }) => [key, member]));
   }
 
   firstOwner(): Promise<Member | undefined> {

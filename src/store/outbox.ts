@@ -1,4 +1,4 @@
-import type { Db, Params } from './db.js';
+import { inList, jsonRows, listParam, type Db, type Params } from './db.js';
 import { CANCELS, LEASE, LEASE_DUE, LEASE_FRESH, OUTBOX_COLUMNS, OUTCOMES, outcomeParams, RETRIES, START, type StepKind } from './outbox-steps.js';
 import type { OutboxMessage, OutboxRoute, OutboxState } from './types.js';
 
@@ -55,6 +55,40 @@ export class OutboxRepository {
     return row!.id;
   }
 
+  /** Many new emails in one statement: their row ids by Message-ID. */
+  async insertMany(messages: readonly NewOutboxMessage[]): Promise<Map<string, number>> {
+    if (messages.length === 0) return new Map();
+    const source = jsonRows(this.db.dialect, 'rows', [
+      ['guestId', 'integer'],
+      ['sendNumber', 'integer'],
+      ['messageId', 'text'],
+      ['recipient', 'text'],
+      ['inviter', 'text'],
+      ['customMessage', 'text'],
+      ['expiresAt', 'timestamptz'],
+      ['createdAt', 'timestamptz'],
+      ['route', 'text'],
+      ['linkToken', 'text'],
+    ]);
+    const rows = await this.db.all<{ id: number; messageId: string }>(
+      `INSERT INTO outbox (guest_id, send_number, message_id, recipient, inviter, custom_message, expires_at, next_attempt_at, created_at, route, link_token)
+       SELECT "guestId", "sendNumber", "messageId", recipient, inviter, "customMessage", "expiresAt", "createdAt", "createdAt", route, "linkToken"
+         FROM (SELECT ${source.select} FROM ${source.from}) AS given
+       RETURNING id, message_id AS "messageId"`,
+      { rows: JSON.stringify(messages) },
+    );
+    return new Map(rows.map((r) => [r.messageId, r.id]));
+  }
+
+  /** The states of these emails, by id (one statement for a batch). */
+  async statesOf(ids: readonly number[]): Promise<Map<number, OutboxState>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.all<{ id: number; state: OutboxState }>(`SELECT id, state FROM outbox WHERE ${inList(this.db.dialect, 'id', 'ids')}`, {
+      ids: listParam(this.db.dialect, ids),
+    });
+    return new Map(rows.map((r) => [r.id, r.state]));
+  }
+
   async get(id: number): Promise<OutboxMessage | undefined> {
     return message(await this.db.get(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = @id`, { id }));
   }
@@ -101,6 +135,16 @@ export class OutboxRepository {
 
   private async apply(kind: StepKind | undefined, id: number, at: string, actor: string, params: Params = {}): Promise<boolean> {
     if (kind === undefined) return false;
+    if (this.db.dialect === 'postgres') {
+      // One round trip: the compare-and-set and its event in one statement (a data-modifying
+      // WITH), which is all or nothing like the two statements it replaces.
+      const events = await this.db.run(
+        `WITH moved AS (${kind.sql} RETURNING id)
+         INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) SELECT id, @at, @actor, @event, @from, @to FROM moved`,
+        { ...params, id, at, actor, event: kind.event, from: kind.from, to: kind.to },
+      );
+      return events === 1;
+    }
     const changed = (await this.db.run(kind.sql, { ...params, id, at })) === 1;
     if (changed) {
       await this.db.run(`INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) VALUES (@id, @at, @actor, @event, @from, @to)`, {

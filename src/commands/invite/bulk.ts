@@ -15,7 +15,8 @@ import { emailInput, emailKey, emailProblem, messageProblem, nameProblem } from 
 import { inputKind } from '../../cli/input-file.js';
 import { SeenAddresses } from '../../csv/seen.js';
 import { checkCsvFile, readCsvRows, spoolToFile, type CsvRow } from './csv-source.js';
-import { authorizePlan, carryOutInvite, planInvite, resolvePartnerTarget } from './run.js';
+import { recordNewInvites, type InviteSendRequest } from '../../invites/record.js';
+import { authorizePlan, carryOutInvite, inviteRequest, planInvites, resolvePartnerTarget, settleRecorded, type Plan } from './run.js';
 
 export interface BulkInviteOptions {
   /** A path, or `-` for standard input. */
@@ -204,8 +205,11 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
       const items = batch;
       batch = [];
       const handle = async (tx: Store) => {
-        for (const { row, result, target } of items) {
-          const plan = await planInvite(tx, result.email, nowIso);
+        const plans = await planInvites(tx, items.map((item) => item.result.email), nowIso);
+        // New guests (most rows) are recorded together, a statement per table for the batch.
+        const fresh: { plan: Extract<Plan, { kind: 'new' }>; request: InviteSendRequest; result: RowResult }[] = [];
+        for (const [i, { row, result, target }] of items.entries()) {
+          const plan = plans[i]!;
           if (plan.kind === 'skip' || plan.kind === 'refuse') {
             result.outcome = plan.kind === 'skip' ? 'skipped' : 'failed';
             result.reason = plan.reason;
@@ -222,16 +226,21 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
             result.outcome = 'would-invite';
             continue;
           }
-          await carryOutInvite(tx, workspace, now, delivery, plan, {
+          const details = {
             name: row.fields.name?.trim() || null,
             familyName: row.fields.familyName?.trim() || null,
             message: row.fields.message?.replace(/\r\n/g, '\n').trim() || defaultMessage,
             actor: actor.email,
-            invitedVia: target.partner ? 'partner' : 'members',
+            invitedVia: target.partner ? ('partner' as const) : ('members' as const),
             partnerId: target.partner?.id ?? null,
             partnerRole: target.partnerRole ?? null,
-          }, result);
+          };
+          if (plan.kind === 'new') fresh.push({ plan, request: inviteRequest(plan, details, delivery), result });
+          else await carryOutInvite(tx, workspace, now, delivery, plan, details, result);
         }
+        if (!delivery || fresh.length === 0) return;
+        const sent = await recordNewInvites(tx, workspace, now, fresh.map((f) => f.request));
+        for (const [i, { plan, result }] of fresh.entries()) await settleRecorded(tx, now, delivery, plan, sent[i], result);
       };
       if (delivery) {
         await store.write(handle);

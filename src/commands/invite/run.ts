@@ -5,7 +5,7 @@ import type { Result } from '../../result.js';
 import { openSession } from '../../session.js';
 import { UsageError } from '../../errors.js';
 import { countOutcomes, RunDelivery, type AddressResult, type RunReport } from '../../invites/outcome.js';
-import { recordInviteSend, type InviteSendRequest } from '../../invites/record.js';
+import { recordInviteSend, type InviteSendRequest, type RecordedSend } from '../../invites/record.js';
 import { authorize, type Actor } from '../../permissions.js';
 import type { Store } from '../../store/store.js';
 import { PARTNER_ROLES, type Guest, type Partner, type PartnerRole, type Workspace } from '../../store/types.js';
@@ -22,7 +22,7 @@ export interface InviteOptions {
   dryRun: boolean;
 }
 
-type Plan =
+export type Plan =
   | { kind: 'new'; email: string }
   | { kind: 'again'; email: string; guest: Guest; why: string }
   /** Pending, but its email never left (an earlier run was stopped): send that one. */
@@ -34,21 +34,32 @@ export const RESUME_REASON = 'its invite was recorded earlier but never sent: se
 
 /** Decides what inviting one address means, from what the store knows of it (SPEC §2). */
 export async function planInvite(store: Store, email: string, now: string): Promise<Plan> {
-  const key = emailKey(email);
-  const member = await store.members.find(key);
-  if (member) return { kind: 'refuse', email, reason: `already a member of the workspace (${member.role})` };
-  const guest = await store.guests.find(key);
-  if (!guest) return { kind: 'new', email };
-  if (guest.status === 'joined') return { kind: 'refuse', email: guest.email, reason: 'already joined the workspace as a guest' };
-  if (guest.status === 'revoked') return { kind: 'again', email: guest.email, guest, why: 'the previous invite was revoked' };
-  if (guest.expiresAt <= now) return { kind: 'again', email: guest.email, guest, why: 'the previous invite expired' };
-  const last = guest.lastMessageId === null ? undefined : await store.outbox.get(guest.lastMessageId);
-  if (last?.state === 'queued') return { kind: 'resume', email: guest.email, outboxId: last.id, guest };
-  return {
-    kind: 'skip',
-    email: guest.email,
-    reason: `already has a pending invite (expires ${guest.expiresAt}); use \`cerby-guests resend ${guest.email}\` to send a new one`,
-  };
+  return (await planInvites(store, [email], now))[0]!;
+}
+
+/** `planInvite` for a batch of addresses, in a few statements (one per table) rather than a few per address. */
+export async function planInvites(store: Store, emails: readonly string[], now: string): Promise<Plan[]> {
+  const keys = emails.map((email) => emailKey(email));
+  const members = await store.members.findMany(keys);
+  const guests = await store.guests.findMany(keys);
+  // A pending invite whose email never left (an earlier run was stopped) is resumed, not skipped.
+  const lastIds = [...guests.values()].filter((g) => g.status === 'pending' && g.expiresAt > now && g.lastMessageId !== null).map((g) => g.lastMessageId!);
+  const lastStates = await store.outbox.statesOf(lastIds);
+  return emails.map((email, i): Plan => {
+    const member = members.get(keys[i]!);
+    if (member) return { kind: 'refuse', email, reason: `already a member of the workspace (${member.role})` };
+    const guest = guests.get(keys[i]!);
+    if (!guest) return { kind: 'new', email };
+    if (guest.status === 'joined') return { kind: 'refuse', email: guest.email, reason: 'already joined the workspace as a guest' };
+    if (guest.status === 'revoked') return { kind: 'again', email: guest.email, guest, why: 'the previous invite was revoked' };
+    if (guest.expiresAt <= now) return { kind: 'again', email: guest.email, guest, why: 'the previous invite expired' };
+    if (guest.lastMessageId !== null && lastStates.get(guest.lastMessageId) === 'queued') return { kind: 'resume', email: guest.email, outboxId: guest.lastMessageId, guest };
+    return {
+      kind: 'skip',
+      email: guest.email,
+      reason: `already has a pending invite (expires ${guest.expiresAt}); use \`cerby-guests resend ${guest.email}\` to send a new one`,
+    };
+  });
 }
 
 /** `--partner NAME [--role guest_user|guest_admin]`: the partner must exist; the role defaults to guest_user. */
@@ -96,8 +107,14 @@ export async function carryOutInvite(
     delivery.trackQueued(plan.outboxId, result);
     return;
   }
+  const sent = await recordInviteSend(store, workspace, now, inviteRequest(plan, details, delivery));
+  await settleRecorded(store, now, delivery, plan, sent, result);
+}
+
+/** What recording a `new` or `again` plan asks for. */
+export function inviteRequest(plan: Extract<Plan, { kind: 'new' | 'again' }>, details: InviteDetails, delivery: RunDelivery): InviteSendRequest {
   const again = plan.kind === 'again' ? plan.guest : undefined;
-  const sent = await recordInviteSend(store, workspace, now, {
+  return {
     ...details,
     email: plan.email,
     name: details.name ?? again?.name ?? null,
@@ -105,7 +122,19 @@ export async function carryOutInvite(
     existing: again,
     action: 'invite',
     route: delivery.route,
-  });
+  };
+}
+
+/** After recording a plan (`sent` undefined: not recorded): the address's result, and its email to the delivery. */
+export async function settleRecorded(
+  store: Store,
+  now: Date,
+  delivery: RunDelivery,
+  plan: Extract<Plan, { kind: 'new' | 'again' }>,
+  sent: RecordedSend | undefined,
+  result: AddressResult,
+): Promise<void> {
+  result.outcome = 'invited';
   if (!sent && plan.kind === 'new') {
     // Another process invited them between our look and our insert (PostgreSQL, many machines):
     // what the store holds now decides, as if this run had come second.
@@ -154,8 +183,7 @@ export async function runInvite(options: InviteOptions, f: Factory): Promise<Res
 
   const record = async (tx: Store) => {
     // Every address is planned and checked before anything is recorded: a refusal changes nothing.
-    const plans: Plan[] = [];
-    for (const email of emails) plans.push(await planInvite(tx, email, iso(now)));
+    const plans = await planInvites(tx, emails, iso(now));
     for (const plan of plans) authorizePlan(actor, plan, target);
     for (const plan of plans) {
       if (plan.kind === 'skip') {
