@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { totpCode } from '../src/crypto/totp.js';
+import { openPgStore } from '../src/store/pg/open.js';
+import { parsePgUrl } from '../src/store/pg/target.js';
 import { Clock, run, startSmtp, tempDir, type RunResult, type TestSmtp } from './helpers.js';
 import { startPg, type PgServer } from './pg-server.js';
 
@@ -78,6 +80,24 @@ test('doctor names the server, the schema version and the connection; nothing ab
   expect(byName['file modes']).toBeUndefined();
   expect(byName.integrity).toBeUndefined();
   expect(doctor.stdout + doctor.stderr).not.toContain(server.password);
+});
+
+test('relaxed writes (delivery marks) commit without waiting for the disk; every other write waits', async () => {
+  const { url } = onPostgres();
+  // The test server itself runs with synchronous_commit=off (speed): this database as a real one.
+  server.psql(`ALTER DATABASE ${url.split('/').pop()} SET synchronous_commit = on`);
+  const store = await openPgStore(parsePgUrl(url, { source: 'environment' }), { env: { PGPASSWORD: server.password } });
+  try {
+    const setting = (options?: { relaxed?: boolean; single?: boolean }) =>
+      store.write(async (tx) => (await tx.db.get<{ synchronous_commit: string }>('SHOW synchronous_commit'))!.synchronous_commit, options);
+    expect(await setting()).toBe('on');
+    expect(await setting({ relaxed: true })).toBe('off');
+    expect(await setting({ relaxed: true, single: true })).toBe('off');
+    expect(await store.read(async (tx) => (await tx.db.get<{ synchronous_commit: string }>('SHOW synchronous_commit'))!.synchronous_commit)).toBe('on');
+    expect(await store.schemaVersion()).toBe(1);
+  } finally {
+    await store.close();
+  }
 });
 
 test('a command before init says which init to run; a wrong password is one line, exit 2', async () => {

@@ -178,6 +178,45 @@ describe.each(STORES)('%s', (_name, open) => {
     expect((await outbox.list()).length).toBe(4);
   });
 
+  test('a batch of fresh leases, then outcomes and the next hand-over in one settle: each step as alone, stale ones refused', async () => {
+    const { ids } = await seed(db, 3);
+    const [a, b, c] = ids as [number, number, number];
+    const e = (await seed(db, 1, 'bo@partner.example')).ids[0]!;
+    // Only a and e are fresh (their guest's current send, never tried); b and c are older sends.
+    const fresh = await db.write((tx) => new OutboxRepository(tx).leaseFresh([a, b, c, e], LEASE));
+    expect([...fresh].sort((x, y) => x - y)).toEqual([a, e]);
+    await db.write(async (tx) => {
+      const o = new OutboxRepository(tx);
+      expect(await o.lease(b, { ...LEASE, ignoreSchedule: true })).toBe(true);
+      expect(await o.lease(c, { ...LEASE, owner: 'another sender', ignoreSchedule: true })).toBe(true);
+      expect(await o.startHandover(a, OWNER, NOW)).toBe(true);
+    });
+    const result = await db.write(
+      (tx) =>
+        new OutboxRepository(tx).settle(
+          OWNER,
+          [
+            { id: a, outcome: { event: 'deliver', at: NOW, smtpResponse: '250 ok' } },
+            { id: b, outcome: { event: 'doubt', at: NOW, error: 'dropped' } },
+            // Another sender's lease: refused, and nothing else undone by it.
+            { id: c, outcome: { event: 'reject', at: NOW, error: '550' } },
+          ],
+          { id: e, at: NOW },
+        ),
+      { relaxed: true, single: true },
+    );
+    expect(result).toEqual({ settled: [true, true, false], started: true });
+    const o = new OutboxRepository(db);
+    expect(await Promise.all([a, b, c, e].map(async (id) => (await o.get(id))!.state))).toEqual(['sent', 'unknown', 'sending', 'sending']);
+    expect(await o.get(a)).toMatchObject({ smtpResponse: '250 ok', inDoubt: 0 });
+    expect(await o.get(e)).toMatchObject({ handoverAt: NOW });
+    const events = await db.all<{ message: number; event: string }>(`SELECT outbox_id AS message, event FROM outbox_events ORDER BY outbox_events.id`);
+    const of = (id: number) => events.filter((ev) => ev.message === id).map((ev) => ev.event);
+    expect([of(a), of(b), of(c), of(e)]).toEqual([['lease', 'start', 'deliver'], ['lease', 'doubt'], ['lease'], ['lease', 'start']]);
+    // A hand-over the guest no longer waits for (b is not their current send): refused.
+    expect(await db.write((tx) => new OutboxRepository(tx).settle(OWNER, [], { id: b, at: NOW }), { relaxed: true, single: true })).toEqual({ settled: [], started: false });
+  });
+
   test('two senders taking due messages at once get different ones, and neither waits for the other', async () => {
     const { ids } = await seed(db, 6);
     let release!: () => void;

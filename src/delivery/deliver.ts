@@ -198,9 +198,14 @@ export class Deliverer {
     // and with it every later mark (the log is lost from the end), so the message reads as queued.
     try {
       await store.writeRelaxed(async (tx) => {
+        // The common case, recorded by this run and untouched since: leased together.
+        const fresh = await tx.outbox.leaseFresh(
+          batch.filter((job) => job.message && job.tempPassword !== undefined).map((job) => job.outboxId),
+          { owner, leaseUntil, at },
+        );
         for (const job of batch) {
-          if (job.message && job.tempPassword !== undefined && (await tx.outbox.lease(job.outboxId, { owner, leaseUntil, at, fresh: true }))) {
-            claimed.push({ message: job.message, tempPassword: job.tempPassword });
+          if (fresh.has(job.outboxId)) {
+            claimed.push({ message: job.message!, tempPassword: job.tempPassword! });
             continue;
           }
           if (!(await tx.outbox.lease(job.outboxId, { owner, leaseUntil, at, ignoreSchedule: job.ignoreSchedule === true }))) {
@@ -363,7 +368,7 @@ export class Deliverer {
       return;
     }
     try {
-      await this.commitWithOutcomes(() => Promise.resolve(undefined));
+      await this.commitOutcomes();
     } catch {
       // Kept in this.fatal; finish() reports it.
     }
@@ -371,27 +376,21 @@ export class Deliverer {
 
   /**
    * One commit: the outcomes waiting (not fsynced: a lost outcome reads as in doubt after the
-   * lease, never as unsent), then `work`. A worker starting its next message thus records the
-   * last one's outcome in the same commit as the new hand-over mark. Outcomes are reported only
-   * once stored: a result on screen is a result on disk.
+   * lease, never as unsent) and, with `start`, the next message's hand-over mark. A worker
+   * starting its next message thus records the last one's outcome in the same commit (on
+   * PostgreSQL, the same statement). Outcomes are reported only once stored: a result on screen
+   * is a result on disk. Returns whether the mark held.
    */
-  private async commitWithOutcomes<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+  private async commitOutcomes(start?: { id: number; at: string }): Promise<boolean> {
     if (this.flushTimer) clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
     const batch = this.pendingOutcomes.splice(0);
     const { store } = this.deps;
-    const lost = new Set<number>();
-    let value: T;
-    const commit = store.writeRelaxed(async (tx) => {
-      for (const { id, outcome } of batch) {
-        // Our lease ran out and another process settled the message: say so.
-        if (!(await tx.outbox.finish(id, this.owner, outcome))) lost.add(id);
-      }
-      return work(tx);
-    });
+    const commit = store.write((tx) => tx.outbox.settle(this.owner, batch, start), { relaxed: true, single: true });
     this.commits.add(commit);
+    let settled: { settled: boolean[]; started: boolean };
     try {
-      value = await commit;
+      settled = await commit;
     } catch (error) {
       // Not recorded (disk full…): the leases run out and the next run settles them.
       this.fail(error);
@@ -400,10 +399,11 @@ export class Deliverer {
     } finally {
       this.commits.delete(commit);
     }
-    for (const { id, result } of batch) {
-      this.report(lost.has(id) ? { ...result, outcome: 'unknown', detail: `${result.detail} (the lease expired before the outcome was recorded)` } : result);
-    }
-    return value;
+    batch.forEach(({ result }, i) => {
+      // Our lease ran out and another process settled the message: say so.
+      this.report(settled.settled[i] ? result : { ...result, outcome: 'unknown', detail: `${result.detail} (the lease expired before the outcome was recorded)` });
+    });
+    return settled.started;
   }
 
   /**
@@ -412,8 +412,8 @@ export class Deliverer {
    */
   private async startSend(message: MessageToSend): Promise<DeliveryResult | undefined> {
     const at = iso(this.deps.now());
-    return this.commitWithOutcomes(async (tx) => {
-      if (await tx.outbox.startHandover(message.id, this.owner, at)) return undefined;
+    if (await this.commitOutcomes({ id: message.id, at })) return undefined;
+    return this.deps.store.write(async (tx) => {
       const current = await tx.outbox.get(message.id);
       if (current?.state === 'sending' && current.leaseOwner === this.owner) {
         await tx.outbox.cancel(message.id, 'sending', { at, actor: this.owner, reason: 'not sent: the guest changed during the run' });

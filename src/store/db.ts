@@ -20,6 +20,11 @@ export interface WriteOptions {
    * safe: a delivery outcome or hand-over mark that is lost reads as in doubt, never as unsent.
    */
   relaxed?: boolean;
+  /**
+   * `fn` makes one statement, atomic by itself: on PostgreSQL it then runs without BEGIN and
+   * COMMIT (one round trip instead of three). SQLite runs it in a transaction as usual.
+   */
+  single?: boolean;
 }
 
 export interface Db {
@@ -208,11 +213,18 @@ export class SqliteDb implements Db {
 
 // ── PostgreSQL ───────────────────────────────────────────────────────────
 
+/** An `@name` parameter; quoted literals and identifiers are matched first and kept as they are ('o@acme.example'). */
+const PARAMETER = /'(?:[^']|'')*'|"(?:[^"]|"")*"|@([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** `sql` with each `@name` renamed: several statements' parameters kept apart in one. */
+export function renameParameters(sql: string, rename: (name: string) => string): string {
+  return sql.replace(PARAMETER, (match, name: string | undefined) => (name === undefined ? match : `@${rename(name)}`));
+}
+
 /** `@name` → `$n`, once per statement text; a name used twice is one parameter. */
 export function positional(sql: string): { text: string; names: string[] } {
   const names: string[] = [];
-  // Quoted literals and identifiers are matched first and kept as they are ('o@acme.example').
-  const text = sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|@([A-Za-z_][A-Za-z0-9_]*)/g, (match, name: string | undefined) => {
+  const text = sql.replace(PARAMETER, (match, name: string | undefined) => {
     if (name === undefined) return match;
     let index = names.indexOf(name);
     if (index === -1) index = names.push(name) - 1;
@@ -222,15 +234,19 @@ export function positional(sql: string): { text: string; names: string[] } {
 }
 
 type Queryable = Pick<PoolClient, 'query'>;
-type Compiled = Map<string, { text: string; names: string[] }>;
+type Compiled = Map<string, { text: string; names: string[]; name: string }>;
 
-function compile(texts: Compiled, sql: string, params: Params | undefined): { text: string; values: unknown[] } {
+/**
+ * A statement for node-postgres: positional, and named, so that each connection parses and
+ * plans it once (a bulk run makes the same few statements tens of thousands of times).
+ */
+function compile(texts: Compiled, sql: string, params: Params | undefined): { text: string; values: unknown[]; name: string } {
   let compiled = texts.get(sql);
   if (!compiled) {
-    compiled = positional(sql);
+    compiled = { ...positional(sql), name: `cerby_${texts.size + 1}` };
     texts.set(sql, compiled);
   }
-  return { text: compiled.text, values: compiled.names.map((n) => (params ?? {})[n] ?? null) };
+  return { name: compiled.name, text: compiled.text, values: compiled.names.map((n) => (params ?? {})[n] ?? null) };
 }
 
 let cursors = 0;
@@ -250,8 +266,8 @@ async function* pgBatches<T extends unknown[]>(client: Queryable, query: { text:
   }
 }
 
-/** The statements of one transaction, on its one connection. */
-function pgTransaction(client: PoolClient, texts: Compiled): Db {
+/** The statements of one transaction on its one connection, or (a pool: `single`) one statement on its own. */
+function pgStatements(client: PoolClient | Pool, texts: Compiled): Db {
   const query = (sql: string, params: Params | undefined) => client.query(compile(texts, sql, params));
   const tx: Db = {
     dialect: 'postgres',
@@ -278,7 +294,11 @@ export class PgDb implements Db {
   readonly inTransaction = false;
   private readonly texts: Compiled = new Map();
 
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    /** Connections whose commits are not waited for (synchronous_commit=off): relaxed writes. */
+    private readonly relaxedPool: Pool = pool,
+  ) {}
 
   private async query(sql: string, params: Params | undefined) {
     return (this.pool as Queryable).query(compile(this.texts, sql, params));
@@ -310,20 +330,21 @@ export class PgDb implements Db {
   }
 
   write<T>(fn: (tx: Db) => Promise<T>, options?: WriteOptions): Promise<T> {
-    // One round trip: a simple query may hold several statements (no parameters).
-    return this.transaction(options?.relaxed ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN', fn);
+    const pool = options?.relaxed ? this.relaxedPool : this.pool;
+    if (options?.single) return fn(pgStatements(pool, this.texts));
+    return this.transaction(pool, 'BEGIN', fn);
   }
 
   read<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
+    return this.transaction(this.pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
   }
 
-  private async transaction<T>(begin: string, fn: (tx: Db) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+  private async transaction<T>(pool: Pool, begin: string, fn: (tx: Db) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
     try {
       await client.query(begin);
       try {
-        const value = await fn(pgTransaction(client, this.texts));
+        const value = await fn(pgStatements(client, this.texts));
         await client.query('COMMIT');
         return value;
       } catch (error) {
@@ -335,7 +356,8 @@ export class PgDb implements Db {
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async close(): Promise<void> {
+    if (this.relaxedPool !== this.pool) await this.relaxedPool.end();
+    await this.pool.end();
   }
 }

@@ -15,15 +15,18 @@ export interface StepKind {
   event: OutboxEvent;
   from: OutboxState;
   to: OutboxState;
+  /** The step on the row `@id`. */
   sql: string;
+  /** The same step on every row meeting `ids` (a condition on `id`): many rows in one statement. */
+  onRows(ids: string): string;
 }
 
 /** A step of the table, with the columns it sets and any guard beyond the state; undefined if the table has no such row. */
 function stepKind(event: OutboxEvent, from: OutboxState, set?: string, guard?: string): StepKind | undefined {
   const to = nextOutboxState(from, event);
   if (to === undefined) return undefined;
-  const sql = `UPDATE outbox SET state = '${to}'${set ? `, ${set}` : ''} WHERE id = @id AND state = '${from}'${guard ? ` AND ${guard}` : ''}`;
-  return { event, from, to, sql };
+  const onRows = (ids: string) => `UPDATE outbox SET state = '${to}'${set ? `, ${set}` : ''} WHERE ${ids} AND state = '${from}'${guard ? ` AND ${guard}` : ''}`;
+  return { event, from, to, sql: onRows('id = @id'), onRows };
 }
 
 export const LEASE = `lease_owner = @owner, lease_expires_at = @leaseUntil, handover_at = NULL, attempts = attempts + 1`;

@@ -1,4 +1,4 @@
-import { inList, jsonRows, listParam, type Db, type Params } from './db.js';
+import { inList, jsonRows, listParam, renameParameters, type Db, type Params } from './db.js';
 import { CANCELS, LEASE, LEASE_DUE, LEASE_FRESH, OUTBOX_COLUMNS, OUTCOMES, outcomeParams, RETRIES, START, type StepKind } from './outbox-steps.js';
 import type { OutboxMessage, OutboxRoute, OutboxState } from './types.js';
 
@@ -168,6 +168,32 @@ export class OutboxRepository {
   }
 
   /**
+   * lease for many messages at once, each only if `fresh` (see `lease`): the ids leased. One
+   * statement on PostgreSQL (the events in the same one), two on SQLite.
+   */
+  async leaseFresh(ids: readonly number[], lease: { owner: string; leaseUntil: string; at: string }): Promise<Set<number>> {
+    if (ids.length === 0) return new Set();
+    const kind = LEASE_FRESH!;
+    const params = { ...lease, ids: listParam(this.db.dialect, ids), event: kind.event, from: kind.from, to: kind.to };
+    const update = kind.onRows(inList(this.db.dialect, 'id', 'ids'));
+    if (this.db.dialect === 'postgres') {
+      const rows = await this.db.all<{ id: number }>(
+        `WITH moved AS (${update} RETURNING id),
+              logged AS (INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) SELECT id, @at, @owner, @event, @from, @to FROM moved)
+         SELECT id FROM moved`,
+        params,
+      );
+      return new Set(rows.map((r) => r.id));
+    }
+    const leased = (await this.db.all<{ id: number }>(`${update} RETURNING id`, params)).map((r) => r.id);
+    await this.db.run(
+      `INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) SELECT value, @at, @owner, @event, @from, @to FROM json_each(@leased)`,
+      { ...params, leased: JSON.stringify(leased) },
+    );
+    return new Set(leased);
+  }
+
+  /**
    * Leases up to `limit` due messages for one sender and returns their ids. On PostgreSQL, rows
    * another sender has locked are skipped, not waited for (`FOR UPDATE SKIP LOCKED`): many
    * machines flushing one queue each take different messages, none blocks. SQLite has one
@@ -200,6 +226,46 @@ export class OutboxRepository {
 
   finish(id: number, owner: string, outcome: Outcome): Promise<boolean> {
     return this.apply(OUTCOMES[outcome.event], id, outcome.at, outcome.actor ?? owner, outcomeParams(owner, outcome));
+  }
+
+  /**
+   * One sender's outcomes (`finish` each) and, if `start`, its next message's hand-over mark
+   * (`startHandover`): which outcomes held, and whether the mark did. On PostgreSQL all of it is
+   * one statement, a step per data-modifying WITH (one round trip per email sent); on SQLite one
+   * statement per step, in the caller's transaction.
+   */
+  async settle(owner: string, outcomes: readonly { id: number; outcome: Outcome }[], start?: { id: number; at: string }): Promise<{ settled: boolean[]; started: boolean }> {
+    const steps = outcomes.map(({ id, outcome }) => ({ kind: OUTCOMES[outcome.event], id, at: outcome.at, actor: outcome.actor ?? owner, params: outcomeParams(owner, outcome) }));
+    if (start) steps.push({ kind: START, id: start.id, at: start.at, actor: owner, params: { owner } });
+    if (this.db.dialect !== 'postgres' || steps.length === 0) {
+      const held: boolean[] = [];
+      for (const step of steps) held.push(await this.apply(step.kind, step.id, step.at, step.actor, step.params));
+      return { settled: held.slice(0, outcomes.length), started: start ? held[outcomes.length]! : false };
+    }
+    // Steps sorted by kind: the statement's text depends only on how many of each (a few dozen
+    // shapes, each prepared once per connection).
+    const order = steps.map((step, i) => ({ step, i })).sort((a, b) => (a.step.kind?.event ?? '').localeCompare(b.step.kind?.event ?? '') || a.i - b.i);
+    const parts: string[] = [];
+    const counts: string[] = [];
+    const params: Params = {};
+    order.forEach(({ step }, n) => {
+      if (!step.kind) {
+        counts.push(`0 AS s${n}`);
+        return;
+      }
+      const p = (name: string) => `s${n}_${name}`;
+      parts.push(
+        `m${n} AS (${renameParameters(step.kind.sql, p)} RETURNING id)`,
+        `e${n} AS (INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state)
+                   SELECT id, @${p('at')}, @${p('actor')}, '${step.kind.event}', '${step.kind.from}', '${step.kind.to}' FROM m${n})`,
+      );
+      counts.push(`(SELECT count(*) FROM m${n}) AS s${n}`);
+      for (const [name, value] of Object.entries({ ...step.params, id: step.id, at: step.at, actor: step.actor })) params[p(name)] = value;
+    });
+    const row = (await this.db.get<Record<string, number | string>>(`${parts.length ? `WITH ${parts.join(',\n')} ` : ''}SELECT ${counts.join(', ')}`, params))!;
+    const held: boolean[] = [];
+    order.forEach(({ i }, n) => (held[i] = Number(row[`s${n}`]) === 1));
+    return { settled: held.slice(0, outcomes.length), started: start ? held[outcomes.length]! : false };
   }
 
   cancel(id: number, from: OutboxState, why: { at: string; actor: string; reason: string }): Promise<boolean> {

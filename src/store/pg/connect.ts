@@ -99,6 +99,19 @@ export async function openPg(target: PgTarget, options: PgOpenOptions): Promise<
   }
 }
 
+/**
+ * Another pool to the same server, as `pool` connects (address, TLS, password), whose sessions
+ * start with these settings (`-c name=value …`).
+ */
+export function siblingPool(pool: Pool, settings: string, max: number): Pool {
+  const pg = loadPg();
+  // pg-pool keeps the configuration it was made with as `options`, the password hidden (not enumerable).
+  const config = (pool as unknown as { options: PoolConfig }).options;
+  const sibling = new pg.Pool({ ...config, password: config.password, options: settings, max });
+  sibling.on('error', () => undefined);
+  return sibling;
+}
+
 /** What went wrong connecting, in words, with the URL but never the password. */
 export function pgConnectError(error: unknown, target: PgTarget): Error {
   if (error instanceof UsageError) return error;

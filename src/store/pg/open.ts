@@ -1,6 +1,6 @@
 import { PgDb } from '../db.js';
 import { Store } from '../store.js';
-import { openPg, type PgOpenOptions } from './connect.js';
+import { openPg, siblingPool, type PgOpenOptions } from './connect.js';
 import { migratePg } from './migrations.js';
 import type { PgTarget } from './target.js';
 
@@ -18,5 +18,7 @@ export async function openPgStore(target: PgTarget, options: PgOpenOptions): Pro
     throw error;
   }
   client.release();
-  return new Store(new PgDb(pool), target.description);
+  // Delivery marks (leases, hand-overs, outcomes) commit without waiting for the disk, as on
+  // SQLite: a crash of the server may lose the last of them, which then read as in doubt.
+  return new Store(new PgDb(pool, siblingPool(pool, '-c synchronous_commit=off', 4)), target.description);
 }
