@@ -366,3 +366,20 @@ export function makeCa(): TestCa {
   sh(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext']);
   return { caFile: path.join(dir, 'ca.pem'), key: fs.readFileSync(path.join(dir, 'server.key')), cert: fs.readFileSync(path.join(dir, 'server.pem')) };
 }
+
+/** The README's first fenced block, the quick start: its non-blank lines. */
+export function quickStart(): string[] {
+  const readme = fs.readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const match = /^```\n([\s\S]*?)\n```$/m.exec(readme);
+  if (!match) throw new Error('README.md has no fenced block');
+  return match[1]!.split('\n').filter((line) => line.trim() !== '');
+}
+
+/**
+ * The environment the quick start's `npx` lines run in: none of ours (`more` adds some), and no
+ * npm scripts. npx links this folder into its cache, and npm runs a linked folder's `prepare`
+ * (the build) unless told not to: that rebuilt dist/bundle/ under the other tests' feet.
+ */
+export function quickStartEnv(more: Record<string, string> = {}): Record<string, string | undefined> {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CERBY_GUESTS_'))), npm_config_ignore_scripts: 'true', ...more };
+}

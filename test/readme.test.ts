@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { buildProgram } from '../src/cli.js';
 import { Factory } from '../src/factory.js';
+import { quickStart, quickStartEnv } from './helpers.js';
 
 /**
  * The README is the whole manual (issue 13): its quick start runs exactly as written, it
@@ -13,13 +14,6 @@ import { Factory } from '../src/factory.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-
-/** The first fenced block: the quick start. */
-function quickStart(): string[] {
-  const match = /^```\n([\s\S]*?)\n```$/m.exec(README);
-  if (!match) throw new Error('README.md has no fenced block');
-  return match[1]!.split('\n').filter((line) => line.trim() !== '');
-}
 
 test('the quick start is the two commands, the tool through npx, and the tests', () => {
   const lines = quickStart();
@@ -35,9 +29,7 @@ test('its npx lines run exactly as written, in a fresh folder, each exit 0', () 
   // registry). `npm ci` and `npm test` are what runs this test, so they are not run again.
   const folder = fs.mkdtempSync(path.join(ROOT, '.quickstart-'));
   try {
-    // npx links this folder into its cache, and npm runs a linked folder's `prepare` (the build)
-    // unless told not to: that rebuilt dist/bundle/ under the other tests' feet.
-    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CERBY_GUESTS_'))), npm_config_ignore_scripts: 'true' };
+    const env = quickStartEnv();
     const outputs: string[] = [];
     for (const line of quickStart().filter((l) => l.startsWith('npx '))) {
       const result = spawnSync('bash', ['-c', line], { cwd: folder, env, encoding: 'utf8', timeout: 60_000 });

@@ -1,20 +1,27 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { recordInviteSend } from '../src/invites/record.js';
 import { newHmacKey, newInstanceId } from '../src/crypto/temp-password.js';
 import { GUEST_EVENTS, GUEST_STATES, GUEST_TRANSITIONS, nextGuestState, type GuestEvent, type GuestState } from '../src/state/guest.js';
 import { nextOutboxState, OUTBOX_EVENTS, OUTBOX_STATES, OUTBOX_TRANSITIONS, type OutboxEvent, type OutboxState } from '../src/state/outbox.js';
 import { nextSetupState, SETUP_EVENTS, SETUP_STATES, SETUP_TRANSITIONS, type SetupEvent, type SetupState } from '../src/state/setup.js';
 import { guestState, type StepResult } from '../src/store/guests.js';
-import { openStore, type Store } from '../src/store/store.js';
+import { Store } from '../src/store/store.js';
 import type { Guest, Workspace } from '../src/store/types.js';
-import { peek, tempDir } from './helpers.js';
+import { bothStores, type OpenDb } from './stores.js';
 
 /**
  * Every (state, event) pair of each machine, applied by the store to a row in that state:
  * an allowed pair moves the row where the table says and writes exactly one audit event;
- * a refused pair changes nothing at all.
+ * a refused pair changes nothing at all. On both stores, SQLite and PostgreSQL.
  */
+
+const STORES = bothStores();
+/** The kind of store the tests running now use (set by the describe.each below), and the stores they opened. */
+let openDb: OpenDb;
+const opened: Store[] = [];
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+});
 
 const T0 = new Date('2026-11-23T10:00:00.000Z');
 const NOW = T0.toISOString();
@@ -22,7 +29,8 @@ const AFTER_EXPIRY = new Date(T0.getTime() + 8 * 86_400_000).toISOString();
 const OWNER = 'deliverer-1';
 
 async function freshStore(): Promise<{ store: Store; workspace: Workspace }> {
-  const store = openStore(path.join(tempDir(), 'm.db'), { create: true });
+  const store = new Store(await openDb(), 'state machines');
+  opened.push(store);
   const workspace: Workspace = {
     name: 'Acme',
     signInUrl: 'https://acme.example',
@@ -48,11 +56,13 @@ function applied(result: StepResult): Guest {
   return result.guest;
 }
 
-// Read through a connection of the test's own: the store runs no SQL for its callers.
-const counts = (store: Store) =>
-  peek<{ audit: number; events: number }>(store.path, `SELECT (SELECT count(*) FROM audit) AS audit, (SELECT count(*) FROM outbox_events) AS events`)[0]!;
-const rowOf = (store: Store, table: string, id: number) => peek(store.path, `SELECT * FROM ${table} WHERE id = ?`, id)[0];
-const countOf = (store: Store, table: string) => peek(store.path, `SELECT count(*) AS n FROM ${table}`)[0];
+// Read as they are stored, past the repositories (PostgreSQL's count() is a bigint, given as text).
+const counts = async (store: Store) => {
+  const row = (await store.db.get<{ audit: number | string; events: number | string }>(`SELECT (SELECT count(*) FROM audit) AS audit, (SELECT count(*) FROM outbox_events) AS events`))!;
+  return { audit: Number(row.audit), events: Number(row.events) };
+};
+const rowOf = (store: Store, table: string, id: number) => store.db.get(`SELECT * FROM ${table} WHERE id = @id`, { id });
+const countOf = async (store: Store, table: string) => ({ n: Number((await store.db.get<{ n: number | string }>(`SELECT count(*) AS n FROM ${table}`))!.n) });
 
 // ── guest lifecycle ─────────────────────────────────────────────────────────
 
@@ -80,47 +90,52 @@ async function applyGuestEvent(store: Store, guest: Guest, event: Exclude<GuestE
   }
 }
 
-describe('guest lifecycle: every (state, event)', () => {
-  const pairs = GUEST_STATES.flatMap((state) => GUEST_EVENTS.filter((e) => e !== 'expire').map((event) => [state, event] as const));
-  test.each(pairs)('%s + %s', async (state, event) => {
-    const { store, guest, now } = await guestIn(state);
-    expect(guestState(guest, now)).toBe(state);
-    const before = { row: rowOf(store, 'guests', guest.id), counts: counts(store) };
-    const expected = nextGuestState(state, event);
-    const result = await applyGuestEvent(store, guest, event, now);
-    const after = (await store.guests.get(guest.id))!;
-    if (expected === undefined) {
-      expect(result.applied).toBe(false);
-      expect(rowOf(store, 'guests', guest.id)).toEqual(before.row);
-      expect(counts(store).audit).toBe(before.counts.audit);
-    } else {
-      expect(result.applied).toBe(true);
-      expect(guestState(after, now)).toBe(expected);
-      expect(after.version).toBe(guest.version + 1);
-      expect(counts(store).audit).toBe(before.counts.audit + 1);
-    }
-    await store.close();
+describe.each(STORES)('%s', (_store, open) => {
+  beforeAll(() => {
+    openDb = open;
   });
 
-  test('expire is the clock alone: nothing is written, and the same row reads pending before and expired after', async () => {
-    const { store, guest } = await guestIn('pending');
-    expect(GUEST_TRANSITIONS.find((t) => t.event === 'expire')).toMatchObject({ from: 'pending', to: 'expired' });
-    expect(guestState(guest, NOW)).toBe('pending');
-    expect(guestState(guest, AFTER_EXPIRY)).toBe('expired');
-    await store.close();
-  });
+  describe('guest lifecycle: every (state, event)', () => {
+    const pairs = GUEST_STATES.flatMap((state) => GUEST_EVENTS.filter((e) => e !== 'expire').map((event) => [state, event] as const));
+    test.each(pairs)('%s + %s', async (state, event) => {
+      const { store, guest, now } = await guestIn(state);
+      expect(guestState(guest, now)).toBe(state);
+      const before = { row: await rowOf(store, 'guests', guest.id), counts: await counts(store) };
+      const expected = nextGuestState(state, event);
+      const result = await applyGuestEvent(store, guest, event, now);
+      const after = (await store.guests.get(guest.id))!;
+      if (expected === undefined) {
+        expect(result.applied).toBe(false);
+        expect(await rowOf(store, 'guests', guest.id)).toEqual(before.row);
+        expect((await counts(store)).audit).toBe(before.counts.audit);
+      } else {
+        expect(result.applied).toBe(true);
+        expect(guestState(after, now)).toBe(expected);
+        expect(after.version).toBe(guest.version + 1);
+        expect((await counts(store)).audit).toBe(before.counts.audit + 1);
+      }
+    });
 
-  test('a step computed from a stale read is refused and changes nothing (the compare-and-set)', async () => {
-    const { store, guest } = await guestIn('pending');
-    applied(await store.guests.revoke(guest, { now: NOW, actor: 'owner@acme.example' }));
-    const row = rowOf(store, 'guests', guest.id);
-    const audit = counts(store).audit;
-    // `guest` still says pending at the old version: joining from it must not resurrect the invite.
-    const result = await store.guests.acceptTerms(guest, NOW);
-    expect(result).toMatchObject({ applied: false, current: { status: 'revoked' } });
-    expect(rowOf(store, 'guests', guest.id)).toEqual(row);
-    expect(counts(store).audit).toBe(audit);
-    await store.close();
+    test('expire is the clock alone: nothing is written, and the same row reads pending before and expired after', async () => {
+      const { store, guest } = await guestIn('pending');
+      expect(GUEST_TRANSITIONS.find((t) => t.event === 'expire')).toMatchObject({ from: 'pending', to: 'expired' });
+      expect(guestState(guest, NOW)).toBe('pending');
+      expect(guestState(guest, AFTER_EXPIRY)).toBe('expired');
+      // Nothing in the store says expired: the row is as it was.
+      expect(await store.guests.get(guest.id)).toEqual(guest);
+    });
+
+    test('a step computed from a stale read is refused and changes nothing (the compare-and-set)', async () => {
+      const { store, guest } = await guestIn('pending');
+      applied(await store.guests.revoke(guest, { now: NOW, actor: 'owner@acme.example' }));
+      const row = await rowOf(store, 'guests', guest.id);
+      const audit = (await counts(store)).audit;
+      // `guest` still says pending at the old version: joining from it must not resurrect the invite.
+      const result = await store.guests.acceptTerms(guest, NOW);
+      expect(result).toMatchObject({ applied: false, current: { status: 'revoked' } });
+      expect(await rowOf(store, 'guests', guest.id)).toEqual(row);
+      expect((await counts(store)).audit).toBe(audit);
+    });
   });
 });
 
@@ -168,68 +183,73 @@ async function applySetupEvent(store: Store, guest: Guest, event: SetupOnly): Pr
   }
 }
 
-describe('account setup: every (state, event)', () => {
-  const events = SETUP_EVENTS.filter((e): e is SetupOnly => e !== 'start-over' && e !== 'drop-devices');
-  const pairs = SETUP_STATES.flatMap((state) => events.map((event) => [state, event] as const));
-  test.each(pairs)('%s + %s', async (state, event) => {
-    const { store, guest } = await setupIn(state);
-    const before = { guest: rowOf(store, 'guests', guest.id), credentials: peek(store.path, `SELECT * FROM guest_credentials`), counts: counts(store) };
-    const expected = nextSetupState(state, event);
-    const result = await applySetupEvent(store, guest, event);
-    if (expected === undefined) {
-      expect(result.applied).toBe(false);
-      expect(rowOf(store, 'guests', guest.id)).toEqual(before.guest);
-      expect(peek(store.path, `SELECT * FROM guest_credentials`)).toEqual(before.credentials);
-      expect(counts(store).audit).toBe(before.counts.audit);
-    } else {
-      expect(result.applied).toBe(true);
-      expect((await store.guests.get(guest.id))!.setup).toBe(expected);
-      expect(counts(store).audit).toBe(before.counts.audit + 1);
-    }
-    await store.close();
+describe.each(STORES)('%s', (_store, open) => {
+  beforeAll(() => {
+    openDb = open;
   });
 
-  test('start-over: a resend after the own password was set forgets it; invite-again after a revoke forgets MFA and devices too', async () => {
-    expect(SETUP_STATES.every((s) => nextSetupState(s, 'start-over') === 'temporary_password')).toBe(true);
-    const own = await setupIn('own_password');
-    const resent = applied(await own.store.guests.resend(own.guest, { now: NOW, actor: 'owner@acme.example', expiresAt: '2027-01-01T00:00:00.000Z', detail: {} }));
-    expect(resent.setup).toBe('temporary_password');
-    expect(countOf(own.store, 'guest_credentials')).toEqual({ n: 0 });
+  describe('account setup: every (state, event)', () => {
+    const events = SETUP_EVENTS.filter((e): e is SetupOnly => e !== 'start-over' && e !== 'drop-devices');
+    const pairs = SETUP_STATES.flatMap((state) => events.map((event) => [state, event] as const));
+    test.each(pairs)('%s + %s', async (state, event) => {
+      const { store, guest } = await setupIn(state);
+      const before = { guest: await rowOf(store, 'guests', guest.id), credentials: await store.db.all(`SELECT * FROM guest_credentials`), counts: await counts(store) };
+      const expected = nextSetupState(state, event);
+      const result = await applySetupEvent(store, guest, event);
+      if (expected === undefined) {
+        expect(result.applied).toBe(false);
+        expect(await rowOf(store, 'guests', guest.id)).toEqual(before.guest);
+        expect(await store.db.all(`SELECT * FROM guest_credentials`)).toEqual(before.credentials);
+        expect((await counts(store)).audit).toBe(before.counts.audit);
+      } else {
+        expect(result.applied).toBe(true);
+        expect((await store.guests.get(guest.id))!.setup).toBe(expected);
+        expect((await counts(store)).audit).toBe(before.counts.audit + 1);
+      }
+    });
 
-    const full = await setupIn('device_trusted');
-    const revoked = applied(await full.store.guests.revoke(full.guest, { now: NOW, actor: 'owner@acme.example' }));
-    // drop-devices rides on revoke: the trusted devices go, the rest stays until an invite starts over.
-    expect(nextSetupState('device_trusted', 'drop-devices')).toBe('apps_recorded');
-    expect(revoked.setup).toBe('apps_recorded');
-    expect(countOf(full.store, 'trusted_devices')).toEqual({ n: 0 });
-    const again = applied(
-      await full.store.guests.inviteAgain(revoked, {
-        now: NOW,
-        actor: 'owner@acme.example',
-        expiresAt: '2027-01-01T00:00:00.000Z',
-        detail: {},
-        invitedBy: 'owner@acme.example',
-        invitedVia: 'members',
-        message: null,
-        partnerId: null,
-        partnerRole: null,
-        name: null,
-        familyName: null,
-      }),
-    );
-    expect([again.status, again.setup, again.joinedAt]).toEqual(['pending', 'temporary_password', null]);
-    expect(countOf(full.store, 'guest_credentials')).toEqual({ n: 0 });
-  });
+    test('start-over: a resend after the own password was set forgets it; invite-again after a revoke forgets MFA and devices too', async () => {
+      expect(SETUP_STATES.every((s) => nextSetupState(s, 'start-over') === 'temporary_password')).toBe(true);
+      const own = await setupIn('own_password');
+      const resent = applied(await own.store.guests.resend(own.guest, { now: NOW, actor: 'owner@acme.example', expiresAt: '2027-01-01T00:00:00.000Z', detail: {} }));
+      expect(resent.setup).toBe('temporary_password');
+      expect(await countOf(own.store, 'guest_credentials')).toEqual({ n: 0 });
 
-  test('a TOTP step is accepted once: the same or an earlier step cannot turn MFA on', async () => {
-    const { store, guest } = await setupIn('terms_accepted');
-    const sealed = applied(await store.guests.storeMfaSecret(guest, NOW, 'v1$sealed'));
-    // A code of this step was used already (as a sign-in code is, once MFA is on).
-    expect(await store.write((tx) => tx.credentials.useTotpStep(guest.id, TOTP_STEP, NOW))).toBe(true);
-    expect((await store.credentials.get(guest.id))!.totpLastStep).toBe(TOTP_STEP);
-    expect((await store.guests.turnOnMfa(sealed, NOW, TOTP_STEP)).applied).toBe(false);
-    expect((await store.guests.turnOnMfa(sealed, NOW, TOTP_STEP - 1)).applied).toBe(false);
-    expect((await store.guests.turnOnMfa(sealed, NOW, TOTP_STEP + 1)).applied).toBe(true);
+      const full = await setupIn('device_trusted');
+      const revoked = applied(await full.store.guests.revoke(full.guest, { now: NOW, actor: 'owner@acme.example' }));
+      // drop-devices rides on revoke: the trusted devices go, the rest stays until an invite starts over.
+      expect(nextSetupState('device_trusted', 'drop-devices')).toBe('apps_recorded');
+      expect(revoked.setup).toBe('apps_recorded');
+      expect(await countOf(full.store, 'trusted_devices')).toEqual({ n: 0 });
+      const again = applied(
+        await full.store.guests.inviteAgain(revoked, {
+          now: NOW,
+          actor: 'owner@acme.example',
+          expiresAt: '2027-01-01T00:00:00.000Z',
+          detail: {},
+          invitedBy: 'owner@acme.example',
+          invitedVia: 'members',
+          message: null,
+          partnerId: null,
+          partnerRole: null,
+          name: null,
+          familyName: null,
+        }),
+      );
+      expect([again.status, again.setup, again.joinedAt]).toEqual(['pending', 'temporary_password', null]);
+      expect(await countOf(full.store, 'guest_credentials')).toEqual({ n: 0 });
+    });
+
+    test('a TOTP step is accepted once: the same or an earlier step cannot turn MFA on', async () => {
+      const { store, guest } = await setupIn('terms_accepted');
+      const sealed = applied(await store.guests.storeMfaSecret(guest, NOW, 'v1$sealed'));
+      // A code of this step was used already (as a sign-in code is, once MFA is on).
+      expect(await store.write((tx) => tx.credentials.useTotpStep(guest.id, TOTP_STEP, NOW))).toBe(true);
+      expect((await store.credentials.get(guest.id))!.totpLastStep).toBe(TOTP_STEP);
+      expect((await store.guests.turnOnMfa(sealed, NOW, TOTP_STEP)).applied).toBe(false);
+      expect((await store.guests.turnOnMfa(sealed, NOW, TOTP_STEP - 1)).applied).toBe(false);
+      expect((await store.guests.turnOnMfa(sealed, NOW, TOTP_STEP + 1)).applied).toBe(true);
+    });
   });
 });
 
@@ -273,70 +293,75 @@ async function applyOutboxEvent(store: Store, id: number, from: OutboxState, eve
   });
 }
 
-describe('outbox message: every (state, event)', () => {
-  const pairs = OUTBOX_STATES.flatMap((state) => OUTBOX_EVENTS.map((event) => [state, event] as const));
-  test.each(pairs)('%s + %s', async (state, event) => {
-    const { store, id } = await messageIn(state);
-    const before = { row: rowOf(store, 'outbox', id), counts: counts(store) };
-    const expected = nextOutboxState(state, event);
-    const moved = await applyOutboxEvent(store, id, state, event);
-    if (expected === undefined) {
-      expect(moved).toBe(false);
-      expect(rowOf(store, 'outbox', id)).toEqual(before.row);
-      expect(counts(store).events).toBe(before.counts.events);
-    } else {
-      expect(moved).toBe(true);
-      expect((await store.outbox.get(id))!.state).toBe(expected);
-      expect(counts(store).events).toBe(before.counts.events + 1);
-      const [last] = peek(store.path, `SELECT event, from_state AS "from", to_state AS "to" FROM outbox_events ORDER BY id DESC LIMIT 1`);
-      expect(last).toEqual({ event, from: state, to: expected });
-    }
-    await store.close();
+describe.each(STORES)('%s', (_store, open) => {
+  beforeAll(() => {
+    openDb = open;
   });
 
-  test('the guards beyond the state: another lease owner, a revoked guest, a started hand-over', async () => {
-    const { store, id } = await messageIn('sending');
-    await store.write(async (tx) => {
-      expect(await tx.outbox.finish(id, 'someone-else', { event: 'deliver', at: NOW })).toBe(false);
-      expect(await tx.outbox.startHandover(id, 'someone-else', NOW)).toBe(false);
-      expect(await tx.outbox.startHandover(id, OWNER, NOW)).toBe(true);
-      // Its SMTP transaction started: a revoke can no longer cancel it, only count it.
-      expect(await tx.outbox.cancel(id, 'sending', { at: NOW, actor: 'x', reason: 'revoked' })).toBe(false);
-    });
-    const other = await messageIn('sending');
-    const guest = (await other.store.guests.get((await other.store.outbox.get(other.id))!.guestId))!;
-    const revoked = await other.store.guests.revoke(guest, { now: NOW, actor: 'owner@acme.example' });
-    expect([revoked.cancelled, revoked.onTheirWay]).toEqual([1, 0]);
-    expect(await other.store.write((tx) => tx.outbox.startHandover(other.id, OWNER, NOW))).toBe(false);
-    expect(await other.store.outbox.get(other.id)).toMatchObject({ state: 'failed', lastError: 'not sent: the invite was revoked' });
-  });
-
-  test('a dead sender\'s lease: back to the queue if nothing started, unknown if its SMTP transaction had', async () => {
-    const quiet = await messageIn('sending');
-    const started = await messageIn('sending');
-    await started.store.write(async (tx) => await tx.outbox.startHandover(started.id, OWNER, NOW));
-    const later = '2026-11-23T10:10:00.000Z';
-    expect(await quiet.store.write((tx) => tx.outbox.recoverAbandonedLeases(later, 'owner@acme.example'))).toEqual({ released: 1, doubted: 0 });
-    expect(await quiet.store.outbox.get(quiet.id)).toMatchObject({ state: 'queued', handoverAt: null, inDoubt: 0 });
-    expect(await started.store.write((tx) => tx.outbox.recoverAbandonedLeases(later, 'owner@acme.example'))).toEqual({ released: 0, doubted: 1 });
-    expect(await started.store.outbox.get(started.id)).toMatchObject({ state: 'unknown', inDoubt: 1 });
-  });
-
-  test('the tables name only their own states and events, and each (from, event) once', () => {
-    for (const [table, states, events] of [
-      [GUEST_TRANSITIONS, GUEST_STATES, GUEST_EVENTS],
-      [SETUP_TRANSITIONS, SETUP_STATES, SETUP_EVENTS],
-      [OUTBOX_TRANSITIONS, OUTBOX_STATES, OUTBOX_EVENTS],
-    ] as const) {
-      const keys = table.map((t) => `${t.from}/${t.event}`);
-      expect(new Set(keys).size).toBe(keys.length);
-      for (const t of table) {
-        expect(states).toContain(t.from);
-        expect(states).toContain(t.to);
-        expect(events).toContain(t.event);
-        expect(t.why.length).toBeGreaterThan(10);
+  describe('outbox message: every (state, event)', () => {
+    const pairs = OUTBOX_STATES.flatMap((state) => OUTBOX_EVENTS.map((event) => [state, event] as const));
+    test.each(pairs)('%s + %s', async (state, event) => {
+      const { store, id } = await messageIn(state);
+      const before = { row: await rowOf(store, 'outbox', id), counts: await counts(store) };
+      const expected = nextOutboxState(state, event);
+      const moved = await applyOutboxEvent(store, id, state, event);
+      if (expected === undefined) {
+        expect(moved).toBe(false);
+        expect(await rowOf(store, 'outbox', id)).toEqual(before.row);
+        expect((await counts(store)).events).toBe(before.counts.events);
+      } else {
+        expect(moved).toBe(true);
+        expect((await store.outbox.get(id))!.state).toBe(expected);
+        expect((await counts(store)).events).toBe(before.counts.events + 1);
+        const last = await store.db.get(`SELECT event, from_state AS "from", to_state AS "to" FROM outbox_events ORDER BY id DESC LIMIT 1`);
+        expect(last).toEqual({ event, from: state, to: expected });
       }
-    }
+    });
+
+    test('the guards beyond the state: another lease owner, a revoked guest, a started hand-over', async () => {
+      const { store, id } = await messageIn('sending');
+      await store.write(async (tx) => {
+        expect(await tx.outbox.finish(id, 'someone-else', { event: 'deliver', at: NOW })).toBe(false);
+        expect(await tx.outbox.startHandover(id, 'someone-else', NOW)).toBe(false);
+        expect(await tx.outbox.startHandover(id, OWNER, NOW)).toBe(true);
+        // Its SMTP transaction started: a revoke can no longer cancel it, only count it.
+        expect(await tx.outbox.cancel(id, 'sending', { at: NOW, actor: 'x', reason: 'revoked' })).toBe(false);
+      });
+      const other = await messageIn('sending');
+      const guest = (await other.store.guests.get((await other.store.outbox.get(other.id))!.guestId))!;
+      const revoked = await other.store.guests.revoke(guest, { now: NOW, actor: 'owner@acme.example' });
+      expect([revoked.cancelled, revoked.onTheirWay]).toEqual([1, 0]);
+      expect(await other.store.write((tx) => tx.outbox.startHandover(other.id, OWNER, NOW))).toBe(false);
+      expect(await other.store.outbox.get(other.id)).toMatchObject({ state: 'failed', lastError: 'not sent: the invite was revoked' });
+    });
+
+    test('a dead sender\'s lease: back to the queue if nothing started, unknown if its SMTP transaction had', async () => {
+      const quiet = await messageIn('sending');
+      const started = await messageIn('sending');
+      await started.store.write(async (tx) => await tx.outbox.startHandover(started.id, OWNER, NOW));
+      const later = '2026-11-23T10:10:00.000Z';
+      expect(await quiet.store.write((tx) => tx.outbox.recoverAbandonedLeases(later, 'owner@acme.example'))).toEqual({ released: 1, doubted: 0 });
+      expect(await quiet.store.outbox.get(quiet.id)).toMatchObject({ state: 'queued', handoverAt: null, inDoubt: 0 });
+      expect(await started.store.write((tx) => tx.outbox.recoverAbandonedLeases(later, 'owner@acme.example'))).toEqual({ released: 0, doubted: 1 });
+      expect(await started.store.outbox.get(started.id)).toMatchObject({ state: 'unknown', inDoubt: 1 });
+    });
+
+    test('the tables name only their own states and events, and each (from, event) once', () => {
+      for (const [table, states, events] of [
+        [GUEST_TRANSITIONS, GUEST_STATES, GUEST_EVENTS],
+        [SETUP_TRANSITIONS, SETUP_STATES, SETUP_EVENTS],
+        [OUTBOX_TRANSITIONS, OUTBOX_STATES, OUTBOX_EVENTS],
+      ] as const) {
+        const keys = table.map((t) => `${t.from}/${t.event}`);
+        expect(new Set(keys).size).toBe(keys.length);
+        for (const t of table) {
+          expect(states).toContain(t.from);
+          expect(states).toContain(t.to);
+          expect(events).toContain(t.event);
+          expect(t.why.length).toBeGreaterThan(10);
+        }
+      }
+    });
   });
 });
 

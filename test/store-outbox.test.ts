@@ -217,6 +217,38 @@ describe.each(STORES)('%s', (_name, open) => {
     expect(await db.write((tx) => new OutboxRepository(tx).settle(OWNER, [], { id: b, at: NOW }), { relaxed: true, single: true })).toEqual({ settled: [], started: false });
   });
 
+  test('two claims of the same emails at once: the second leases what the first does not hold, without waiting (no deadlock)', async () => {
+    const { ids } = await seed(db, 4);
+    const [a, b, c, d] = ids as [number, number, number, number];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = db.write(async (tx) => {
+      const o = new OutboxRepository(tx);
+      const mine = await o.lockable([c, a]);
+      for (const id of mine) await o.lease(id, { ...LEASE, owner: 'first', ignoreSchedule: true });
+      await held;
+      return mine;
+    });
+    // The other order, as another run's claim may have it.
+    const second = db.write(async (tx) => {
+      const o = new OutboxRepository(tx);
+      const mine = await o.lockable([d, c, b, a]);
+      for (const id of mine) await o.lease(id, { ...LEASE, owner: 'second', ignoreSchedule: true });
+      return mine;
+    });
+    if (db.dialect === 'postgres') {
+      // Resolved while the first still holds a and c: it skipped them rather than wait.
+      expect([...(await second.finally(release))].sort((x, y) => x - y)).toEqual([b, d]);
+    }
+    release();
+    const [mine1, mine2] = await Promise.all([first, second]);
+    expect([...mine1].sort((x, y) => x - y)).toEqual([a, c]);
+    // SQLite: one writer at a time; the second came after and found a and c leased already.
+    const o = new OutboxRepository(db);
+    expect(await Promise.all(ids.map(async (id) => (await o.get(id))!.leaseOwner))).toEqual(['first', 'second', 'first', 'second']);
+    expect(mine2.has(b) && mine2.has(d)).toBe(true);
+  });
+
   test('two senders taking due messages at once get different ones, and neither waits for the other', async () => {
     const { ids } = await seed(db, 6);
     let release!: () => void;

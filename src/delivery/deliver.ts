@@ -198,9 +198,11 @@ export class Deliverer {
     // and with it every later mark (the log is lost from the end), so the message reads as queued.
     try {
       await store.writeRelaxed(async (tx) => {
+        // Only what no other sender is taking right now (on PostgreSQL; SQLite: all of them).
+        const lockable = await tx.outbox.lockable(batch.map((job) => job.outboxId));
         // The common case, recorded by this run and untouched since: leased together.
         const fresh = await tx.outbox.leaseFresh(
-          batch.filter((job) => job.message && job.tempPassword !== undefined).map((job) => job.outboxId),
+          batch.filter((job) => job.message && job.tempPassword !== undefined && lockable.has(job.outboxId)).map((job) => job.outboxId),
           { owner, leaseUntil, at },
         );
         for (const job of batch) {
@@ -208,7 +210,7 @@ export class Deliverer {
             claimed.push({ message: job.message!, tempPassword: job.tempPassword! });
             continue;
           }
-          if (!(await tx.outbox.lease(job.outboxId, { owner, leaseUntil, at, ignoreSchedule: job.ignoreSchedule === true }))) {
+          if (!lockable.has(job.outboxId) || !(await tx.outbox.lease(job.outboxId, { owner, leaseUntil, at, ignoreSchedule: job.ignoreSchedule === true }))) {
             const current = await tx.outbox.get(job.outboxId);
             skipped.push(
               !current
@@ -216,9 +218,9 @@ export class Deliverer {
                 : await this.notSent(
                     tx,
                     current,
-                    current.state === 'queued'
+                    current.state === 'queued' && lockable.has(job.outboxId)
                       ? 'not due yet'
-                      : current.state === 'sending'
+                      : current.state === 'sending' || current.state === 'queued'
                         ? 'another cerby-guests process is sending it'
                         : (current.lastError ?? `already ${current.state}`),
                   ),

@@ -168,6 +168,19 @@ export class OutboxRepository {
   }
 
   /**
+   * Of these messages, those this transaction may lease without waiting: on PostgreSQL the
+   * queued ones no other transaction holds, locked now in id order (`FOR UPDATE SKIP LOCKED`),
+   * so two senders' claims never wait for each other (and never deadlock: two runs on two
+   * machines can pick up the same email, e.g. one the other recorded a moment ago). SQLite has
+   * one writer at a time: all of them.
+   */
+  async lockable(ids: readonly number[]): Promise<Set<number>> {
+    if (this.db.dialect !== 'postgres' || ids.length === 0) return new Set(ids);
+    const rows = await this.db.all<{ id: number }>(`SELECT id FROM outbox WHERE id = ANY(@ids) AND state = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED`, { ids });
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
    * lease for many messages at once, each only if `fresh` (see `lease`): the ids leased. One
    * statement on PostgreSQL (the events in the same one), two on SQLite.
    */
