@@ -106,6 +106,18 @@ test('doctor names the server, the schema version and the connection; nothing ab
   expect(doctor.stdout + doctor.stderr).not.toContain(server.password);
 });
 
+test('smoke with --db postgres://… runs the whole path in a throw-away file and leaves the team database alone', async () => {
+  const { cli, url } = onPostgres();
+  ok(await cli(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example']));
+  const smoke = await cli(['smoke', '--json']);
+  expect(smoke.code).toBe(0);
+  const steps = JSON.parse(smoke.stdout) as { step: string; ok: boolean }[];
+  expect(steps.map((s) => [s.step, s.ok])).toEqual(expect.arrayContaining([['init', true], ['join', true], ['list shows joined', true]]));
+  expect(steps.every((s) => s.ok)).toBe(true);
+  expect(server.psql('SELECT count(*) FROM guests', url.split('/').pop())).toBe('0');
+  expect(server.psql('SELECT name FROM workspace', url.split('/').pop())).toBe('Acme');
+});
+
 test('relaxed writes (delivery marks) commit without waiting for the disk; every other write waits', async () => {
   const { url } = onPostgres();
   // The test server itself runs with synchronous_commit=off (speed): this database as a real one.
