@@ -133,6 +133,25 @@ async function toolSend(sink, csv, rows, db) {
   return run;
 }
 
+/**
+ * Three pairs run back to back, each a bare nodemailer pool then `toolRun(round)` (which sends
+ * the CSV to the same sink); the median pair, reported against `target`.
+ */
+async function sendPairs(sink, name, target, toolRun) {
+  const pairs = [];
+  for (let round = 0; round < 3; round++) {
+    await sink.count('reset');
+    const bare = must(timed(process.execPath, [path.join(here, 'bare-send.mjs'), String(sink.port), String(SEND_ROWS), String(CONNECTIONS)]), 'bare send');
+    if ((await sink.count()) !== SEND_ROWS) throw new Error('the sink did not get every bare message');
+    await sink.count('reset');
+    const tool = await toolRun(round);
+    if ((await sink.count()) !== SEND_ROWS) throw new Error(`${name}: the sink did not get every invite`);
+    pairs.push({ tool: tool.ms, floor: bare.ms, ratio: tool.ms / bare.ms });
+  }
+  const mid = [...pairs].sort((a, b) => a.ratio - b.ratio)[1];
+  report(name, mid.tool, mid.floor, target, 'ms', `pairs ${pairs.map((p) => p.ratio.toFixed(2)).join(', ')}`);
+}
+
 // 1. 10,000-row CSV → SMTP sink in another process, vs a bare nodemailer pool sending the same
 // rendered emails. Three pairs, run back to back; the median pair's ratio (on two cores the sink
 // competes for the CPU and single runs vary by ±10%).
@@ -140,24 +159,10 @@ async function toolSend(sink, csv, rows, db) {
   const csv = path.join(work, 'send.csv');
   writeCsv(csv, SEND_ROWS);
   const sink = await startSink();
-  const pairs = [];
-  for (let round = 0; round < 3; round++) {
-    await sink.count('reset');
-    const bare = must(timed(process.execPath, [path.join(here, 'bare-send.mjs'), String(sink.port), String(SEND_ROWS), String(CONNECTIONS)]), 'bare send');
-    if ((await sink.count()) !== SEND_ROWS) throw new Error('the sink did not get every bare message');
-    const tool = await toolSend(sink, csv, SEND_ROWS, path.join(work, `send-${round}.db`));
-    pairs.push({ tool: tool.ms, floor: bare.ms, ratio: tool.ms / bare.ms });
-  }
-  sink.stop();
-  const mid = [...pairs].sort((a, b) => a.ratio - b.ratio)[1];
-  report(
-    `invite --csv, ${SEND_ROWS.toLocaleString('en-US')} rows → SMTP (${CONNECTIONS} connections), median of 3 pairs`,
-    mid.tool,
-    mid.floor,
-    1.2,
-    'ms',
-    `pairs ${pairs.map((p) => p.ratio.toFixed(2)).join(', ')}`,
+  await sendPairs(sink, `invite --csv, ${SEND_ROWS.toLocaleString('en-US')} rows → SMTP (${CONNECTIONS} connections), median of 3 pairs`, 1.2, (round) =>
+    toolSend(sink, csv, SEND_ROWS, path.join(work, `send-${round}.db`)),
   );
+  sink.stop();
 }
 
 // 2 and 5. 100,000-row CSV --dry-run vs bare csv-parse; peak RSS of that run.
@@ -309,26 +314,15 @@ async function toolSend(sink, csv, rows, db) {
   try {
     const csv = path.join(work, 'send.csv');
     const sink = await startSink();
-    const pairs = [];
-    for (let round = 0; round < 3; round++) {
-      await sink.count('reset');
-      const bare = must(timed(process.execPath, [path.join(here, 'bare-send.mjs'), String(sink.port), String(SEND_ROWS), String(CONNECTIONS)]), 'bare send');
-      if ((await sink.count()) !== SEND_ROWS) throw new Error('the sink did not get every bare message');
-      await sink.count('reset');
-      const url = server.createDatabase(`send${round}`);
-      initOn(url);
-      const tool = must(timed(process.execPath, [bin, '--db', url, '--smtp', `smtp://127.0.0.1:${sink.port}`, 'invite', '--csv', csv, '--concurrency', String(CONNECTIONS)], pgEnv), 'invite --csv on PostgreSQL');
-      if ((await sink.count()) !== SEND_ROWS) throw new Error('the sink did not get every invite sent through PostgreSQL');
-      pairs.push({ tool: tool.ms, floor: bare.ms, ratio: tool.ms / bare.ms });
-    }
-    const mid = [...pairs].sort((a, b) => a.ratio - b.ratio)[1];
-    report(
+    await sendPairs(
+      sink,
       `invite --csv, ${SEND_ROWS.toLocaleString('en-US')} rows → SMTP (${CONNECTIONS} connections), --db postgres:// (PostgreSQL ${server.psql('SHOW server_version')} on loopback), median of 3 pairs`,
-      mid.tool,
-      mid.floor,
       1.4,
-      'ms',
-      `pairs ${pairs.map((p) => p.ratio.toFixed(2)).join(', ')}`,
+      (round) => {
+        const url = server.createDatabase(`send${round}`);
+        initOn(url);
+        return must(timed(process.execPath, [bin, '--db', url, '--smtp', `smtp://127.0.0.1:${sink.port}`, 'invite', '--csv', csv, '--concurrency', String(CONNECTIONS)], pgEnv), 'invite --csv on PostgreSQL');
+      },
     );
 
     // Four machines at once, one CSV.

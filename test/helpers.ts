@@ -383,3 +383,17 @@ export function quickStart(): string[] {
 export function quickStartEnv(more: Record<string, string> = {}): Record<string, string | undefined> {
   return { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CERBY_GUESTS_'))), npm_config_ignore_scripts: 'true', ...more };
 }
+
+/**
+ * Runs the quick start's `npx` lines exactly as written, in `folder` (inside the repository,
+ * where npx finds this package's bin), with `quickStartEnv(env)`: each must exit 0. Their output.
+ */
+export function runQuickStart(folder: string, env: Record<string, string> = {}): string[] {
+  const outputs: string[] = [];
+  for (const line of quickStart().filter((l) => l.startsWith('npx '))) {
+    const result = spawnSync('bash', ['-c', line], { cwd: folder, env: quickStartEnv(env), encoding: 'utf8', timeout: 60_000 });
+    expect([line, result.status, result.stderr.replace(/^npm warn .*\n/gm, '')]).toEqual([line, 0, expect.any(String)]);
+    outputs.push(result.stdout + result.stderr);
+  }
+  return outputs;
+}
