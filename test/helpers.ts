@@ -284,15 +284,17 @@ export function tempPasswordFrom(text: string): string {
 }
 
 /** A workspace in a fresh temp folder: returns the db path and a runner bound to it. */
-export async function workspace(options: RunOptions & { smtp?: string } = {}) {
+export async function workspace(options: RunOptions & { smtp?: string; /** A PostgreSQL URL (give PGPASSWORD in `env`); else a file in the temp folder. */ pg?: string } = {}) {
   const dir = tempDir();
-  const db = path.join(dir, 'guests.db');
+  const db = options.pg ?? path.join(dir, 'guests.db');
+  // Where emails go without SMTP: beside the file, or (a database) in the current folder.
+  const outbox = path.join(dir, options.pg ? 'cerby-guests.outbox' : 'guests.outbox');
   const clock = options.clock ?? new Clock();
   const base = options.smtp ? ['--db', db, '--smtp', options.smtp] : ['--db', db];
-  const cli = (argv: string[], extra: RunOptions = {}) => run([...base, ...argv], { clock, ...options, ...extra });
+  const cli = (argv: string[], extra: RunOptions = {}) => run([...base, ...argv], { clock, ...(options.pg ? { cwd: dir } : {}), ...options, ...extra });
   const init = await cli(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example']);
   if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
-  return { dir, db, clock, cli };
+  return { dir, db, outbox, clock, cli };
 }
 
 /**

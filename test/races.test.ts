@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { startPg, type PgServer } from './pg-server.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,20 +42,32 @@ function pauseAt(point: string) {
   };
 }
 
-async function invited() {
-  const ws = await workspace();
+let pgServer: PgServer | undefined;
+beforeAll(async () => {
+  pgServer = await startPg({ fsync: false });
+}, 120_000);
+afterAll(() => pgServer?.stop());
+
+/** What `workspace()` needs for a store of this kind: nothing for a file, a fresh database for PostgreSQL. */
+function onStore(store: 'sqlite' | 'postgres') {
+  return store === 'postgres' ? { pg: pgServer!.createDatabase(), env: { PGPASSWORD: pgServer!.password } } : {};
+}
+
+/** A workspace with one invited guest, on an SQLite file or a PostgreSQL database. */
+async function invited(store: 'sqlite' | 'postgres' = 'sqlite') {
+  const ws = await workspace(onStore(store));
   const result = await ws.cli(['invite', GUEST]);
   if (result.code !== 0) throw new Error(result.stderr);
-  return { ...ws, eml: path.join(ws.dir, 'guests.outbox', `000001-${GUEST}.eml`) };
+  return { ...ws, eml: path.join(ws.outbox, `000001-${GUEST}.eml`) };
 }
 
 async function guestJson(cli: (argv: string[]) => Promise<RunResult>, email = GUEST) {
   return JSON.parse((await cli(['show', email, '--json'])).stdout) as { status: string; setup: { step: string; passwordSet: boolean; complete: boolean } };
 }
 
-describe('join against everything else', () => {
+describe.each(['sqlite', 'postgres'] as const)('join against everything else (%s)', (store) => {
   test.each(['join.password', 'join'])('join vs revoke (revoke lands before the %s commit): the join fails, the guest stays revoked', async (point) => {
-    const { cli, eml } = await invited();
+    const { cli, eml } = await invited(store);
     const pause = pauseAt(point);
     const joining = cli(['join', '--email-file', eml, ...fullFlags()], { hooks: pause.hooks });
     await pause.reached;
@@ -74,7 +87,7 @@ describe('join against everything else', () => {
   });
 
   test('join vs join: exactly one wins; the other gets one line and exit 1; the winner\'s password, MFA and device all work', async () => {
-    const { cli, eml, clock } = await invited();
+    const { cli, eml, clock } = await invited(store);
     const first = pauseAt('join.password');
     const second = pauseAt('join.password');
     const a = cli(['join', '--email-file', eml, ...fullFlags(PASSWORD), '--json'], { hooks: first.hooks });
@@ -97,7 +110,7 @@ describe('join against everything else', () => {
   });
 
   test('two resumed joins creating the MFA secret: one secret is stored and shown, the other run stores and shows nothing', async () => {
-    const { cli, eml, clock } = await invited();
+    const { cli, eml, clock } = await invited(store);
     // A first run that stops just before storing its secret (as if killed): terms accepted, no secret yet.
     const crash = await cli(['join', '--email-file', eml, ...fullFlags()], {
       hooks: { beforeCommit: (p) => (p === 'join.mfa-secret' ? Promise.reject(new Error('killed')) : Promise.resolve()) },
@@ -126,7 +139,7 @@ describe('join against everything else', () => {
   });
 
   test('join vs resend: the join fails and names the new email; the new email joins', async () => {
-    const { cli, eml, dir } = await invited();
+    const { cli, eml, outbox } = await invited(store);
     const pause = pauseAt('join.password');
     const joining = cli(['join', '--email-file', eml, ...fullFlags()], { hooks: pause.hooks });
     await pause.reached;
@@ -135,12 +148,12 @@ describe('join against everything else', () => {
     const join = await joining;
     expect([join.code, /a new invite was sent while you were joining/.test(join.stderr)]).toEqual([1, true]);
     expect((await guestJson(cli)).status).toBe('pending');
-    const fresh = await cli(['join', '--email-file', path.join(dir, 'guests.outbox', `000002-${GUEST}.eml`), ...fullFlags()]);
+    const fresh = await cli(['join', '--email-file', path.join(outbox, `000002-${GUEST}.eml`), ...fullFlags()]);
     expect(fresh.code).toBe(0);
   });
 
   test('join vs expiry: the invite runs out during the slow step; the join fails at its commit', async () => {
-    const { cli, eml, clock } = await invited();
+    const { cli, eml, clock } = await invited(store);
     const pause = pauseAt('join.password');
     const joining = cli(['join', '--email-file', eml, ...fullFlags()], { hooks: pause.hooks });
     await pause.reached;
@@ -152,7 +165,7 @@ describe('join against everything else', () => {
   });
 
   test('revoke works on a joined guest: access ends, devices are dropped, inviting again starts over', async () => {
-    const { cli, eml, clock, dir } = await invited();
+    const { cli, eml, clock, outbox } = await invited(store);
     const first = JSON.parse((await cli(['join', '--email-file', eml, ...fullFlags(), '--json'])).stdout);
     const code = totpCode(first.mfa.secret, clock.current.getTime());
     expect((await cli(['join', '--username', GUEST, '--password', PASSWORD, '--totp-code', code, '--apps', 'mobile', '--device', 'laptop'])).code).toBe(0);
@@ -164,12 +177,12 @@ describe('join against everything else', () => {
     expect((await cli(['join', '--username', GUEST, '--password', PASSWORD])).stderr).toMatch(/revoked/);
     expect((await cli(['invite', GUEST])).code).toBe(0);
     expect((await guestJson(cli)).setup.step).toBe('temporary_password');
-    const again = await cli(['join', '--email-file', path.join(dir, 'guests.outbox', `000002-${GUEST}.eml`), ...fullFlags(OTHER_PASSWORD)]);
+    const again = await cli(['join', '--email-file', path.join(outbox, `000002-${GUEST}.eml`), ...fullFlags(OTHER_PASSWORD)]);
     expect(again.code).toBe(0);
   });
 });
 
-describe('revoke against a bulk run in progress', () => {
+describe.each(['sqlite', 'postgres'] as const)('revoke against a bulk run in progress (%s)', (store) => {
   test('after revoke returns no SMTP transaction starts for that guest; one already in DATA is reported by both sides', async () => {
     // Two connections; the 3rd and 4th messages are held in DATA until the test lets them go.
     const held = deferred<ReceivedMail[]>();
@@ -185,7 +198,7 @@ describe('revoke against a bulk run in progress', () => {
       },
     });
     try {
-      const { cli, dir } = await workspace({ smtp: smtp.url });
+      const { cli, dir } = await workspace({ smtp: smtp.url, ...onStore(store) });
       const emails = Array.from({ length: 12 }, (_, i) => `row${i + 1}@partner.example`);
       const csv = path.join(dir, 'guests.csv');
       fs.writeFileSync(csv, `email\n${emails.join('\n')}\n`);
