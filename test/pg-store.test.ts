@@ -129,6 +129,18 @@ test('relaxed writes (delivery marks) commit without waiting for the disk; every
   }
 });
 
+test('two inits at once on one database: one makes the workspace, the other says it is there (exit 2), nothing half-made', async () => {
+  const { cli, url } = onPostgres();
+  const [a, b] = await Promise.all([
+    cli(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example']),
+    cli(['init', '--workspace', 'Other', '--owner', 'boss@other.example']),
+  ]);
+  expect([a.code, b.code].sort()).toEqual([0, 2]);
+  const loser = a.code === 2 ? a : b;
+  expect(loser.stderr.trim()).toMatch(new RegExp(`^cerby-guests: ${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} already holds the workspace "(Acme|Other)"; nothing was changed$`));
+  expect(server.psql('SELECT count(*) FROM members', url.split('/').pop())).toBe('1');
+});
+
 test('a command before init says which init to run; a wrong password is one line, exit 2', async () => {
   const { cli, url } = onPostgres();
   const before = await cli(['list']);
