@@ -93,10 +93,17 @@ async function fillGuests(db, rows) {
   const at = new Date().toISOString();
   const expires = new Date(Date.now() + 7 * 86400_000).toISOString();
   await store.write(async (tx) => {
-    for (let i = 0; i < rows; i++) {
-      const guestId = await tx.guests.insert({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@bench.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: expires });
-      const outboxId = await tx.outbox.insert({ guestId, sendNumber: 1, messageId: `<b.${i}@bench.example>`, recipient: `guest${i}@partner.example`, inviter: 'owner@bench.example', customMessage: null, expiresAt: expires, createdAt: at, route: 'smtp', linkToken: `token${i}` });
-      await tx.guests.setLastMessage(guestId, outboxId);
+    // In batches, as a bulk run records them (a million rows as one JSON parameter would be 250 MB).
+    for (let first = 0; first < rows; first += 10_000) {
+      const batch = Array.from({ length: Math.min(10_000, rows - first) }, (_, k) => first + k);
+      const ids = await tx.guests.insertMany(
+        batch.map((i) => ({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@bench.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: expires })),
+      );
+      const guestIds = batch.map((i) => ids.get(`guest${i}@partner.example`));
+      await tx.outbox.insertMany(
+        batch.map((i, k) => ({ guestId: guestIds[k], sendNumber: 1, messageId: `<b.${i}@bench.example>`, recipient: `guest${i}@partner.example`, inviter: 'owner@bench.example', customMessage: null, expiresAt: expires, createdAt: at, route: 'smtp', linkToken: `token${i}` })),
+      );
+      await tx.guests.setLastMessages(guestIds);
     }
   });
   await store.close();

@@ -221,19 +221,6 @@ export class Factory {
   }
 
   /**
-   * Opens the store if there is one, for what it saved (`config set`); a run without one
-   * (doctor, a first `init`) goes on without.
-   */
-  async loadSavedSettings(): Promise<void> {
-    if (this.saved !== undefined) return;
-    try {
-      await this.store();
-    } catch {
-      this.saved = new Map();
-    }
-  }
-
-  /**
    * A delivery setting: its flag, else its environment variable, else what `config set` saved
    * in the store (when there is one to read).
    */
@@ -246,7 +233,7 @@ export class Factory {
     return saved === undefined ? undefined : { value: saved, source: 'saved' };
   }
 
-  /** What `config set` saved, once the store is open (`loadSavedSettings`). */
+  /** What `config set` saved, read when the store opened (none before, or without a store: doctor, a first `init`). */
   private savedSettings(): Map<string, string> | undefined {
     return this.saved;
   }

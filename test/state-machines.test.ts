@@ -263,7 +263,7 @@ async function messageIn(state: OutboxState): Promise<{ store: Store; id: number
   const id = guest.lastMessageId!;
   if (state !== 'queued') {
     await store.write(async (tx) => {
-      expect(await tx.outbox.lease(id, { ...LEASE, fresh: true })).toBe(true);
+      expect((await tx.outbox.leaseFresh([id], LEASE)).has(id)).toBe(true);
       if (state === 'sent') await tx.outbox.finish(id, OWNER, { event: 'deliver', at: NOW });
       if (state === 'failed') await tx.outbox.finish(id, OWNER, { event: 'reject', at: NOW, error: '550 no' });
       if (state === 'unknown') await tx.outbox.finish(id, OWNER, { event: 'doubt', at: NOW, error: 'dropped' });

@@ -50,7 +50,7 @@ async function messageIn(db: Db, state: OutboxState): Promise<number> {
   if (state !== 'queued') {
     await db.write(async (tx) => {
       const o = new OutboxRepository(tx);
-      expect(await o.lease(id, { ...LEASE, fresh: true })).toBe(true);
+      expect((await o.leaseFresh([id], LEASE)).has(id)).toBe(true);
       if (state === 'sent') await o.finish(id, OWNER, { event: 'deliver', at: NOW });
       if (state === 'failed') await o.finish(id, OWNER, { event: 'reject', at: NOW, error: '550 no' });
       if (state === 'unknown') await o.finish(id, OWNER, { event: 'doubt', at: NOW, error: 'dropped' });
@@ -142,7 +142,7 @@ describe.each(STORES)('%s', (_name, open) => {
     await db.write(async (tx) => {
       const o = new OutboxRepository(tx);
       // A fresh lease needs its guest to wait for it; so does the hand-over.
-      expect(await o.lease(other.ids[0]!, { ...LEASE, fresh: true })).toBe(false);
+      expect((await o.leaseFresh([other.ids[0]!], LEASE)).has(other.ids[0]!)).toBe(false);
       expect(await o.lease(other.ids[0]!, { ...LEASE, ignoreSchedule: true })).toBe(true);
       expect(await o.startHandover(other.ids[0]!, OWNER, NOW)).toBe(false);
     });

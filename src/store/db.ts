@@ -293,38 +293,40 @@ export class PgDb implements Db {
   readonly dialect = 'postgres' as const;
   readonly inTransaction = false;
   private readonly texts: Compiled = new Map();
+  /** Single statements, each on any pooled connection. */
+  private readonly onPool: Db;
 
   constructor(
     private readonly pool: Pool,
     /** Connections whose commits are not waited for (synchronous_commit=off): relaxed writes. */
     private readonly relaxedPool: Pool = pool,
-  ) {}
-
-  private async query(sql: string, params: Params | undefined) {
-    return (this.pool as Queryable).query(compile(this.texts, sql, params));
+  ) {
+    this.onPool = pgStatements(pool, this.texts);
   }
 
-  async all<T>(sql: string, params?: Params): Promise<T[]> {
-    return (await this.query(sql, params)).rows as T[];
+  all<T>(sql: string, params?: Params): Promise<T[]> {
+    return this.onPool.all<T>(sql, params);
   }
 
-  async get<T>(sql: string, params?: Params): Promise<T | undefined> {
-    return (await this.query(sql, params)).rows[0] as T | undefined;
+  get<T>(sql: string, params?: Params): Promise<T | undefined> {
+    return this.onPool.get<T>(sql, params);
   }
 
-  async run(sql: string, params?: Params): Promise<number> {
-    return (await this.query(sql, params)).rowCount ?? 0;
+  run(sql: string, params?: Params): Promise<number> {
+    return this.onPool.run(sql, params);
   }
 
   async *iterate<T extends unknown[]>(sql: string, params: Params | undefined, size: number): AsyncGenerator<T[]> {
     const client = await this.pool.connect();
+    let done = false;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       yield* pgBatches<T>(client, compile(this.texts, sql, params), size);
       await client.query('COMMIT');
+      done = true;
     } finally {
-      // Abandoned early: the transaction is rolled back with the connection's next use.
-      await client.query('ROLLBACK').catch(() => undefined);
+      // Abandoned early (or failed): the connection goes back without its transaction.
+      if (!done) await client.query('ROLLBACK').catch(() => undefined);
       client.release();
     }
   }

@@ -160,22 +160,6 @@ export class GuestRepository {
     return this.db.get(`SELECT ${GUEST_COLUMNS} FROM guests WHERE id = @id`, { id });
   }
 
-  /**
-   * A new guest with their first send already counted (send number 1); undefined if the address
-   * was taken meanwhile (another process, on PostgreSQL, invited them first: nothing is written).
-   */
-  async insert(guest: NewGuest): Promise<number | undefined> {
-    const row = await this.db.get<{ id: number }>(
-      `INSERT INTO guests (email, email_key, name, family_name, status, invited_by, invited_via, message, invited_at, expires_at,
-                          last_sent_at, send_count, partner_id, partner_role)
-       VALUES (@email, @emailKey, @name, @familyName, 'pending', @invitedBy, @invitedVia, @message, @invitedAt, @expiresAt,
-               @invitedAt, 1, @partnerId, @partnerRole)
-       ON CONFLICT (email_key) DO NOTHING RETURNING id`,
-      { ...guest, partnerId: guest.partnerId ?? null, partnerRole: guest.partnerRole ?? null },
-    );
-    return row?.id;
-  }
-
   /** The guests with these address keys, by key (one statement for a batch). */
   async findMany(emailKeys: readonly string[]): Promise<Map<string, Guest>> {
     const rows = await this.db.all<Guest & { key: string }>(`SELECT ${GUEST_COLUMNS}, email_key AS key FROM guests WHERE ${inList(this.db.dialect, 'email_key', 'keys')}`, {

@@ -40,6 +40,15 @@ function message(row: (Omit<OutboxMessage, 'inDoubt'> & { inDoubt: boolean | num
   return row && { ...row, inDoubt: row.inDoubt === true || row.inDoubt === 1 ? 1 : 0 };
 }
 
+/** One step of the table on one row, as `applyAll` takes it. */
+interface Step {
+  kind: StepKind | undefined;
+  id: number;
+  at: string;
+  actor: string;
+  params: Params;
+}
+
 /** The invite emails: one row per send, recorded with its invite, and the table of their transitions. */
 export class OutboxRepository {
   constructor(private readonly db: Db) {}
@@ -134,37 +143,65 @@ export class OutboxRepository {
   // ── transitions ──────────────────────────────────────────────────────────
 
   private async apply(kind: StepKind | undefined, id: number, at: string, actor: string, params: Params = {}): Promise<boolean> {
-    if (kind === undefined) return false;
-    if (this.db.dialect === 'postgres') {
-      // One round trip: the compare-and-set and its event in one statement (a data-modifying
-      // WITH), which is all or nothing like the two statements it replaces.
-      const events = await this.db.run(
-        `WITH moved AS (${kind.sql} RETURNING id)
-         INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) SELECT id, @at, @actor, @event, @from, @to FROM moved`,
-        { ...params, id, at, actor, event: kind.event, from: kind.from, to: kind.to },
-      );
-      return events === 1;
-    }
-    const changed = (await this.db.run(kind.sql, { ...params, id, at })) === 1;
-    if (changed) {
-      await this.db.run(`INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) VALUES (@id, @at, @actor, @event, @from, @to)`, {
-        id,
-        at,
-        actor,
-        event: kind.event,
-        from: kind.from,
-        to: kind.to,
-      });
-    }
-    return changed;
+    return (await this.applyAll([{ kind, id, at, actor, params }]))[0]!;
   }
 
-  lease(id: number, lease: { owner: string; leaseUntil: string; at: string; ignoreSchedule?: boolean; fresh?: boolean }): Promise<boolean> {
-    return this.apply(lease.fresh ? LEASE_FRESH : LEASE_DUE, id, lease.at, lease.owner, {
-      owner: lease.owner,
-      leaseUntil: lease.leaseUntil,
-      ...(lease.fresh ? {} : { ignoreSchedule: lease.ignoreSchedule === true }),
+  /**
+   * Steps of the table, each a compare-and-set on its row with its event in `outbox_events`
+   * (a step with no row in the table, `kind` undefined, does nothing): which ones held. On
+   * PostgreSQL all of them are one statement, a step per data-modifying WITH, all or nothing
+   * like the statements it replaces (one round trip); on SQLite two statements a step, in the
+   * caller's transaction.
+   */
+  private async applyAll(steps: readonly Step[]): Promise<boolean[]> {
+    if (this.db.dialect !== 'postgres') {
+      const held: boolean[] = [];
+      for (const { kind, id, at, actor, params } of steps) {
+        const changed = kind !== undefined && (await this.db.run(kind.sql, { ...params, id, at })) === 1;
+        if (changed) {
+          await this.db.run(`INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) VALUES (@id, @at, @actor, @event, @from, @to)`, {
+            id,
+            at,
+            actor,
+            event: kind.event,
+            from: kind.from,
+            to: kind.to,
+          });
+        }
+        held.push(changed);
+      }
+      return held;
+    }
+    if (steps.length === 0) return [];
+    // Steps sorted by kind: the statement's text depends only on how many of each (a few dozen
+    // shapes, each prepared once per connection).
+    const order = steps.map((step, i) => ({ step, i })).sort((a, b) => (a.step.kind?.event ?? '').localeCompare(b.step.kind?.event ?? '') || a.i - b.i);
+    const parts: string[] = [];
+    const counts: string[] = [];
+    const params: Params = {};
+    order.forEach(({ step }, n) => {
+      if (!step.kind) {
+        counts.push(`0 AS s${n}`);
+        return;
+      }
+      const p = (name: string) => `s${n}_${name}`;
+      parts.push(
+        `m${n} AS (${renameParameters(step.kind.sql, p)} RETURNING id)`,
+        `e${n} AS (INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state)
+                   SELECT id, @${p('at')}, @${p('actor')}, '${step.kind.event}', '${step.kind.from}', '${step.kind.to}' FROM m${n})`,
+      );
+      counts.push(`(SELECT count(*) FROM m${n}) AS s${n}`);
+      for (const [name, value] of Object.entries({ ...step.params, id: step.id, at: step.at, actor: step.actor })) params[p(name)] = value;
     });
+    const row = (await this.db.get<Record<string, number | string>>(`${parts.length ? `WITH ${parts.join(',\n')} ` : ''}SELECT ${counts.join(', ')}`, params))!;
+    const held: boolean[] = [];
+    order.forEach(({ i }, n) => (held[i] = Number(row[`s${n}`]) === 1));
+    return held;
+  }
+
+  /** lease: queued and due (or asked for explicitly), for one sender. Emails this run recorded go together through `leaseFresh`. */
+  lease(id: number, lease: { owner: string; leaseUntil: string; at: string; ignoreSchedule?: boolean }): Promise<boolean> {
+    return this.apply(LEASE_DUE, id, lease.at, lease.owner, { owner: lease.owner, leaseUntil: lease.leaseUntil, ignoreSchedule: lease.ignoreSchedule === true });
   }
 
   /**
@@ -248,36 +285,9 @@ export class OutboxRepository {
    * statement per step, in the caller's transaction.
    */
   async settle(owner: string, outcomes: readonly { id: number; outcome: Outcome }[], start?: { id: number; at: string }): Promise<{ settled: boolean[]; started: boolean }> {
-    const steps = outcomes.map(({ id, outcome }) => ({ kind: OUTCOMES[outcome.event], id, at: outcome.at, actor: outcome.actor ?? owner, params: outcomeParams(owner, outcome) }));
+    const steps: Step[] = outcomes.map(({ id, outcome }) => ({ kind: OUTCOMES[outcome.event], id, at: outcome.at, actor: outcome.actor ?? owner, params: outcomeParams(owner, outcome) }));
     if (start) steps.push({ kind: START, id: start.id, at: start.at, actor: owner, params: { owner } });
-    if (this.db.dialect !== 'postgres' || steps.length === 0) {
-      const held: boolean[] = [];
-      for (const step of steps) held.push(await this.apply(step.kind, step.id, step.at, step.actor, step.params));
-      return { settled: held.slice(0, outcomes.length), started: start ? held[outcomes.length]! : false };
-    }
-    // Steps sorted by kind: the statement's text depends only on how many of each (a few dozen
-    // shapes, each prepared once per connection).
-    const order = steps.map((step, i) => ({ step, i })).sort((a, b) => (a.step.kind?.event ?? '').localeCompare(b.step.kind?.event ?? '') || a.i - b.i);
-    const parts: string[] = [];
-    const counts: string[] = [];
-    const params: Params = {};
-    order.forEach(({ step }, n) => {
-      if (!step.kind) {
-        counts.push(`0 AS s${n}`);
-        return;
-      }
-      const p = (name: string) => `s${n}_${name}`;
-      parts.push(
-        `m${n} AS (${renameParameters(step.kind.sql, p)} RETURNING id)`,
-        `e${n} AS (INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state)
-                   SELECT id, @${p('at')}, @${p('actor')}, '${step.kind.event}', '${step.kind.from}', '${step.kind.to}' FROM m${n})`,
-      );
-      counts.push(`(SELECT count(*) FROM m${n}) AS s${n}`);
-      for (const [name, value] of Object.entries({ ...step.params, id: step.id, at: step.at, actor: step.actor })) params[p(name)] = value;
-    });
-    const row = (await this.db.get<Record<string, number | string>>(`${parts.length ? `WITH ${parts.join(',\n')} ` : ''}SELECT ${counts.join(', ')}`, params))!;
-    const held: boolean[] = [];
-    order.forEach(({ i }, n) => (held[i] = Number(row[`s${n}`]) === 1));
+    const held = await this.applyAll(steps);
     return { settled: held.slice(0, outcomes.length), started: start ? held[outcomes.length]! : false };
   }
 

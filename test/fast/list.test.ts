@@ -164,11 +164,11 @@ describe('a slow reader (a pipe that fills up)', () => {
   test('list --json waits for it to drain: never more than a chunk queued, and every row arrives', async () => {
     const { cli, store } = await fastWorkspace({ tty: false });
     const at = '2026-11-23T10:00:00.000Z';
-    await store.write(async (tx) => {
-      for (let i = 0; i < 12000; i++) {
-        await tx.guests.insert({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@acme.example', invitedVia: 'members', message: null, invitedAt: at, expiresAt: '2026-11-30T10:00:00.000Z' });
-      }
-    });
+    await store.write((tx) =>
+      tx.guests.insertMany(
+        Array.from({ length: 12000 }, (_, i) => ({ email: `guest${i}@partner.example`, emailKey: `guest${i}@partner.example`, name: `Guest ${i}`, familyName: null, invitedBy: 'owner@acme.example', invitedVia: 'members' as const, message: null, invitedAt: at, expiresAt: '2026-11-30T10:00:00.000Z' })),
+      ),
+    );
     const chunks: Buffer[] = [];
     let mostQueued = 0;
     // Takes one chunk per turn of the event loop, like a pipe whose reader is busy.
