@@ -19,6 +19,10 @@ const LARGE = process.env.BENCH_LARGE === '1';
 const LARGE_ROWS = Number(process.env.BENCH_LARGE_ROWS ?? 1_000_000);
 const LARGE_SEND_ROWS = Number(process.env.BENCH_LARGE_SEND_ROWS ?? LARGE_ROWS);
 const CONNECTIONS = 4;
+// BENCH_ONLY=send,team: only those sections (send, parse, list, startup, hostile, join, team), for a
+// quicker loop while working on one figure; a full run is what the README's table comes from.
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
+const runs = (section) => !ONLY || ONLY.has(section);
 
 fs.rmSync(work, { recursive: true, force: true });
 fs.mkdirSync(work, { recursive: true });
@@ -162,7 +166,7 @@ async function sendPairs(sink, name, target, toolRun) {
 // 1. 10,000-row CSV → SMTP sink in another process, vs a bare nodemailer pool sending the same
 // rendered emails. Three pairs, run back to back; the median pair's ratio (on two cores the sink
 // competes for the CPU and single runs vary by ±10%).
-{
+if (runs('send')) {
   const csv = path.join(work, 'send.csv');
   writeCsv(csv, SEND_ROWS);
   const sink = await startSink();
@@ -173,7 +177,7 @@ async function sendPairs(sink, name, target, toolRun) {
 }
 
 // 2 and 5. 100,000-row CSV --dry-run vs bare csv-parse; peak RSS of that run.
-{
+if (runs('parse')) {
   const csv = path.join(work, 'parse.csv');
   writeCsv(csv, PARSE_ROWS);
   const db = path.join(work, 'parse.db');
@@ -192,7 +196,7 @@ async function sendPairs(sink, name, target, toolRun) {
 }
 
 // 3. list --json over 100,000 guests vs sqlite3 -json selecting the same columns.
-{
+if (runs('list')) {
   const db = path.join(work, 'list.db');
   init(db);
   const at = await fillGuests(db, LIST_ROWS);
@@ -211,7 +215,7 @@ async function sendPairs(sink, name, target, toolRun) {
 }
 
 // 4. --version vs node -e 0.
-{
+if (runs('startup')) {
   const tools = [];
   const floors = [];
   for (let round = 0; round < 15; round++) {
@@ -222,7 +226,7 @@ async function sendPairs(sink, name, target, toolRun) {
 }
 
 // 4b. list on a 10-guest store vs node -e 0: what every interactive command pays to start.
-{
+if (runs('startup')) {
   const db = path.join(work, 'ten.db');
   init(db);
   const csv = path.join(work, 'ten.csv');
@@ -238,7 +242,7 @@ async function sendPairs(sink, name, target, toolRun) {
 }
 
 // 4c. Hostile sizes: a 50 MB record (header or data, with or without a newline) is refused fast and small.
-{
+if (runs('hostile')) {
   const db = path.join(work, 'hostile.db');
   init(db);
   const big = 'x'.repeat(50 * 1024 * 1024);
@@ -262,7 +266,7 @@ async function sendPairs(sink, name, target, toolRun) {
 }
 
 // 5. join --email-file: a hostile 5 MB email (blank lines of spaces) vs a 1 KB one, same path (refused, exit 2).
-{
+if (runs('hostile')) {
   const db = path.join(work, 'join.db');
   init(db);
   const hostile = path.join(work, 'hostile.eml');
@@ -283,7 +287,7 @@ async function sendPairs(sink, name, target, toolRun) {
 }
 
 // 6. Sign-in with a wrong own password: an unknown username vs a known one (real scrypt both ways).
-{
+if (runs('join')) {
   const db = path.join(work, 'signin.db');
   init(db);
   const outbox = path.join(work, 'signin.outbox');
@@ -308,7 +312,7 @@ async function sendPairs(sink, name, target, toolRun) {
 // 7. The team store (issue 15): the 10,000-row send with --db postgres://… (a server this run
 // starts on 127.0.0.1, as the tests do), and 4 processes in 4 working folders inviting one
 // 2,000-row CSV into one database at once: each guest emailed exactly once, no errors.
-{
+if (runs('pg') || runs('team')) {
   const pgDir = path.join(work, 'pg-harness');
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const compiled = spawnSync(process.execPath, [tsc, path.join(root, 'test', 'pg-server.ts'), '--outDir', pgDir, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck'], { encoding: 'utf8' });
@@ -320,8 +324,9 @@ async function sendPairs(sink, name, target, toolRun) {
   const initOn = (url) => must(timed(process.execPath, [bin, '--db', url, 'init', '--workspace', 'Bench', '--owner', 'owner@bench.example'], pgEnv), 'init on PostgreSQL');
   try {
     const csv = path.join(work, 'send.csv');
+    if (!fs.existsSync(csv)) writeCsv(csv, SEND_ROWS);
     const sink = await startSink();
-    await sendPairs(
+    if (runs('pg')) await sendPairs(
       sink,
       `invite --csv, ${SEND_ROWS.toLocaleString('en-US')} rows → SMTP (${CONNECTIONS} connections), --db postgres:// (PostgreSQL ${server.psql('SHOW server_version')} on loopback), median of 3 pairs`,
       1.4,
@@ -333,52 +338,54 @@ async function sendPairs(sink, name, target, toolRun) {
     );
 
     // Four machines at once, one CSV.
-    const rows = 2000;
-    const shared = path.join(work, 'team.csv');
-    writeCsv(shared, rows);
-    const url = server.createDatabase('team');
-    initOn(url);
-    await sink.count('reset');
-    const started = process.hrtime.bigint();
-    const runs = await Promise.all(
-      [0, 1, 2, 3].map((i) => {
-        const cwd = path.join(work, `machine${i}`);
-        fs.mkdirSync(cwd);
-        return new Promise((resolve) => {
-          const child = spawn(process.execPath, [bin, '--db', url, '--smtp', `smtp://127.0.0.1:${sink.port}`, 'invite', '--csv', shared, '--json'], {
-            cwd,
-            env: { ...process.env, ...pgEnv },
-            stdio: ['ignore', 'pipe', 'pipe'],
+    if (runs('team')) {
+      const rows = 2000;
+      const shared = path.join(work, 'team.csv');
+      writeCsv(shared, rows);
+      const url = server.createDatabase('team');
+      initOn(url);
+      await sink.count('reset');
+      const started = process.hrtime.bigint();
+      const children = await Promise.all(
+        [0, 1, 2, 3].map((i) => {
+          const cwd = path.join(work, `machine${i}`);
+          fs.mkdirSync(cwd);
+          return new Promise((resolve) => {
+            const child = spawn(process.execPath, [bin, '--db', url, '--smtp', `smtp://127.0.0.1:${sink.port}`, 'invite', '--csv', shared, '--json'], {
+              cwd,
+              env: { ...process.env, ...pgEnv },
+              stdio: ['ignore', 'pipe', 'pipe'],
+            });
+            let stdout = '';
+            let stderr = '';
+            child.stdout.on('data', (d) => (stdout += d));
+            child.stderr.on('data', (d) => (stderr += d));
+            child.on('close', (status) => resolve({ status, stdout, stderr }));
           });
-          let stdout = '';
-          let stderr = '';
-          child.stdout.on('data', (d) => (stdout += d));
-          child.stderr.on('data', (d) => (stderr += d));
-          child.on('close', (status) => resolve({ status, stdout, stderr }));
-        });
-      }),
-    );
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    for (const run of runs) if (run.status !== 0) throw new Error(`a team run failed (exit ${run.status}): ${run.stderr.slice(-500)}`);
-    const counts = runs.map((run) => JSON.parse(run.stdout).counts);
-    const invited = counts.reduce((n, c) => n + c.invited, 0);
-    const failed = counts.reduce((n, c) => n + c.failed, 0);
-    const emails = await sink.count();
+        }),
+      );
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      for (const run of children) if (run.status !== 0) throw new Error(`a team run failed (exit ${run.status}): ${run.stderr.slice(-500)}`);
+      const counts = children.map((run) => JSON.parse(run.stdout).counts);
+      const invited = counts.reduce((n, c) => n + c.invited, 0);
+      const failed = counts.reduce((n, c) => n + c.failed, 0);
+      const emails = await sink.count();
+      const sent = count(url, "SELECT count(*) FROM outbox WHERE state = 'sent'");
+      const guests = count(url, 'SELECT count(*) FROM guests');
+      const once = invited === rows && failed === 0 && emails === rows && sent === rows && guests === rows;
+      figures.push({
+        name: `4 processes in 4 folders, one ${rows.toLocaleString('en-US')}-row CSV, one PostgreSQL database: emails per guest`,
+        value: emails / rows,
+        floor: NaN,
+        ratio: NaN,
+        target: 1,
+        unit: '×',
+        note: `${once ? 'each guest once' : 'NOT each guest once'}: ${emails} emails, invited ${counts.map((c) => c.invited).join(' + ')}, ${failed} failed, ${(ms / 1000).toFixed(1)} s`,
+        exact: true,
+        once,
+      });
+    }
     sink.stop();
-    const sent = count(url, "SELECT count(*) FROM outbox WHERE state = 'sent'");
-    const guests = count(url, 'SELECT count(*) FROM guests');
-    const once = invited === rows && failed === 0 && emails === rows && sent === rows && guests === rows;
-    figures.push({
-      name: `4 processes in 4 folders, one ${rows.toLocaleString('en-US')}-row CSV, one PostgreSQL database: emails per guest`,
-      value: emails / rows,
-      floor: NaN,
-      ratio: NaN,
-      target: 1,
-      unit: '×',
-      note: `${once ? 'each guest once' : 'NOT each guest once'}: ${emails} emails, invited ${counts.map((c) => c.invited).join(' + ')}, ${failed} failed, ${(ms / 1000).toFixed(1)} s`,
-      exact: true,
-      once,
-    });
   } finally {
     server.stop();
   }
