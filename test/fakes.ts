@@ -1,5 +1,5 @@
 import type { RenderedEmail } from '../src/email/render.js';
-import type { Mailer, SendReceipt } from '../src/mail/mailer.js';
+import { passGate, type Mailer, type SendReceipt } from '../src/mail/mailer.js';
 
 /** A mailer that keeps what it is given: the fast layer's SMTP server. */
 export class FakeMailer implements Mailer {
@@ -9,11 +9,13 @@ export class FakeMailer implements Mailer {
   /** Makes the next sends fail with these errors (an SMTP-style error: responseCode, code…). */
   readonly failures: Error[] = [];
 
-  send(email: RenderedEmail): Promise<SendReceipt> {
+  /** Like a real mailer, a gated email counts as sent only once its gate opens. */
+  async send(email: RenderedEmail, _stem?: string, gate?: Promise<boolean>): Promise<SendReceipt> {
+    await passGate(gate);
     const failure = this.failures.shift();
-    if (failure) return Promise.reject(failure);
+    if (failure) throw failure;
     this.sent.push(email);
-    return Promise.resolve({ response: '250 2.0.0 queued by the fake mailer' });
+    return { response: '250 2.0.0 queued by the fake mailer' };
   }
 
   verify(): Promise<void> {

@@ -201,11 +201,15 @@ describe.each(STORES)('%s', (_name, open) => {
             // Another sender's lease: refused, and nothing else undone by it.
             { id: c, outcome: { event: 'reject', at: NOW, error: '550' } },
           ],
-          { id: e, at: NOW },
+          // Marks of two messages: e's holds; c is another sender's lease, so its mark is refused.
+          [
+            { id: e, at: NOW },
+            { id: c, at: NOW },
+          ],
         ),
       { relaxed: true, single: true },
     );
-    expect(result).toEqual({ settled: [true, true, false], started: true });
+    expect(result).toEqual({ settled: [true, true, false], started: [true, false] });
     const o = new OutboxRepository(db);
     expect(await Promise.all([a, b, c, e].map(async (id) => (await o.get(id))!.state))).toEqual(['sent', 'unknown', 'sending', 'sending']);
     expect(await o.get(a)).toMatchObject({ smtpResponse: '250 ok', inDoubt: 0 });
@@ -214,7 +218,7 @@ describe.each(STORES)('%s', (_name, open) => {
     const of = (id: number) => events.filter((ev) => ev.message === id).map((ev) => ev.event);
     expect([of(a), of(b), of(c), of(e)]).toEqual([['lease', 'start', 'deliver'], ['lease', 'doubt'], ['lease'], ['lease', 'start']]);
     // A hand-over the guest no longer waits for (b is not their current send): refused.
-    expect(await db.write((tx) => new OutboxRepository(tx).settle(OWNER, [], { id: b, at: NOW }), { relaxed: true, single: true })).toEqual({ settled: [], started: false });
+    expect(await db.write((tx) => new OutboxRepository(tx).settle(OWNER, [], [{ id: b, at: NOW }]), { relaxed: true, single: true })).toEqual({ settled: [], started: [false] });
   });
 
   test('two claims of the same emails at once: the second leases what the first does not hold, without waiting (no deadlock)', async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { classifySendError, describeSendError } from '../src/delivery/classify.js';
 import { renderInviteEmail, type RenderedEmail } from '../src/email/render.js';
-import { SmtpMailer, type Mailer } from '../src/mail/mailer.js';
+import { FolderMailer, SendCancelled, SmtpMailer, type Mailer } from '../src/mail/mailer.js';
 import { parseSmtpUrl } from '../src/mail/smtp-config.js';
 import { ThreadedSmtpMailer } from '../src/mail/threaded.js';
 import { startSmtp, tempDir, type TestSmtp } from './helpers.js';
@@ -116,6 +116,51 @@ test('threaded: closing says QUIT on every connection, and the thread ends', asy
   const cids = new Set(smtp.commands.filter((c) => c.line.startsWith('RCPT TO:<q')).map((c) => c.cid));
   const quits = new Set(smtp.commands.filter((c) => c.line === 'QUIT').map((c) => c.cid));
   expect([...cids].every((cid) => quits.has(cid))).toBe(true);
+});
+
+/** A gate the test opens or closes by hand (see Mailer.send). */
+function manualGate() {
+  let decide!: (open: boolean) => void;
+  const gate = new Promise<boolean>((resolve) => (decide = resolve));
+  return { gate, decide };
+}
+
+test.each(Object.keys(kinds) as (keyof typeof kinds)[])(
+  '%s: a gated send reaches the server only once its gate opens; a closed gate sends nothing at all',
+  async (kind) => {
+    const server = await startSmtp();
+    const mailer = kinds[kind](server.url);
+    const delivered = () => server.messages.map((m) => m.to[0]);
+    try {
+      const late = manualGate();
+      const sending = mailer.send(email('late@p.example'), 'stem', late.gate);
+      // Whole sends meanwhile, on both of the pool's connections: not a command of the held one went.
+      await Promise.all([mailer.send(email('one@p.example'), 'stem'), mailer.send(email('two@p.example'), 'stem')]);
+      expect(server.rcpts).not.toContain('late@p.example');
+      late.decide(true);
+      await expect(sending).resolves.toMatchObject({ response: expect.stringMatching(/^250 /) as string });
+      expect(delivered().sort()).toEqual(['late@p.example', 'one@p.example', 'two@p.example']);
+
+      const revoked = manualGate();
+      const cancelled = mailer.send(email('revoked@p.example'), 'stem', revoked.gate);
+      revoked.decide(false);
+      expect(await cancelled.catch((e: unknown) => e)).toBeInstanceOf(SendCancelled);
+      await mailer.send(email('after@p.example'), 'stem', Promise.resolve(true));
+      expect(server.rcpts).not.toContain('revoked@p.example');
+      expect(server.rcpts.at(-1)).toBe('after@p.example');
+    } finally {
+      mailer.close();
+      await server.close();
+    }
+  },
+);
+
+test('the outbox folder honours the gate too: a closed gate writes no file', async () => {
+  const folder = path.join(tempDir(), 'outbox');
+  const mailer = new FolderMailer(folder);
+  await expect(mailer.send(email('revoked@p.example'), 'revoked', Promise.resolve(false))).rejects.toBeInstanceOf(SendCancelled);
+  await mailer.send(email('ada@p.example'), 'ada', Promise.resolve(true));
+  expect(fs.readdirSync(folder)).toEqual(['ada.eml']);
 });
 
 describe('threaded: when the thread itself fails', () => {

@@ -128,11 +128,13 @@ export class Deliverer {
   /** Every result reported so far, in order (what `finish()` returns). */
   readonly results: DeliveryResult[] = [];
   private flushTimer?: NodeJS.Immediate;
+  /** Hand-over marks asked for and not yet in a commit, each with its worker waiting. */
+  private readonly marksWaiting: { id: number; at: string; held: (held: boolean) => void; failed: (error: unknown) => void }[] = [];
+  /** The commit of outcomes and marks under way: one at a time; whatever comes meanwhile goes in the next. */
+  private settling?: Promise<void>;
   /** The lease transaction under way, if any, and how many jobs it takes. */
   private claiming?: Promise<void>;
   private beingLeased = 0;
-  /** Outcome commits under way, which `finish()` waits for. */
-  private readonly commits = new Set<Promise<unknown>>();
   private workers = 0;
   private idleWaiters: (() => void)[] = [];
   private fatal?: FailureError;
@@ -266,8 +268,6 @@ export class Deliverer {
   async finish(): Promise<DeliveryResult[]> {
     while (this.workers > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.flushOutcomes();
-    // Commits still under way (on PostgreSQL they need not finish in order).
-    await Promise.all(this.commits);
     // Stopped early (fatal error): leased but untried messages go back to the queue; waiting ones never left it.
     const unsent = this.ready.splice(0);
     if (unsent.length) await this.releaseUnsent(unsent.map((j) => j.message.id));
@@ -358,54 +358,71 @@ export class Deliverer {
 
   private record(id: number, outcome: Outcome, result: DeliveryResult): void {
     this.pendingOutcomes.push({ id, outcome, result });
-    if (this.pendingOutcomes.length >= OUTCOME_BATCH) void this.flushOutcomes();
-    else this.flushTimer ??= setImmediate(() => void this.flushOutcomes());
+    if (this.pendingOutcomes.length >= OUTCOME_BATCH) this.settleNext();
+    else this.flushTimer ??= setImmediate(() => this.settleNext());
   }
 
-  /** Records the outcomes waiting, in a commit of their own. A failure stops the run (see `fail`). */
+  /** Records every outcome still waiting (a failure stops the run: see `fail`). */
   private async flushOutcomes(): Promise<void> {
-    if (this.pendingOutcomes.length === 0) {
-      if (this.flushTimer) clearImmediate(this.flushTimer);
-      this.flushTimer = undefined;
-      return;
-    }
-    try {
-      await this.commitOutcomes();
-    } catch {
-      // Kept in this.fatal; finish() reports it.
+    while (this.settling || this.pendingOutcomes.length > 0) {
+      this.settleNext();
+      await this.settling;
     }
   }
 
   /**
-   * One commit: the outcomes waiting (not fsynced: a lost outcome reads as in doubt after the
-   * lease, never as unsent) and, with `start`, the next message's hand-over mark. A worker
-   * starting its next message thus records the last one's outcome in the same commit (on
-   * PostgreSQL, the same statement). Outcomes are reported only once stored: a result on screen
-   * is a result on disk. Returns whether the mark held.
+   * Asks for a message's hand-over mark: whether it held. It goes in the next commit, with
+   * every other mark and outcome waiting by then.
    */
-  private async commitOutcomes(start?: { id: number; at: string }): Promise<boolean> {
+  private mark(id: number, at: string): Promise<boolean> {
+    return new Promise((held, failed) => {
+      this.marksWaiting.push({ id, at, held, failed });
+      this.settleNext();
+    });
+  }
+
+  /**
+   * Starts the next commit of outcomes and marks unless one is under way: then those waiting
+   * go in the one after it, as soon as it ends. Commits thus group themselves by how busy the
+   * store is, never by a timer: alone, a mark commits at once; four connections asking at
+   * once share one commit (on PostgreSQL one statement, one round trip).
+   */
+  private settleNext(): void {
     if (this.flushTimer) clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
+    if (this.settling || (this.pendingOutcomes.length === 0 && this.marksWaiting.length === 0)) return;
+    this.settling = this.commitSettle().finally(() => {
+      this.settling = undefined;
+      if (this.marksWaiting.length > 0 || this.pendingOutcomes.length >= OUTCOME_BATCH) this.settleNext();
+      else if (this.pendingOutcomes.length > 0) this.flushTimer ??= setImmediate(() => this.settleNext());
+    });
+  }
+
+  /**
+   * One commit: the outcomes waiting (not fsynced: a lost outcome reads as in doubt after the
+   * lease, never as unsent) and the hand-over marks asked for. Outcomes are reported only once
+   * stored: a result on screen is a result on disk. A failure fails the marks (their messages
+   * are not sent) and stops the run.
+   */
+  private async commitSettle(): Promise<void> {
     const batch = this.pendingOutcomes.splice(0);
+    const marks = this.marksWaiting.splice(0);
     const { store } = this.deps;
-    const commit = store.write((tx) => tx.outbox.settle(this.owner, batch, start), { relaxed: true, single: true });
-    this.commits.add(commit);
-    let settled: { settled: boolean[]; started: boolean };
+    let settled: { settled: boolean[]; started: boolean[] };
     try {
-      settled = await commit;
+      settled = await store.write((tx) => tx.outbox.settle(this.owner, batch, marks), { relaxed: true, single: true });
     } catch (error) {
       // Not recorded (disk full…): the leases run out and the next run settles them.
       this.fail(error);
       for (const { result } of batch) this.report({ ...result, detail: `${result.detail} (not recorded: ${this.fatal!.message})` });
-      throw error;
-    } finally {
-      this.commits.delete(commit);
+      for (const mark of marks) mark.failed(error);
+      return;
     }
     batch.forEach(({ result }, i) => {
       // Our lease ran out and another process settled the message: say so.
       this.report(settled.settled[i] ? result : { ...result, outcome: 'unknown', detail: `${result.detail} (the lease expired before the outcome was recorded)` });
     });
-    return settled.started;
+    marks.forEach((mark, i) => mark.held(settled.started[i] === true));
   }
 
   /**
@@ -414,7 +431,7 @@ export class Deliverer {
    */
   private async startSend(message: MessageToSend): Promise<DeliveryResult | undefined> {
     const at = iso(this.deps.now());
-    if (await this.commitOutcomes({ id: message.id, at })) return undefined;
+    if (await this.mark(message.id, at)) return undefined;
     return this.deps.store.write(async (tx) => {
       const current = await tx.outbox.get(message.id);
       if (current?.state === 'sending' && current.leaseOwner === this.owner) {
@@ -438,9 +455,9 @@ export class Deliverer {
   }
 
   /** The mailer's send, bounded by the overall deadline. */
-  private async sendWithDeadline(email: RenderedEmail, stem: string) {
+  private async sendWithDeadline(email: RenderedEmail, stem: string, gate: Promise<boolean>) {
     const deadlineMs = this.options.deadlineMs;
-    if (!deadlineMs) return this.deps.mailer.send(email, stem);
+    if (!deadlineMs) return this.deps.mailer.send(email, stem, gate);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
@@ -449,7 +466,7 @@ export class Deliverer {
       );
     });
     try {
-      return await Promise.race([this.deps.mailer.send(email, stem), deadline]);
+      return await Promise.race([this.deps.mailer.send(email, stem, gate), deadline]);
     } finally {
       clearTimeout(timer);
     }
@@ -491,22 +508,34 @@ export class Deliverer {
         );
         return;
       }
+      // The send starts now, gated on the hand-over mark: the connection says MAIL FROM, RCPT TO
+      // and DATA while the mark commits, and the content follows only once the mark holds. A
+      // revoke or resend that commits first closes the gate: nothing of the email leaves.
+      let openGate!: (open: boolean) => void;
+      const gate = new Promise<boolean>((resolve) => (openGate = resolve));
+      const sending = this.sendWithDeadline(email, fileStemFor(message.recipient, message.id), gate);
+      // Its failure is read below, after the mark's; never an unhandled rejection meanwhile.
+      sending.catch(() => undefined);
       let cancelled: DeliveryResult | undefined;
       try {
         cancelled = await this.startSend(message);
+        openGate(cancelled === undefined);
       } catch (error) {
         // The store cannot take the hand-over mark (disk full…): not sent; give the lease back if it can.
+        openGate(false);
         this.fail(error);
+        await sending.catch(() => undefined);
         await this.releaseUnsent([message.id]);
         this.report({ ...base, outcome: 'queued', detail: `not sent: ${this.fatal!.message}` });
         return;
       }
       if (cancelled) {
+        await sending.catch(() => undefined);
         this.report(cancelled);
         return;
       }
       try {
-        const receipt = await this.sendWithDeadline(email, fileStemFor(message.recipient, message.id));
+        const receipt = await sending;
         this.connectionFailures = 0;
         this.slowDowns = 0;
         this.options.log?.(`attempt ${attempt} to ${message.recipient} (${message.messageId}): sent: ${receipt.response}`);

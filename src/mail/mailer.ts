@@ -17,8 +17,12 @@ export interface Mailer {
   readonly kind: 'smtp' | 'folder';
   /** Safe to print: never contains a password. */
   readonly description: string;
-  /** `fileStem` names the `.eml` file in folder mode. */
-  send(email: RenderedEmail, fileStem: string): Promise<SendReceipt>;
+  /**
+   * `fileStem` names the `.eml` file in folder mode. With `gate`, the email is made ready (its
+   * MIME composed) but nothing of it reaches the server (or the folder) before `gate` is true;
+   * when it is false the send rejects with `SendCancelled`, nothing having been sent.
+   */
+  send(email: RenderedEmail, fileStem: string, gate?: Promise<boolean>): Promise<SendReceipt>;
   verify(): Promise<void>;
   close(): void;
 }
@@ -30,25 +34,48 @@ async function nodemailer(): Promise<typeof import('nodemailer')> {
   return import('nodemailer');
 }
 
+/** A gated send whose gate closed: nothing of the message was handed over. */
+export class SendCancelled extends Error {
+  readonly code = 'ECANCELLED';
+  constructor() {
+    super('not sent: cancelled before any of it went out');
+  }
+}
+
+/** Waits for a send's gate (see `Mailer.send`); throws `SendCancelled` if it closed. */
+export async function passGate(gate: Promise<boolean> | undefined): Promise<void> {
+  if (gate && !(await gate.catch(() => false))) throw new SendCancelled();
+}
+
+interface Handover {
+  done: boolean;
+  gate?: Promise<boolean>;
+}
+
 /**
  * Marks `mail.data.handover.done` once the whole message has streamed out: the message
  * stream's own 'end' (its last byte went to the connection), with no stream stage added.
+ * A gated message waits here, composed but not yet queued for a connection: nothing of it,
+ * not even its envelope, reaches the server before the gate opens.
  */
 function trackHandover(transporter: Transporter): Transporter {
   transporter.use('stream', (mail, callback) => {
-    const handover = (mail.data as { handover?: { done: boolean } }).handover;
-    if (handover) {
-      const message = mail.message as unknown as { createReadStream(options?: unknown): NodeJS.ReadableStream };
-      const create = message.createReadStream.bind(message);
-      message.createReadStream = (options?: unknown) => {
-        const stream = create(options);
-        stream.once('end', () => {
-          handover.done = true;
-        });
-        return stream;
-      };
-    }
-    callback();
+    const handover = (mail.data as { handover?: Handover }).handover;
+    if (!handover) return callback();
+    const message = mail.message as unknown as { createReadStream(options?: unknown): NodeJS.ReadableStream };
+    const create = message.createReadStream.bind(message);
+    message.createReadStream = (options?: unknown) => {
+      const stream = create(options);
+      stream.once('end', () => {
+        handover.done = true;
+      });
+      return stream;
+    };
+    if (!handover.gate) return callback();
+    passGate(handover.gate).then(
+      () => callback(),
+      (error: Error) => callback(error),
+    );
   });
   return transporter;
 }
@@ -124,16 +151,17 @@ export class SmtpMailer implements Mailer {
   }
 
   /**
-   * Each message notes when its last byte has gone to the server (a pass-through on its stream):
-   * a connection lost after that is a hand-over in doubt, before it nothing was delivered.
+   * Each message notes when its last byte has gone to the server (its stream's end): a
+   * connection lost after that is a hand-over in doubt, before it nothing was delivered.
    */
-  async send(email: RenderedEmail): Promise<SendReceipt> {
+  async send(email: RenderedEmail, _fileStem?: string, gate?: Promise<boolean>): Promise<SendReceipt> {
     const transporter = await this.transport();
-    const handover = { done: false };
+    const handover: Handover = { done: false, gate };
     try {
       const info = await transporter.sendMail({ ...toMail(email), handover } as Parameters<Transporter['sendMail']>[0]);
       return { response: String(info.response ?? 'accepted') };
     } catch (error) {
+      if (error instanceof SendCancelled) throw error;
       const explained = await explainSmtpError(error, this.config);
       throw Object.assign(explained as Error, { dataHandedOver: handover.done });
     }
@@ -246,7 +274,8 @@ export class FolderMailer implements Mailer {
     }
   }
 
-  async send(email: RenderedEmail, fileStem: string): Promise<SendReceipt> {
+  async send(email: RenderedEmail, fileStem: string, gate?: Promise<boolean>): Promise<SendReceipt> {
+    await passGate(gate);
     if (!this.folderChecked) {
       this.checkFolder();
       this.folderChecked = true;

@@ -14,16 +14,31 @@ const port = parentPort!;
 // Loaded: from now on a failure of this thread may hit a message in flight.
 port.postMessage({ ready: true });
 
+/** The gates of gated sends, by request id, until the main thread opens or closes them. */
+const gates = new Map<number, (open: boolean) => void>();
+
 port.on('message', (message: ToWorker) => {
+  if (message.type === 'gate') {
+    gates.get(message.id)?.(message.open);
+    gates.delete(message.id);
+    return;
+  }
   if (message.type === 'close') {
     mailer.close();
     // Nothing more will come: the thread ends once the pool's QUITs are answered (or cut off).
     port.close();
     return;
   }
-  const work: Promise<unknown> = message.type === 'send' ? mailer.send(message.email) : mailer.verify();
+  const { id } = message;
+  let work: Promise<unknown>;
+  if (message.type === 'send') {
+    const gate = message.gated ? new Promise<boolean>((open) => gates.set(id, open)) : undefined;
+    work = mailer.send(message.email, '', gate);
+  } else {
+    work = mailer.verify();
+  }
   work.then(
-    (value) => port.postMessage({ id: message.id, ok: true, value }),
-    (error: unknown) => port.postMessage({ id: message.id, ok: false, error: errorFields(error) }),
-  );
+    (value) => port.postMessage({ id, ok: true, value }),
+    (error: unknown) => port.postMessage({ id, ok: false, error: errorFields(error) }),
+  ).finally(() => gates.delete(id));
 });

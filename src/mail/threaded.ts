@@ -2,11 +2,12 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RenderedEmail } from '../email/render.js';
 import { packageRoot } from '../package-root.js';
-import type { Mailer, SendReceipt, SmtpMailerOptions } from './mailer.js';
+import { SendCancelled, type Mailer, type SendReceipt, type SmtpMailerOptions } from './mailer.js';
 import { describeSmtp, type SmtpConfig } from './smtp-config.js';
 
-type Request = { type: 'send'; email: RenderedEmail } | { type: 'verify' };
-export type ToWorker = (Request & { id: number }) | { type: 'close' };
+/** A gated send's content waits for its `gate` message (see `Mailer.send`). */
+type Request = { type: 'send'; email: RenderedEmail; gated: boolean } | { type: 'verify' };
+export type ToWorker = (Request & { id: number }) | { type: 'gate'; id: number; open: boolean } | { type: 'close' };
 
 type FromWorker = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: Record<string, unknown> };
 
@@ -25,6 +26,7 @@ export function errorFields(error: unknown): Record<string, unknown> {
 }
 
 function errorFrom(fields: Record<string, unknown>): Error {
+  if (fields.code === 'ECANCELLED') return new SendCancelled();
   const { message, ...rest } = fields;
   return Object.assign(new Error(String(message)), rest);
 }
@@ -104,22 +106,32 @@ export class ThreadedSmtpMailer implements Mailer {
     return worker;
   }
 
-  private call(request: Request): Promise<unknown> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.threadError) return new Promise((_, reject) => this.notPosted.push(reject));
+  private call(request: Request): { id: number; reply: Promise<unknown> } {
+    if (this.failure) return { id: 0, reply: Promise.reject(this.failure) };
+    if (this.threadError) return { id: 0, reply: new Promise((_, reject) => this.notPosted.push(reject)) };
     const id = ++this.nextId;
-    return new Promise((resolve, reject) => {
+    const reply = new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.worker.postMessage({ ...request, id } satisfies ToWorker);
     });
+    return { id, reply };
   }
 
-  async send(email: RenderedEmail): Promise<SendReceipt> {
-    return (await this.call({ type: 'send', email })) as SendReceipt;
+  /** Posted at once: the thread starts the envelope while `gate` is decided here. */
+  async send(email: RenderedEmail, _fileStem?: string, gate?: Promise<boolean>): Promise<SendReceipt> {
+    const { id, reply } = this.call({ type: 'send', email, gated: gate !== undefined });
+    if (gate && id) {
+      void gate
+        .catch(() => false)
+        .then((open) => {
+          if (!this.exited && this.waiting.has(id)) this.worker.postMessage({ type: 'gate', id, open } satisfies ToWorker);
+        });
+    }
+    return (await reply) as SendReceipt;
   }
 
   async verify(): Promise<void> {
-    await this.call({ type: 'verify' });
+    await this.call({ type: 'verify' }).reply;
   }
 
   close(): void {

@@ -279,16 +279,20 @@ export class OutboxRepository {
   }
 
   /**
-   * One sender's outcomes (`finish` each) and, if `start`, its next message's hand-over mark
-   * (`startHandover`): which outcomes held, and whether the mark did. On PostgreSQL all of it is
-   * one statement, a step per data-modifying WITH (one round trip per email sent); on SQLite one
-   * statement per step, in the caller's transaction.
+   * One sender's outcomes (`finish` each) and hand-over marks (`startHandover` each): which of
+   * each held. On PostgreSQL all of it is one statement, a step per data-modifying WITH (one
+   * round trip for whatever a sender had to record); on SQLite one statement per step, in the
+   * caller's transaction.
    */
-  async settle(owner: string, outcomes: readonly { id: number; outcome: Outcome }[], start?: { id: number; at: string }): Promise<{ settled: boolean[]; started: boolean }> {
+  async settle(
+    owner: string,
+    outcomes: readonly { id: number; outcome: Outcome }[],
+    starts: readonly { id: number; at: string }[] = [],
+  ): Promise<{ settled: boolean[]; started: boolean[] }> {
     const steps: Step[] = outcomes.map(({ id, outcome }) => ({ kind: OUTCOMES[outcome.event], id, at: outcome.at, actor: outcome.actor ?? owner, params: outcomeParams(owner, outcome) }));
-    if (start) steps.push({ kind: START, id: start.id, at: start.at, actor: owner, params: { owner } });
+    for (const start of starts) steps.push({ kind: START, id: start.id, at: start.at, actor: owner, params: { owner } });
     const held = await this.applyAll(steps);
-    return { settled: held.slice(0, outcomes.length), started: start ? held[outcomes.length]! : false };
+    return { settled: held.slice(0, outcomes.length), started: held.slice(outcomes.length) };
   }
 
   cancel(id: number, from: OutboxState, why: { at: string; actor: string; reason: string }): Promise<boolean> {

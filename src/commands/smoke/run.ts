@@ -53,8 +53,8 @@ class TeeMailer implements Mailer {
     this.kind = primary.kind;
     this.description = primary.description;
   }
-  async send(email: RenderedEmail, stem: string): Promise<SendReceipt> {
-    const receipt = await this.primary.send(email, stem);
+  async send(email: RenderedEmail, stem: string, gate?: Promise<boolean>): Promise<SendReceipt> {
+    const receipt = await this.primary.send(email, stem, gate);
     const copy = this.primary.kind === 'folder' ? receipt : await this.copy.send(email, stem);
     return { response: receipt.response, filePath: copy.filePath };
   }
