@@ -180,9 +180,9 @@ export class Deliverer {
   }
 
   /**
-   * Leases the next few waiting messages in one IMMEDIATE transaction. A message whose plaintext
-   * is not in this process's memory, or whose password was replaced meanwhile (another sender
-   * retried it), gets a fresh one here.
+   * Leases the next few waiting messages: this run's new emails in one statement, any others in
+   * one transaction. A message whose plaintext is not in this process's memory, or whose
+   * password was replaced meanwhile (another sender retried it), gets a fresh one here.
    */
   private async claimNext(): Promise<void> {
     const batch = this.waiting.splice(0, this.options.concurrency * CLAIM_AHEAD_PER_WORKER);
@@ -199,19 +199,16 @@ export class Deliverer {
     // Not fsynced: in WAL mode a killed process loses no commit; a power cut could lose a lease,
     // and with it every later mark (the log is lost from the end), so the message reads as queued.
     try {
-      await store.writeRelaxed(async (tx) => {
+      // The common case, recorded by this run and untouched since: leased together, in one
+      // statement of its own (on PostgreSQL one round trip, skipping what another sender holds).
+      const candidates = batch.filter((job) => job.message && job.tempPassword !== undefined).map((job) => job.outboxId);
+      const fresh = candidates.length ? await store.write((tx) => tx.outbox.leaseFresh(candidates, { owner, leaseUntil, at }), { relaxed: true, single: true }) : new Set<number>();
+      for (const job of batch) if (fresh.has(job.outboxId)) claimed.push({ message: job.message!, tempPassword: job.tempPassword! });
+      const rest = batch.filter((job) => !fresh.has(job.outboxId));
+      if (rest.length) await store.writeRelaxed(async (tx) => {
         // Only what no other sender is taking right now (on PostgreSQL; SQLite: all of them).
-        const lockable = await tx.outbox.lockable(batch.map((job) => job.outboxId));
-        // The common case, recorded by this run and untouched since: leased together.
-        const fresh = await tx.outbox.leaseFresh(
-          batch.filter((job) => job.message && job.tempPassword !== undefined && lockable.has(job.outboxId)).map((job) => job.outboxId),
-          { owner, leaseUntil, at },
-        );
-        for (const job of batch) {
-          if (fresh.has(job.outboxId)) {
-            claimed.push({ message: job.message!, tempPassword: job.tempPassword! });
-            continue;
-          }
+        const lockable = await tx.outbox.lockable(rest.map((job) => job.outboxId));
+        for (const job of rest) {
           if (!lockable.has(job.outboxId) || !(await tx.outbox.lease(job.outboxId, { owner, leaseUntil, at, ignoreSchedule: job.ignoreSchedule === true }))) {
             const current = await tx.outbox.get(job.outboxId);
             skipped.push(

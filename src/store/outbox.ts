@@ -218,23 +218,26 @@ export class OutboxRepository {
   }
 
   /**
-   * lease for many messages at once, each only if `fresh` (see `lease`): the ids leased. One
-   * statement on PostgreSQL (the events in the same one), two on SQLite.
+   * lease for many messages at once, each only if `fresh` (see `lease`): the ids leased. On
+   * PostgreSQL one statement (the events in it too) that skips rows another transaction holds
+   * locked, taking the others in id order (as `lockable`), so it is safe on its own, outside a
+   * transaction: a run's new emails are leased in one round trip. Two statements on SQLite.
    */
   async leaseFresh(ids: readonly number[], lease: { owner: string; leaseUntil: string; at: string }): Promise<Set<number>> {
     if (ids.length === 0) return new Set();
     const kind = LEASE_FRESH!;
     const params = { ...lease, ids: listParam(this.db.dialect, ids), event: kind.event, from: kind.from, to: kind.to };
-    const update = kind.onRows(inList(this.db.dialect, 'id', 'ids'));
     if (this.db.dialect === 'postgres') {
       const rows = await this.db.all<{ id: number }>(
-        `WITH moved AS (${update} RETURNING id),
+        `WITH locked AS MATERIALIZED (SELECT id FROM outbox WHERE id = ANY(@ids) AND state = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED),
+              moved AS (${kind.onRows('id IN (SELECT id FROM locked)')} RETURNING id),
               logged AS (INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) SELECT id, @at, @owner, @event, @from, @to FROM moved)
          SELECT id FROM moved`,
         params,
       );
       return new Set(rows.map((r) => r.id));
     }
+    const update = kind.onRows(inList(this.db.dialect, 'id', 'ids'));
     const leased = (await this.db.all<{ id: number }>(`${update} RETURNING id`, params)).map((r) => r.id);
     await this.db.run(
       `INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) SELECT value, @at, @owner, @event, @from, @to FROM json_each(@leased)`,
