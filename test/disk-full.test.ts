@@ -1,15 +1,18 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { openStore } from '../src/store/store.js';
 import { peek, startSmtp, workspace } from './helpers.js';
+import { startPg } from './pg-server.js';
 
 /**
  * Running out of room. SQLite's max_page_count (set through a testing knob) fills the store
- * without filling a disk; /dev/full and a closed pipe stand for stdout failing.
+ * without filling a disk; a PostgreSQL server's tables sit on a small tmpfs of their own (a
+ * tablespace); /dev/full and a closed pipe stand for stdout failing.
  */
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'cerby-guests');
@@ -129,4 +132,57 @@ describe('standard output that fails', () => {
     expect((await cli(['invite', 'a@partner.example'], { env: { CERBY_GUESTS_TEST_MAX_PAGES: 'lots' } })).code).toBe(0);
     expect((await cli(['invite', 'b@partner.example'], { env: { CERBY_GUESTS_TEST_MAX_PAGES: '0' } })).code).toBe(0);
   });
+});
+
+describe('a PostgreSQL server that runs out of room', () => {
+  test('mid-bulk: one line, exit 1, whole invites or none; with room again, a re-run sends the rest, each guest once', async () => {
+    const server = await startPg({ fsync: false });
+    const smtp = await startSmtp();
+    // A 512 KB file system for the tables a bulk run fills (the server itself has room: its
+    // log and catalogs stay where they are). The server runs as the postgres user when we are root.
+    const small = fs.mkdtempSync(path.join(os.tmpdir(), 'cerby-small-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k,mode=0700', 'tmpfs', small]);
+    try {
+      if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', small]);
+      server.psql(`CREATE TABLESPACE small LOCATION '${small}'`);
+      const url = server.createDatabase();
+      const name = url.split('/').pop();
+      const { cli, dir } = await workspace({ smtp: smtp.url, pg: url, env: { PGPASSWORD: server.password } });
+      for (const table of ['guests', 'outbox', 'outbox_events', 'temp_passwords', 'audit']) server.psql(`ALTER TABLE ${table} SET TABLESPACE small`, name);
+      const emails = Array.from({ length: 700 }, (_, i) => `row${i}@partner.example`);
+      const csv = path.join(dir, 'guests.csv');
+      fs.writeFileSync(csv, `email\n${emails.join('\n')}\n`);
+
+      const full = await cli(['invite', '--csv', csv, '--concurrency', '2']);
+      expect(full.code).toBe(1);
+      expect(full.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^cerby-guests: no room left to write on the PostgreSQL server \(53100 disk_full\): nothing half-written was kept; free some space and run the same command again$/),
+      ]);
+      // Whole invites or none: every guest has its password hash and its email.
+      const orphans = server.psql(
+        `SELECT count(*) FROM guests g
+          WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.guest_id = g.id AND o.send_number = g.send_count)
+             OR NOT EXISTS (SELECT 1 FROM temp_passwords t WHERE t.guest_id = g.id AND t.send_number = g.send_count)`,
+        name,
+      );
+      expect(orphans).toBe('0');
+      const stored = Number(server.psql('SELECT count(*) FROM guests', name));
+      expect(stored).toBeGreaterThan(0);
+      expect(stored).toBeLessThan(emails.length);
+
+      // Room again: the re-run takes back the failed run's leases at once (its process is gone)
+      // and sends every guest not yet emailed, none twice.
+      execFileSync('mount', ['-o', 'remount,size=64m', small]);
+      const rerun = await cli(['invite', '--csv', csv, '--concurrency', '2']);
+      expect([rerun.code, rerun.stderr]).toEqual([0, expect.any(String) as string]);
+      const received = smtp.messages.flatMap((m) => m.to);
+      expect(new Set(received).size).toBe(received.length);
+      expect(received.sort()).toEqual([...emails].sort());
+    } finally {
+      await smtp.close();
+      server.stop();
+      execFileSync('umount', [small]);
+      fs.rmSync(small, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
