@@ -452,7 +452,7 @@ export class Deliverer {
   }
 
   /** The mailer's send, bounded by the overall deadline. */
-  private async sendWithDeadline(email: RenderedEmail, stem: string, gate: Promise<boolean>) {
+  private async sendWithDeadline(email: RenderedEmail, stem: string, gate?: Promise<boolean>) {
     const deadlineMs = this.options.deadlineMs;
     if (!deadlineMs) return this.deps.mailer.send(email, stem, gate);
     let timer: NodeJS.Timeout | undefined;
@@ -505,34 +505,35 @@ export class Deliverer {
         );
         return;
       }
-      // The send starts now, gated on the hand-over mark: the connection says MAIL FROM, RCPT TO
-      // and DATA while the mark commits, and the content follows only once the mark holds. A
-      // revoke or resend that commits first closes the gate: nothing of the email leaves.
-      let openGate!: (open: boolean) => void;
-      const gate = new Promise<boolean>((resolve) => (openGate = resolve));
-      const sending = this.sendWithDeadline(email, fileStemFor(message.recipient, message.id), gate);
+      // On PostgreSQL the hand-over mark is a round trip: the send starts at once, gated on it
+      // (the SMTP thread composes the email meanwhile; nothing of it reaches the server before
+      // the mark holds, and a revoke or resend that commits first closes the gate). SQLite
+      // commits it in microseconds: marked first, then sent, with no gate to pass between threads.
+      const stem = fileStemFor(message.recipient, message.id);
+      let openGate: ((open: boolean) => void) | undefined;
+      const sending = this.deps.store.dialect === 'postgres' ? this.sendWithDeadline(email, stem, new Promise<boolean>((resolve) => (openGate = resolve))) : undefined;
       // Its failure is read below, after the mark's; never an unhandled rejection meanwhile.
-      sending.catch(() => undefined);
+      sending?.catch(() => undefined);
       let cancelled: DeliveryResult | undefined;
       try {
         cancelled = await this.startSend(message);
-        openGate(cancelled === undefined);
+        openGate?.(cancelled === undefined);
       } catch (error) {
         // The store cannot take the hand-over mark (disk full…): not sent; give the lease back if it can.
-        openGate(false);
+        openGate?.(false);
         this.fail(error);
-        await sending.catch(() => undefined);
+        await sending?.catch(() => undefined);
         await this.releaseUnsent([message.id]);
         this.report({ ...base, outcome: 'queued', detail: `not sent: ${this.fatal!.message}` });
         return;
       }
       if (cancelled) {
-        await sending.catch(() => undefined);
+        await sending?.catch(() => undefined);
         this.report(cancelled);
         return;
       }
       try {
-        const receipt = await sending;
+        const receipt = await (sending ?? this.sendWithDeadline(email, stem));
         this.connectionFailures = 0;
         this.slowDowns = 0;
         this.options.log?.(`attempt ${attempt} to ${message.recipient} (${message.messageId}): sent: ${receipt.response}`);
