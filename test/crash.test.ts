@@ -133,12 +133,15 @@ describe.each(['sqlite', 'postgres'] as const)('on %s', (kind) => {
         else expect(received.get(email) ?? 0).toBeLessThanOrEqual(1);
       }
 
-      // The admin resends the unknown ones on purpose: duplicates ≤ kills, each one an unknown row.
+      // The admin resends the unknown ones on purpose: each duplicate is an unknown row, so at
+      // most one per connection per kill. (Usually fewer: a kill finds the message in DATA on
+      // each connection, and only those the server had already accepted arrive twice; a bound
+      // of one per kill held in quiet runs and failed under a loaded CI, 10 in 8 kills.)
       const retry = await run(['--db', db, '--smtp', smtp.url, 'outbox', 'flush', '--retry-unknown'], { env: { PGPASSWORD: pg.password } });
       expect(retry.code).toBe(0);
       const after = counts(smtp.messages.map((m) => m.to[0]!));
       const duplicates = [...after.entries()].filter(([, n]) => n > 1).map(([e]) => e);
-      expect(duplicates.length).toBeLessThanOrEqual(KILLS);
+      expect(duplicates.length).toBeLessThanOrEqual(KILLS * CONNECTIONS);
       for (const e of duplicates) expect(unknown).toContain(e);
       for (const email of emails) expect(after.get(email) ?? 0).toBeGreaterThanOrEqual(1);
       // Figures for the closing note.
