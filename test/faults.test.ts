@@ -107,7 +107,9 @@ describe('fault injection against a real SMTP server', () => {
   });
 
   test('a server that never answers: timeout before any data → queued, exit 1', async () => {
-    const silent = net.createServer(() => {});
+    // Accepts and never answers; its sockets are destroyed at the end (close() alone keeps them).
+    const accepted = new Set<net.Socket>();
+    const silent = net.createServer((socket) => accepted.add(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const port = (silent.address() as net.AddressInfo).port;
@@ -117,6 +119,7 @@ describe('fault injection against a real SMTP server', () => {
       expect((await outbox(db))[0]).toMatchObject({ state: 'queued', attempts: 2 });
       expect((await outbox(db))[0]!.lastError).toMatch(/Timeout|timed out|Greeting never received/i);
     } finally {
+      for (const socket of accepted) socket.destroy();
       silent.close();
     }
   });
