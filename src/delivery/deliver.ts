@@ -116,9 +116,10 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 const UNREACHABLE_AFTER = 3;
 
 /**
- * Sends leased outbox messages through a pool of workers. Leases are taken in IMMEDIATE
- * transactions before any SMTP traffic; the network call runs outside any transaction;
- * outcomes are recorded afterwards, in batches, only where the lease is still ours.
+ * Sends leased outbox messages through a pool of workers. Leases are committed before any SMTP
+ * traffic, and each message's hand-over mark before anything of it reaches the server; the
+ * network call runs outside any transaction; outcomes are recorded afterwards, in batches, only
+ * where the lease is still ours.
  */
 export class Deliverer {
   readonly owner: string;
