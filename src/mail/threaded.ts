@@ -5,7 +5,7 @@ import { packageRoot } from '../package-root.js';
 import { SendCancelled, type Mailer, type SendReceipt, type SmtpMailerOptions } from './mailer.js';
 import { describeSmtp, type SmtpConfig } from './smtp-config.js';
 
-/** A gated send's content waits for its `gate` message (see `Mailer.send`). */
+/** A gated send waits, composed, for its `gate` message before anything of it goes out (see `Mailer.send`). */
 type Request = { type: 'send'; email: RenderedEmail; gated: boolean } | { type: 'verify' };
 export type ToWorker = (Request & { id: number }) | { type: 'gate'; id: number; open: boolean } | { type: 'close' };
 
@@ -117,7 +117,7 @@ export class ThreadedSmtpMailer implements Mailer {
     return { id, reply };
   }
 
-  /** Posted at once: the thread starts the envelope while `gate` is decided here. */
+  /** Posted at once: the thread composes the email while `gate` is decided here, then sends it or drops it. */
   async send(email: RenderedEmail, _fileStem?: string, gate?: Promise<boolean>): Promise<SendReceipt> {
     const { id, reply } = this.call({ type: 'send', email, gated: gate !== undefined });
     if (gate && id) {

@@ -40,6 +40,12 @@ function message(row: (Omit<OutboxMessage, 'inDoubt'> & { inDoubt: boolean | num
   return row && { ...row, inDoubt: row.inDoubt === true || row.inDoubt === 1 ? 1 : 0 };
 }
 
+/**
+ * PostgreSQL: of the messages `@ids`, the queued ones no other transaction holds, locked in id
+ * order (two senders never wait for each other, and never deadlock). `lockable` and `leaseFresh`.
+ */
+const LOCK_QUEUED = `SELECT id FROM outbox WHERE id = ANY(@ids) AND state = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED`;
+
 /** One step of the table on one row, as `applyAll` takes it. */
 interface Step {
   kind: StepKind | undefined;
@@ -213,7 +219,7 @@ export class OutboxRepository {
    */
   async lockable(ids: readonly number[]): Promise<Set<number>> {
     if (this.db.dialect !== 'postgres' || ids.length === 0) return new Set(ids);
-    const rows = await this.db.all<{ id: number }>(`SELECT id FROM outbox WHERE id = ANY(@ids) AND state = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED`, { ids });
+    const rows = await this.db.all<{ id: number }>(LOCK_QUEUED, { ids });
     return new Set(rows.map((r) => r.id));
   }
 
@@ -229,7 +235,7 @@ export class OutboxRepository {
     const params = { ...lease, ids: listParam(this.db.dialect, ids), event: kind.event, from: kind.from, to: kind.to };
     if (this.db.dialect === 'postgres') {
       const rows = await this.db.all<{ id: number }>(
-        `WITH locked AS MATERIALIZED (SELECT id FROM outbox WHERE id = ANY(@ids) AND state = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED),
+        `WITH locked AS MATERIALIZED (${LOCK_QUEUED}),
               moved AS (${kind.onRows('id IN (SELECT id FROM locked)')} RETURNING id),
               logged AS (INSERT INTO outbox_events (outbox_id, at, actor, event, from_state, to_state) SELECT id, @at, @owner, @event, @from, @to FROM moved)
          SELECT id FROM moved`,
