@@ -106,6 +106,24 @@ describe('fault injection against a real SMTP server', () => {
     expect(JSON.parse((await cli(['outbox', 'list', '--json'])).stdout).counts).toMatchObject({ sent: 1, unknown: 0 });
   });
 
+  test('a server that takes the data and never answers: past the send deadline the email is unknown, never resent silently', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const server = await smtp({ holdData: () => held });
+    try {
+      const { cli, db } = await workspace({ smtp: server.url, env: { CERBY_GUESTS_SEND_DEADLINE_MS: '1000' } });
+      const result = await cli(['invite', 'held@partner.example']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/delivery unknown/);
+      const [row] = await outbox(db);
+      expect(row).toMatchObject({ state: 'unknown', attempts: 1 });
+      expect(row!.lastError).toBe('no answer from the SMTP server within 1 s');
+      expect(server.messages).toHaveLength(1);
+    } finally {
+      release();
+    }
+  });
+
   test('a server that never answers: timeout before any data → queued, exit 1', async () => {
     // Accepts and never answers; its sockets are destroyed at the end (close() alone keeps them).
     const accepted = new Set<net.Socket>();

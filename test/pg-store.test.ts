@@ -129,6 +129,25 @@ test('relaxed writes (delivery marks) commit without waiting for the disk; every
   }
 });
 
+test("a hand-over mark that waits on the server does not count against the send's deadline: the email then goes out and is sent", async () => {
+  const { url, cwd, clock } = onPostgres();
+  const database = url.split('/').pop();
+  const cli = (argv: string[]) => run(['--db', url, '--smtp', smtp.url, ...argv], { cwd, clock, env: { PGPASSWORD: server.password, CERBY_GUESTS_SEND_DEADLINE_MS: '1000' } });
+  ok(await cli(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example']));
+  // Each hand-over mark's event takes 2 s to write: longer than the 1 s the server is given.
+  server.psql(
+    `CREATE FUNCTION slow_start() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.event = 'start' THEN PERFORM pg_sleep(2); END IF; RETURN NEW; END $$;
+     CREATE TRIGGER slow_start BEFORE INSERT ON outbox_events FOR EACH ROW EXECUTE FUNCTION slow_start();`,
+    database,
+  );
+  const before = smtp.messages.length;
+  const result = await cli(['invite', 'patient@partner.example']);
+  expect(result.stderr).not.toMatch(/unknown|no answer/);
+  expect(result.code).toBe(0);
+  expect(server.psql(`SELECT state FROM outbox`, database)).toBe('sent');
+  expect(smtp.messages.slice(before).map((m) => m.to)).toEqual([['patient@partner.example']]);
+});
+
 test('two inits at once on one database: one makes the workspace, the other says it is there (exit 2), nothing half-made', async () => {
   const { cli, url } = onPostgres();
   const [a, b] = await Promise.all([

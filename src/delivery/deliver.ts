@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { renderInviteEmail, type RenderedEmail } from '../email/render.js';
 import { FailureError, Interrupted } from '../errors.js';
-import { fileStemFor, type Mailer } from '../mail/mailer.js';
+import { fileStemFor, type Mailer, type SendReceipt } from '../mail/mailer.js';
 import { generateTempPassword, hashTempPassword, tempPasswordMatches } from '../crypto/temp-password.js';
 import type { Outcome } from '../store/outbox.js';
 import type { Store } from '../store/store.js';
@@ -452,10 +452,20 @@ export class Deliverer {
     return { outboxId: message.id, recipient: message.recipient, outcome: 'skipped', detail };
   }
 
-  /** The mailer's send, bounded by the overall deadline. */
-  private async sendWithDeadline(email: RenderedEmail, stem: string, gate?: Promise<boolean>) {
+  /**
+   * The mailer's send, bounded by the overall deadline. A gated send's deadline counts from
+   * when its gate opens: a hand-over mark that waits for the store (a row another process holds
+   * locked) is not the server's time, and the email it then lets out is not put in doubt for it.
+   */
+  private async sendWithDeadline(email: RenderedEmail, stem: string, gate?: Promise<boolean>): Promise<SendReceipt> {
+    const sending = this.deps.mailer.send(email, stem, gate);
     const deadlineMs = this.options.deadlineMs;
-    if (!deadlineMs) return this.deps.mailer.send(email, stem, gate);
+    if (!deadlineMs) return sending;
+    if (gate) {
+      // Read below, or by the caller when the gate closes: never an unhandled rejection meanwhile.
+      sending.catch(() => undefined);
+      if (!(await gate.catch(() => false))) return sending;
+    }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
@@ -464,7 +474,7 @@ export class Deliverer {
       );
     });
     try {
-      return await Promise.race([this.deps.mailer.send(email, stem, gate), deadline]);
+      return await Promise.race([sending, deadline]);
     } finally {
       clearTimeout(timer);
     }
