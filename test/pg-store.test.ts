@@ -3,7 +3,7 @@ import path from 'node:path';
 import { totpCode } from '../src/crypto/totp.js';
 import { openPgStore } from '../src/store/pg/open.js';
 import { parsePgUrl } from '../src/store/pg/target.js';
-import { Clock, run, runQuickStart, startSmtp, tempDir, type RunResult, type TestSmtp } from './helpers.js';
+import { Clock, run, runQuickStart, startDownServer, startSmtp, tempDir, type RunResult, type TestSmtp } from './helpers.js';
 import { startPg, type PgServer } from './pg-server.js';
 
 /**
@@ -147,6 +147,31 @@ test("a hand-over mark that waits on the server does not count against the send'
   expect(server.psql(`SELECT state FROM outbox`, database)).toBe('sent');
   expect(smtp.messages.slice(before).map((m) => m.to)).toEqual([['patient@partner.example']]);
 });
+
+test('an SMTP server that is down stops a bulk run of a file larger than one read: it ends, what it read is queued, the rest untouched', async () => {
+  // 10,000 rows (about 430 KB): the run stops after its first few hundred, while the CSV reader
+  // still holds parsed rows of a file it has read to the end. It used to wait for them forever.
+  const down = await startDownServer();
+  try {
+    const { cli, cwd, url } = onPostgres();
+    ok(await cli(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example']));
+    const csv = path.join(cwd, 'big.csv');
+    fs.writeFileSync(csv, `email,name\n${Array.from({ length: 10_000 }, (_, i) => `guest${i}@partner.example,Guest Number ${i} of a long list`).join('\n')}\n`);
+    expect(fs.statSync(csv).size).toBeGreaterThan(2 * 256 * 1024);
+    const result = await cli(['--smtp', down.url, 'invite', '--csv', csv]);
+    expect(result.code).toBe(1);
+    const summary = /queued ([\d,]+) \(SMTP .* is unreachable .*\), skipped 0, failed 0 of ([\d,]+) rows/.exec(result.stderr);
+    expect(summary).not.toBeNull();
+    const [queued, rows] = [summary![1]!, summary![2]!].map((n) => Number(n.replace(/,/g, '')));
+    expect(queued).toBe(rows);
+    expect(rows).toBeLessThan(10_000);
+    const database = url.split('/').pop();
+    expect(server.psql(`SELECT count(*) FROM outbox WHERE state = 'queued'`, database)).toBe(String(rows));
+    expect(server.psql(`SELECT count(*) FROM guests`, database)).toBe(String(rows));
+  } finally {
+    await down.close();
+  }
+}, 30_000);
 
 test('two inits at once on one database: one makes the workspace, the other says it is there (exit 2), nothing half-made', async () => {
   const { cli, url } = onPostgres();

@@ -135,7 +135,10 @@ export async function* csvRecordBatches<T>(
   } catch (error) {
     throw error instanceof UsageError ? error : csvError(error, options.label, options.maxRecordChars ?? MAX_RECORD_CHARS);
   } finally {
+    // Left early (the run stopped, a bad row): the parser too, or the pipeline would wait
+    // forever for someone to read the records it still holds once the whole file is read.
     input.destroy();
+    parser.destroy();
     await feeding;
   }
   end?.();
