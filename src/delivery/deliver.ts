@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { renderInviteEmail, type RenderedEmail } from '../email/render.js';
 import { FailureError, Interrupted } from '../errors.js';
-import { fileStemFor, type Mailer, type SendReceipt } from '../mail/mailer.js';
+import { fileStemFor, gateOpen, type Mailer, type SendReceipt } from '../mail/mailer.js';
 import { generateTempPassword, hashTempPassword, tempPasswordMatches } from '../crypto/temp-password.js';
 import type { Outcome } from '../store/outbox.js';
 import type { Store } from '../store/store.js';
@@ -464,7 +464,7 @@ export class Deliverer {
     if (gate) {
       // Read below, or by the caller when the gate closes: never an unhandled rejection meanwhile.
       sending.catch(() => undefined);
-      if (!(await gate.catch(() => false))) return sending;
+      if (!(await gateOpen(gate))) return sending;
     }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {

@@ -42,9 +42,14 @@ export class SendCancelled extends Error {
   }
 }
 
-/** Waits for a send's gate (see `Mailer.send`); throws `SendCancelled` if it closed. */
+/** Whether a send's gate opened (see `Mailer.send`): a gate that fails counts as closed. */
+export function gateOpen(gate: Promise<boolean>): Promise<boolean> {
+  return gate.catch(() => false);
+}
+
+/** Waits for a send's gate; throws `SendCancelled` if it closed. */
 export async function passGate(gate: Promise<boolean> | undefined): Promise<void> {
-  if (gate && !(await gate.catch(() => false))) throw new SendCancelled();
+  if (gate && !(await gateOpen(gate))) throw new SendCancelled();
 }
 
 interface Handover {

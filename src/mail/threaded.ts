@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RenderedEmail } from '../email/render.js';
 import { packageRoot } from '../package-root.js';
-import { SendCancelled, type Mailer, type SendReceipt, type SmtpMailerOptions } from './mailer.js';
+import { gateOpen, SendCancelled, type Mailer, type SendReceipt, type SmtpMailerOptions } from './mailer.js';
 import { describeSmtp, type SmtpConfig } from './smtp-config.js';
 
 /** A gated send waits, composed, for its `gate` message before anything of it goes out (see `Mailer.send`). */
@@ -121,11 +121,9 @@ export class ThreadedSmtpMailer implements Mailer {
   async send(email: RenderedEmail, _fileStem?: string, gate?: Promise<boolean>): Promise<SendReceipt> {
     const { id, reply } = this.call({ type: 'send', email, gated: gate !== undefined });
     if (gate && id) {
-      void gate
-        .catch(() => false)
-        .then((open) => {
-          if (!this.exited && this.waiting.has(id)) this.worker.postMessage({ type: 'gate', id, open } satisfies ToWorker);
-        });
+      void gateOpen(gate).then((open) => {
+        if (!this.exited && this.waiting.has(id)) this.worker.postMessage({ type: 'gate', id, open } satisfies ToWorker);
+      });
     }
     return (await reply) as SendReceipt;
   }
