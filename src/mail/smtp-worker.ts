@@ -7,6 +7,11 @@ import { SmtpMailer, type SmtpMailerOptions } from './mailer.js';
 import type { SmtpConfig } from './smtp-config.js';
 import { errorFields, type ToWorker } from './threaded.js';
 
+// No stack of this thread is ever shown (errors cross to the main thread as fields), and Node's
+// stream pipeline makes an AbortError DOMException for every email it composes: capturing their
+// stacks was 3% of this thread's time.
+Error.stackTraceLimit = 0;
+
 const { config, options } = workerData as { config: SmtpConfig; options: SmtpMailerOptions };
 const mailer = new SmtpMailer(config, options);
 const port = parentPort!;
