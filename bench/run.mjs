@@ -148,18 +148,35 @@ async function toolSend(sink, csv, rows, db) {
 }
 
 /**
- * BENCH_PAIRS pairs (3 unless set) run back to back, each a bare nodemailer pool then
- * `toolRun(round)` (which sends the CSV to the same sink); the median pair, reported against `target`.
+ * BENCH_PAIRS pairs (3 unless set) run back to back, each a bare nodemailer pool and
+ * `toolRun(round)` (which sends the CSV to the same sink); the median pair, reported against
+ * `target`. The order alternates (bare first, then the tool first, …): on a VM whose speed drifts
+ * over minutes, the run that always went second would always meet the drift later.
  */
 async function sendPairs(sink, name, target, toolRun) {
   const pairs = [];
-  for (let round = 0; round < PAIRS; round++) {
+  const bareRun = async () => {
     await sink.count('reset');
     const bare = must(timed(process.execPath, [path.join(here, 'bare-send.mjs'), String(sink.port), String(SEND_ROWS), String(CONNECTIONS)]), 'bare send');
     if ((await sink.count()) !== SEND_ROWS) throw new Error('the sink did not get every bare message');
+    return bare;
+  };
+  const toolOnce = async (round) => {
     await sink.count('reset');
     const tool = await toolRun(round);
     if ((await sink.count()) !== SEND_ROWS) throw new Error(`${name}: the sink did not get every invite`);
+    return tool;
+  };
+  for (let round = 0; round < PAIRS; round++) {
+    let bare;
+    let tool;
+    if (round % 2 === 0) {
+      bare = await bareRun();
+      tool = await toolOnce(round);
+    } else {
+      tool = await toolOnce(round);
+      bare = await bareRun();
+    }
     pairs.push({ tool: tool.ms, floor: bare.ms, ratio: tool.ms / bare.ms });
   }
   const mid = [...pairs].sort((a, b) => a.ratio - b.ratio)[(PAIRS - 1) / 2];
