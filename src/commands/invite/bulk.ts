@@ -67,8 +67,15 @@ function noteDuplicate(duplicates: Map<string, { email: string; lines: number[] 
   }
 }
 
-/** Rows planned and recorded per transaction. */
+/** Rows planned per transaction in a dry run. */
 const BATCH_ROWS = 200;
+/**
+ * Rows planned and recorded per transaction in a real run: the event loop is held while a batch
+ * is recorded (0.08 ms a row), and every connection waiting on it (for a reply, a mark) waits
+ * that long. At 200 rows all four connections stood idle 16–30 ms at each batch, 1 s of a
+ * 10,000-row run; at 50, 0.25–0.3 s in all (25 rows did no better, for 0.5 s more CPU).
+ */
+const SEND_BATCH_ROWS = 50;
 /** Rows recorded but not yet sent: bounds memory while the SMTP pool catches up. */
 const MAX_BACKLOG = 1000;
 const PARTNER_ROLES = ['guest_user', 'guest_admin'];
@@ -243,7 +250,8 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
         for (const [i, { plan, result }] of fresh.entries()) await settleRecorded(tx, now, delivery, plan, sent[i], result);
       };
       if (delivery) {
-        await store.write(handle);
+        // On disk before any of its emails goes out; the sync runs off this thread.
+        await store.writeDurable(handle);
         delivery.submit();
       } else {
         await store.read(handle);
@@ -280,7 +288,7 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
             settle(result);
           } else {
             batch.push({ row, result, target: target! });
-            if (batch.length >= BATCH_ROWS) {
+            if (batch.length >= (delivery ? SEND_BATCH_ROWS : BATCH_ROWS)) {
               await flushBatch();
               if (delivery) {
                 await delivery.waitForBacklog(MAX_BACKLOG);
