@@ -344,6 +344,9 @@ export class Deliverer {
           this.ready.unshift(next.job);
           next = undefined;
         }
+        // Nothing was waiting when this one went out, but more may have come while it was in
+        // flight: `submit()` started no worker for them, this one still counting as working.
+        if (!next && !this.fatal) next = this.readyJob(await this.nextJob());
       }
     } catch (error) {
       // Never an unhandled rejection: the run stops, and finish() reports it.
