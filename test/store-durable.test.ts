@@ -84,3 +84,26 @@ test('an in-memory store has no file to sync: the write is simply committed', as
   expect((await store.settings.all()).map((s) => s.key)).toEqual(['key1']);
   await store.close();
 });
+
+test('SQLite: a sync that fails fails the writes waiting on it, and the writes asked for meanwhile get a sync of their own', async () => {
+  const file = path.join(tempDir(), 'guests.db');
+  const store = openStore(file, { create: true });
+  const FileHandle = await fileHandlePrototype(file);
+  const realSync = Object.getOwnPropertyDescriptor(FileHandle, 'sync')!.value as (this: fs.promises.FileHandle) => Promise<void>;
+  let logSyncs = 0;
+  const spy = jest.spyOn(FileHandle, 'sync').mockImplementation(async function (this: fs.promises.FileHandle) {
+    if (!fs.readlinkSync(`/proc/self/fd/${this.fd}`).endsWith('-wal')) return realSync.call(this);
+    // The first sync of the log fails, as a disk's I/O error would.
+    if (++logSyncs === 1) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+    return realSync.call(this);
+  });
+  try {
+    const outcomes = await Promise.allSettled([setting(store, 1), setting(store, 2)]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled']);
+    expect((outcomes[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'EIO' });
+    expect(logSyncs).toBe(2);
+  } finally {
+    spy.mockRestore();
+    await store.close();
+  }
+});

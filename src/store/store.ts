@@ -288,10 +288,13 @@ export class Store {
   /** Every commit so far on disk. Asked for while a sync runs: the next one, shared by all who asked meanwhile. */
   private syncLog(): Promise<void> {
     if (!this.logSyncing) return this.startLogSync();
-    this.logSyncNext ??= this.logSyncing.then(() => {
-      this.logSyncNext = undefined;
-      return this.startLogSync();
-    });
+    // After the one under way, failed or not: a sync that failed is no answer for a later commit.
+    this.logSyncNext ??= this.logSyncing
+      .catch(() => undefined)
+      .then(() => {
+        this.logSyncNext = undefined;
+        return this.startLogSync();
+      });
     return this.logSyncNext;
   }
 
