@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytesPooled } from './random.js';
 
 // No look-alikes (0/O, 1/l/I): the guest may have to type it from the email.
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
@@ -11,12 +12,12 @@ const UNBIASED_LIMIT = Math.floor(256 / ALPHABET.length) * ALPHABET.length;
 
 /**
  * A temporary password from the CSPRNG, uniform over the alphabet: rejection sampling over
- * random bytes, one `randomBytes` call per password (a bulk run makes tens of thousands).
+ * random bytes from the pool (`random.ts`: a bulk run makes tens of thousands).
  */
 export function generateTempPassword(): string {
   let out = '';
   while (out.length < TEMP_PASSWORD_LENGTH) {
-    for (const byte of randomBytes(TEMP_PASSWORD_LENGTH * 2)) {
+    for (const byte of randomBytesPooled(TEMP_PASSWORD_LENGTH * 2)) {
       if (byte < UNBIASED_LIMIT) out += ALPHABET[byte % ALPHABET.length];
       if (out.length === TEMP_PASSWORD_LENGTH) break;
     }

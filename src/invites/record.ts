@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { MessageToSend } from '../delivery/deliver.js';
+import { randomBytesPooled } from '../crypto/random.js';
 import { generateTempPassword, hashTempPassword } from '../crypto/temp-password.js';
 import type { Store } from '../store/store.js';
 import type { Guest, InvitedVia, OutboxRoute, PartnerRole, Workspace } from '../store/types.js';
@@ -39,12 +39,12 @@ export interface RecordedSend {
  */
 export function newMessageId(workspace: Workspace): string {
   const domain = workspace.sender.slice(workspace.sender.lastIndexOf('@') + 1) || 'cerby-guests.invalid';
-  return `<${randomBytes(16).toString('hex')}@${domain}>`;
+  return `<${randomBytesPooled(16).toString('hex')}@${domain}>`;
 }
 
 /** What the join link carries: random, names nothing. */
 export function newLinkToken(): string {
-  return randomBytes(18).toString('base64url');
+  return randomBytesPooled(18).toString('base64url');
 }
 
 /** The audit detail of a send. */
