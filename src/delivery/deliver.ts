@@ -344,15 +344,15 @@ export class Deliverer {
           this.ready.unshift(next.job);
           next = undefined;
         }
-        // Nothing was waiting when this one went out, but more may have come while it was in
-        // flight: `submit()` started no worker for them, this one still counting as working.
-        if (!next && !this.fatal) next = this.readyJob(await this.nextJob());
       }
     } catch (error) {
       // Never an unhandled rejection: the run stops, and finish() reports it.
       this.fail(error);
     } finally {
       this.workers--;
+      // Emails submitted after this worker last found none waiting started no worker of their
+      // own (it still counted as one): one starts for them now.
+      this.submit([]);
       this.wake();
     }
   }
