@@ -216,3 +216,23 @@ test('four processes bulk-inviting one CSV into one database: every guest once, 
   expect(new Set(recipients).size).toBe(rows);
   expect(server.psql("SELECT count(*) FROM outbox WHERE state = 'sent'", url.split('/').pop())).toBe(String(rows));
 });
+
+test("a bulk run refreshes the planner's statistics once it has recorded 1,000 invites (its statements are planned from them); a smaller run leaves them to autovacuum", async () => {
+  const { cli, url, cwd } = onPostgres();
+  ok(await cli(['init', '--workspace', 'Acme', '--owner', 'owner@acme.example']));
+  const database = url.split('/').pop();
+  // Manual ANALYZEs only: autovacuum's count apart, so the server's own timing cannot interfere.
+  const analyzed = () => server.psql(`SELECT string_agg(relname || ' ' || analyze_count, ', ' ORDER BY relname) FROM pg_stat_user_tables WHERE relname IN ('guests', 'outbox')`, database);
+  const csv = (name: string, from: number, rows: number) => {
+    const file = path.join(cwd, name);
+    fs.writeFileSync(file, `email\n${Array.from({ length: rows }, (_, i) => `g${from + i}@partner.example`).join('\n')}\n`);
+    return file;
+  };
+  const small = ok(await cli(['--smtp', smtp.url, 'invite', '--csv', csv('small.csv', 0, 999)]));
+  expect(small.stderr).toMatch(/✓ Invited 999, skipped 0, failed 0 of 999 rows/);
+  expect(analyzed()).toBe('guests 0, outbox 0');
+  const large = ok(await cli(['--smtp', smtp.url, 'invite', '--csv', csv('large.csv', 999, 1000)]));
+  expect(large.stderr).toMatch(/✓ Invited 1,000, skipped 0, failed 0 of 1,000 rows/);
+  expect(analyzed()).toBe('guests 1, outbox 1');
+  expect(server.psql("SELECT count(*) FROM outbox WHERE state = 'sent'", database)).toBe('1999');
+}, 60_000);

@@ -78,6 +78,11 @@ const BATCH_ROWS = 200;
 const SEND_BATCH_ROWS = 50;
 /** Rows recorded but not yet sent: bounds memory while the SMTP pool catches up. */
 const MAX_BACKLOG = 1000;
+/**
+ * Once a run has recorded this many invites, the store refreshes its planner statistics
+ * (`Store.refreshPlannerStatistics`: PostgreSQL plans its repeated statements from them).
+ */
+const FRESH_STATISTICS_AFTER_ROWS = 1000;
 const PARTNER_ROLES = ['guest_user', 'guest_admin'];
 
 /** Per-row checks that need no store: a reason when the row cannot be invited. */
@@ -199,6 +204,8 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
     const delivery = options.dryRun ? undefined : await RunDelivery.begin(f, workspace, options.concurrency, (r) => settle(r as RowResult));
     let batch: { row: CsvRow; result: RowResult; target: { partner?: Partner; partnerRole?: PartnerRole } }[] = [];
     let rows = 0;
+    let recorded = 0;
+    let statisticsFresh = false;
     let bytesRead = 0;
     // Made once: a closure per row is garbage a million times over.
     const progressText = () => `${rows.toLocaleString('en-US')} rows`;
@@ -247,12 +254,17 @@ export async function runBulkInvite(options: BulkInviteOptions, f: Factory): Pro
         }
         if (!delivery || fresh.length === 0) return;
         const sent = await recordNewInvites(tx, workspace, now, fresh.map((f) => f.request));
+        recorded += fresh.length;
         for (const [i, { plan, result }] of fresh.entries()) await settleRecorded(tx, now, delivery, plan, sent[i], result);
       };
       if (delivery) {
         // On disk before any of its emails goes out; the sync runs off this thread.
         await store.writeDurable(handle);
         delivery.submit();
+        if (!statisticsFresh && recorded >= FRESH_STATISTICS_AFTER_ROWS) {
+          statisticsFresh = true;
+          await store.refreshPlannerStatistics();
+        }
       } else {
         await store.read(handle);
       }
