@@ -174,6 +174,11 @@ export class Deliverer {
   /** Queues messages (recorded and committed already); they are leased only just before sending. */
   submit(jobs: readonly SendJob[]): void {
     for (const job of jobs) this.waiting.push(job);
+    this.startWorkers();
+  }
+
+  /** As many workers as the concurrency and the backlog call for, unless the run has stopped. */
+  private startWorkers(): void {
     while (this.workers < this.options.concurrency && this.workers < this.backlog && !this.fatal) {
       this.workers++;
       void this.work();
@@ -352,7 +357,7 @@ export class Deliverer {
       this.workers--;
       // Emails submitted after this worker last found none waiting started no worker of their
       // own (it still counted as one): one starts for them now.
-      this.submit([]);
+      this.startWorkers();
       this.wake();
     }
   }

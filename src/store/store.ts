@@ -94,7 +94,8 @@ export const IN_MEMORY = ':memory:';
 async function openLogForSync(path: string): Promise<fs.promises.FileHandle | undefined> {
   if (path === IN_MEMORY) return undefined;
   const flags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW;
-  const file = await fs.promises.open(`${path}-wal`, flags).catch((error: NodeJS.ErrnoException) => {
+  const [, log] = storeFilePaths(path);
+  const file = await fs.promises.open(log!, flags).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return fs.promises.open(path, flags);
     throw error;
   });
