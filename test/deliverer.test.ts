@@ -1,7 +1,10 @@
 import { Deliverer, type DeliveryResult, type SendJob } from '../src/delivery/deliver.js';
 import type { RenderedEmail } from '../src/email/render.js';
 import { recordNewInvites } from '../src/invites/record.js';
-import type { Mailer, SendReceipt } from '../src/mail/mailer.js';
+import { Interrupted } from '../src/errors.js';
+import { SendCancelled, type Gate, type Mailer, type SendReceipt } from '../src/mail/mailer.js';
+import type { Store } from '../src/store/store.js';
+import type { Workspace } from '../src/store/types.js';
 import { fastWorkspace } from './fast/harness.js';
 
 /** A mailer whose first send waits until the test lets it go; the others go at once. */
@@ -82,4 +85,123 @@ test('emails submitted while the only one in flight is being sent are sent too: 
   ]);
   expect(mailer.sent).toEqual(['ada@partner.example', 'bo@partner.example', 'cy@partner.example']);
   expect((await store.outbox.list()).map((m) => m.state)).toEqual(['sent', 'sent', 'sent']);
+});
+
+/** Records new invites as a bulk run does: the jobs to submit. */
+async function recordJobs(store: Store, workspace: Workspace, now: Date, emails: string[]): Promise<SendJob[]> {
+  const recorded = await store.write((tx) =>
+    recordNewInvites(
+      tx,
+      workspace,
+      now,
+      emails.map((email) => ({ email, name: null, familyName: null, message: null, actor: 'owner@acme.example', invitedVia: 'members' as const, action: 'invite' as const })),
+    ),
+  );
+  return recorded.map((r) => ({ outboxId: r!.outboxId, tempPassword: r!.tempPassword, message: r!.message }));
+}
+
+/**
+ * An SMTP pool as the deliverer sees one: sends wait, composed, until the test lets a connection
+ * take the next one (its gate is asked then) and then answers it.
+ */
+class PoolMailer implements Mailer {
+  readonly kind = 'smtp' as const;
+  readonly description = 'pool';
+  readonly queuesAhead = true;
+  /** Posted and not yet taken, in order. */
+  readonly waiting: { to: string; gate?: Gate; settle: (error?: Error) => void }[] = [];
+  readonly sent: string[] = [];
+
+  send(email: RenderedEmail, _stem?: string, gate?: Gate): Promise<SendReceipt> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ to: email.to, gate, settle: (error) => (error ? reject(error) : resolve({ response: '250 ok' })) });
+    });
+  }
+
+  /** A connection takes the next email: its gate is asked; open, it is delivered. */
+  async takeNext(): Promise<{ to: string; open: boolean }> {
+    const next = this.waiting.shift()!;
+    const open = next.gate ? await next.gate() : true;
+    if (open) this.sent.push(next.to);
+    next.settle(open ? undefined : new SendCancelled());
+    return { to: next.to, open };
+  }
+
+  verify(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): void {}
+}
+
+describe('a mailer that queues ahead (an SMTP pool)', () => {
+  const now = new Date('2026-12-06T10:00:00.000Z');
+
+  test('each connection has its next email waiting; an email is marked as handed over only when a connection takes it', async () => {
+    const { store } = await fastWorkspace();
+    const workspace = (await store.workspace.get())!;
+    const mailer = new PoolMailer();
+    const results: DeliveryResult[] = [];
+    const deliverer = new Deliverer({ store, mailer, now: () => now, workspace }, { concurrency: 2, maxAttempts: 1, backoffMs: 1, onResult: (r) => results.push(r) });
+    const emails = ['a@partner.example', 'b@partner.example', 'c@partner.example', 'd@partner.example', 'e@partner.example', 'f@partner.example'];
+    deliverer.submit(await recordJobs(store, workspace, now, emails));
+
+    // Two connections, two emails each: one to send, one ready behind it; none marked yet.
+    await until(() => mailer.waiting.length === 4);
+    const handedOver = async () => (await store.outbox.list()).filter((m) => m.handoverAt !== null).map((m) => m.recipient);
+    expect(await handedOver()).toEqual([]);
+
+    expect(await mailer.takeNext()).toEqual({ to: 'a@partner.example', open: true });
+    expect(await handedOver()).toEqual(['a@partner.example']);
+    while (mailer.sent.length < emails.length) {
+      await until(() => mailer.waiting.length > 0);
+      await mailer.takeNext();
+    }
+    await deliverer.finish();
+    expect(results.map((r) => r.outcome)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent', 'sent']);
+    expect((await store.outbox.list()).map((m) => m.state)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent', 'sent']);
+  });
+
+  test('under a rate limit nothing waits ahead: each email is posted in its own slot', async () => {
+    const { store } = await fastWorkspace();
+    const workspace = (await store.workspace.get())!;
+    const mailer = new PoolMailer();
+    const deliverer = new Deliverer(
+      { store, mailer, now: () => now, workspace },
+      { concurrency: 2, maxAttempts: 1, backoffMs: 1, ratePerSecond: 1000, sleep: () => Promise.resolve(), onResult: () => undefined },
+    );
+    deliverer.submit(await recordJobs(store, workspace, now, ['a@partner.example', 'b@partner.example', 'c@partner.example', 'd@partner.example']));
+    await until(() => mailer.waiting.length === 2);
+    // Many turns later: still one per connection.
+    for (let turn = 0; turn < 200; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(mailer.waiting).toHaveLength(2);
+    while (mailer.sent.length < 4) {
+      await until(() => mailer.waiting.length > 0);
+      await mailer.takeNext();
+    }
+    await deliverer.finish();
+  });
+
+  test('a run stopped while an email waits for a connection: that email is not marked, not sent, and back in the queue', async () => {
+    const { store } = await fastWorkspace();
+    const workspace = (await store.workspace.get())!;
+    const mailer = new PoolMailer();
+    const results: DeliveryResult[] = [];
+    const deliverer = new Deliverer({ store, mailer, now: () => now, workspace }, { concurrency: 1, maxAttempts: 1, backoffMs: 1, onResult: (r) => results.push(r) });
+    deliverer.submit(await recordJobs(store, workspace, now, ['a@partner.example', 'b@partner.example']));
+    await until(() => mailer.waiting.length === 2);
+    expect(await mailer.takeNext()).toEqual({ to: 'a@partner.example', open: true });
+    // Stopped while b waits, composed, for the connection: when it is taken, its gate stays shut.
+    deliverer.stop(new Interrupted('SIGINT'));
+    expect(await mailer.takeNext()).toEqual({ to: 'b@partner.example', open: false });
+    await expect(deliverer.finish()).rejects.toBeInstanceOf(Interrupted);
+    expect(results.map((r) => [r.recipient, r.outcome])).toEqual([
+      ['a@partner.example', 'sent'],
+      ['b@partner.example', 'queued'],
+    ]);
+    expect((await store.outbox.list()).map((m) => [m.recipient, m.state, m.handoverAt !== null])).toEqual([
+      ['a@partner.example', 'sent', true],
+      ['b@partner.example', 'queued', false],
+    ]);
+  });
 });

@@ -33,6 +33,10 @@ describe('a store that runs out of room', () => {
       const { cli, db, dir, clock } = await workspace({ smtp: smtp.url });
       const emails = Array.from({ length: 700 }, (_, i) => `row${i}@partner.example`);
       const csv = path.join(dir, 'guests.csv');
+      // The first 50 invited and emailed by an earlier run: the re-run below must not email them again.
+      const first = path.join(dir, 'first.csv');
+      fs.writeFileSync(first, `email\n${emails.slice(0, 50).join('\n')}\n`);
+      expect((await cli(['invite', '--csv', first, '--concurrency', '2'])).code).toBe(0);
       fs.writeFileSync(csv, `email\n${emails.join('\n')}\n`);
       // Room for a few batches of 200, not for all of them.
       const maxPages = pageCount(db) + 120;
@@ -63,7 +67,7 @@ describe('a store that runs out of room', () => {
       const sentBefore = smtp.messages.length;
       expect(sentBefore).toBeGreaterThan(0);
 
-      const rerun = await cli(['invite', '--csv', csv, '--concurrency', '2']);
+      const rerun = await cli(['invite', '--csv', csv, '--concurrency', '2'], { asAnotherProcess: true });
       expect(rerun.code).toBe(0);
       const received = smtp.messages.flatMap((m) => m.to);
       expect(new Set(received).size).toBe(received.length);
@@ -151,6 +155,10 @@ describe('a PostgreSQL server that runs out of room', () => {
       for (const table of ['guests', 'outbox', 'outbox_events', 'temp_passwords', 'audit']) server.psql(`ALTER TABLE ${table} SET TABLESPACE small`, name);
       const emails = Array.from({ length: 700 }, (_, i) => `row${i}@partner.example`);
       const csv = path.join(dir, 'guests.csv');
+      // The first 50 invited and emailed by an earlier run: the re-run below must not email them again.
+      const first = path.join(dir, 'first.csv');
+      fs.writeFileSync(first, `email\n${emails.slice(0, 50).join('\n')}\n`);
+      expect((await cli(['invite', '--csv', first, '--concurrency', '2'])).code).toBe(0);
       fs.writeFileSync(csv, `email\n${emails.join('\n')}\n`);
 
       const full = await cli(['invite', '--csv', csv, '--concurrency', '2']);
@@ -173,7 +181,7 @@ describe('a PostgreSQL server that runs out of room', () => {
       // Room again: the re-run takes back the failed run's leases at once (its process is gone)
       // and sends every guest not yet emailed, none twice.
       execFileSync('mount', ['-o', 'remount,size=64m', small]);
-      const rerun = await cli(['invite', '--csv', csv, '--concurrency', '2']);
+      const rerun = await cli(['invite', '--csv', csv, '--concurrency', '2'], { asAnotherProcess: true });
       expect([rerun.code, rerun.stderr]).toEqual([0, expect.any(String) as string]);
       const received = smtp.messages.flatMap((m) => m.to);
       expect(new Set(received).size).toBe(received.length);

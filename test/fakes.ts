@@ -1,5 +1,5 @@
 import type { RenderedEmail } from '../src/email/render.js';
-import { passGate, type Mailer, type SendReceipt } from '../src/mail/mailer.js';
+import { passGate, type Gate, type Mailer, type SendReceipt } from '../src/mail/mailer.js';
 
 /** A mailer that keeps what it is given: the fast layer's SMTP server. */
 export class FakeMailer implements Mailer {
@@ -10,7 +10,7 @@ export class FakeMailer implements Mailer {
   readonly failures: Error[] = [];
 
   /** Like a real mailer, a gated email counts as sent only once its gate opens. */
-  async send(email: RenderedEmail, _stem?: string, gate?: Promise<boolean>): Promise<SendReceipt> {
+  async send(email: RenderedEmail, _stem?: string, gate?: Gate): Promise<SendReceipt> {
     await passGate(gate);
     const failure = this.failures.shift();
     if (failure) throw failure;

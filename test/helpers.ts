@@ -11,7 +11,7 @@ import { runCli } from '../src/cli.js';
 import { processes } from '../src/main.js';
 import type { CryptoCosts } from '../src/crypto/costs.js';
 import { Factory, type Providers } from '../src/factory.js';
-import type { Deps, TestHooks } from '../src/deps.js';
+import type { Deps, Processes, TestHooks } from '../src/deps.js';
 import { createPrompter, type Prompter } from '../src/prompter.js';
 
 const tempDirs: string[] = [];
@@ -78,6 +78,8 @@ export interface RunOptions {
   providers?: Providers;
   /** scrypt's work factors; cheap unless a test asks for the real ones. */
   crypto?: CryptoCosts;
+  /** This run as another process (a re-run after the one before it ended): this process's leases then read as a dead one's. */
+  asAnotherProcess?: boolean;
 }
 
 /** scrypt at a cost a test can afford thousands of times; one test checks the real parameters. */
@@ -87,6 +89,20 @@ function collect(stream: PassThrough): () => string {
   const chunks: Buffer[] = [];
   stream.on('data', (c: Buffer) => chunks.push(Buffer.from(c)));
   return () => Buffer.concat(chunks).toString('utf8');
+}
+
+/** A later process on this host: every lease this test process took reads as left by a process that is gone. */
+function anotherProcess(): Processes {
+  const real = processes();
+  const self = `${real.self.split('/')[0]}/${process.pid}/another-${Math.random().toString(36).slice(2)}`;
+  return {
+    self,
+    alive(identity) {
+      if (identity === self) return true;
+      // This test process, as the run before saw it: gone.
+      return real.alive(identity) === true ? false : real.alive(identity);
+    },
+  };
 }
 
 /** Runs the real CLI in-process with fake terminals and clock, real SQLite and SMTP. */
@@ -118,7 +134,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
     version: '0.0.0-test',
     hooks: options.hooks,
     crypto: options.crypto ?? CHEAP_COSTS,
-    processes: processes(),
+    processes: options.asAnotherProcess ? anotherProcess() : processes(),
   };
   const code = await runCli(argv, deps, options.providers);
   return { code, stdout: out(), stderr: err() };
@@ -139,6 +155,8 @@ export interface TestSmtp {
   rcpts: string[];
   /** When each of those came (performance.now(), ms). */
   rcptTimes: number[];
+  /** The recipients of every message whose bytes began to arrive (after DATA), in order. */
+  dataStarted: string[];
   /** Every command line the server read (credentials redacted by smtp-server), with its connection. */
   commands: { cid: string; line: string }[];
   /** Each session's EHLO name, whether it was on TLS, and who authenticated: as MAIL FROM saw them. */
@@ -166,6 +184,7 @@ export async function startSmtp(
 ): Promise<TestSmtp> {
   const messages: ReceivedMail[] = [];
   const rcpts: string[] = [];
+  const dataStarted: string[] = [];
   const rcptTimes: number[] = [];
   const commands: { cid: string; line: string }[] = [];
   const sessions: { cid: string; helo: string; secure: boolean; user?: string }[] = [];
@@ -225,7 +244,10 @@ export async function startSmtp(
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('data', (c: Buffer) => {
+        if (chunks.length === 0) dataStarted.push(...session.envelope.rcptTo.map((r) => r.address));
+        chunks.push(c);
+      });
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
         simpleParser(raw).then(
@@ -270,6 +292,7 @@ export async function startSmtp(
     messages,
     rcpts,
     rcptTimes,
+    dataStarted,
     commands,
     sessions,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

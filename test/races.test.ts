@@ -183,7 +183,7 @@ describe.each(['sqlite', 'postgres'] as const)('join against everything else (%s
 });
 
 describe.each(['sqlite', 'postgres'] as const)('revoke against a bulk run in progress (%s)', (store) => {
-  test('after revoke returns no SMTP transaction starts for that guest; one already in DATA is reported by both sides', async () => {
+  test('after revoke returns no email to that guest is delivered or gets past DATA; one already in DATA is reported by both sides', async () => {
     // Two connections; the 3rd and 4th messages are held in DATA until the test lets them go.
     const held = deferred<ReceivedMail[]>();
     const letGo = deferred();
@@ -199,7 +199,7 @@ describe.each(['sqlite', 'postgres'] as const)('revoke against a bulk run in pro
     });
     try {
       const { cli, dir } = await workspace({ smtp: smtp.url, ...onStore(store) });
-      const emails = Array.from({ length: 12 }, (_, i) => `row${i + 1}@partner.example`);
+      const emails = Array.from({ length: 30 }, (_, i) => `row${i + 1}@partner.example`);
       const csv = path.join(dir, 'guests.csv');
       fs.writeFileSync(csv, `email\n${emails.join('\n')}\n`);
       const bulk = cli(['invite', '--csv', csv, '--concurrency', '2', '--json']);
@@ -208,28 +208,31 @@ describe.each(['sqlite', 'postgres'] as const)('revoke against a bulk run in pro
       // Leased ahead by the run (4 per connection) but not started, and one still queued.
       const outbox = JSON.parse((await cli(['outbox', 'list', '--json'])).stdout).messages as { recipient: string; state: string }[];
       const stateOf = (email: string) => outbox.find((m) => m.recipient === email)!.state;
-      expect([stateOf('row6@partner.example'), stateOf('row11@partner.example')]).toEqual(['sending', 'queued']);
+      expect([stateOf('row6@partner.example'), stateOf('row28@partner.example')]).toEqual(['sending', 'queued']);
 
-      const revoke = await cli(['revoke', onTheWay, 'row6@partner.example', 'row11@partner.example']);
-      const rcptsAtReturn = smtp.rcpts.length;
+      const revoke = await cli(['revoke', onTheWay, 'row6@partner.example', 'row28@partner.example']);
+      const dataAtReturn = smtp.dataStarted.length;
       expect(revoke.code).toBe(0);
       expect(revoke.stderr).toContain(`1 email was already on its way to ${onTheWay}`);
       letGo.resolve();
       const run = await bulk;
 
-      const revoked = new Set([onTheWay, 'row6@partner.example', 'row11@partner.example']);
-      expect(smtp.rcpts.slice(rcptsAtReturn).filter((r) => revoked.has(r))).toEqual([]);
-      expect(smtp.rcpts).not.toContain('row6@partner.example');
-      expect(smtp.rcpts).not.toContain('row11@partner.example');
+      // A connection may have taken one of their emails and sent its envelope: its hand-over
+      // mark then failed, and the connection was closed at DATA, before a byte of the message.
+      const revoked = new Set([onTheWay, 'row6@partner.example', 'row28@partner.example']);
+      expect(smtp.dataStarted.slice(dataAtReturn).filter((r) => revoked.has(r))).toEqual([]);
+      const delivered = smtp.messages.flatMap((m) => m.to);
+      expect(delivered).not.toContain('row6@partner.example');
+      expect(delivered).not.toContain('row28@partner.example');
       const report = JSON.parse(run.stdout) as { results: { email: string; outcome: string; reason?: string; delivery?: string }[] };
       const row = (email: string) => report.results.find((r) => r.email === email)!;
       expect(row('row6@partner.example')).toMatchObject({ outcome: 'skipped', reason: 'revoked during the run: not sent' });
-      expect(row('row11@partner.example')).toMatchObject({ outcome: 'skipped', reason: 'revoked during the run: not sent' });
+      expect(row('row28@partner.example')).toMatchObject({ outcome: 'skipped', reason: 'revoked during the run: not sent' });
       // The one in DATA was accepted by the server: the run says so, and its password is dead.
       expect(row(onTheWay)).toMatchObject({ outcome: 'invited', delivery: 'sent' });
-      expect(report.results.filter((r) => r.outcome === 'invited')).toHaveLength(10);
+      expect(report.results.filter((r) => r.outcome === 'invited')).toHaveLength(28);
       const after = JSON.parse((await cli(['outbox', 'list', '--json'])).stdout).messages as { recipient: string; state: string; lastError: string }[];
-      for (const email of ['row6@partner.example', 'row11@partner.example']) {
+      for (const email of ['row6@partner.example', 'row28@partner.example']) {
         expect(after.find((m) => m.recipient === email)).toMatchObject({ state: 'failed', lastError: 'not sent: the invite was revoked' });
       }
     } finally {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { renderInviteEmail, type RenderedEmail } from '../email/render.js';
 import { FailureError, Interrupted } from '../errors.js';
-import { fileStemFor, gateOpen, type Mailer, type SendReceipt } from '../mail/mailer.js';
+import { fileStemFor, gateOpen, type Gate, type Mailer, type SendReceipt } from '../mail/mailer.js';
 import { generateTempPassword, hashTempPassword, tempPasswordMatches } from '../crypto/temp-password.js';
 import type { Outcome } from '../store/outbox.js';
 import type { Store } from '../store/store.js';
@@ -177,9 +177,21 @@ export class Deliverer {
     this.startWorkers();
   }
 
+  /**
+   * A worker per connection, two with a mailer that queues ahead: each connection then has its
+   * next email composed and waiting, and starts it the moment the one before is answered
+   * (10,000 emails: the main thread's round trip left all four connections idle ~1 s a run).
+   */
+  private get workerLimit(): number {
+    // Under a rate limit each email starts in its slot: one waiting in the pool would start late, then in a burst.
+    const rate = this.options.ratePerSecond;
+    const ahead = this.deps.mailer.queuesAhead === true && (rate === undefined || !Number.isFinite(rate));
+    return this.options.concurrency * (ahead ? 2 : 1);
+  }
+
   /** As many workers as the concurrency and the backlog call for, unless the run has stopped. */
   private startWorkers(): void {
-    while (this.workers < this.options.concurrency && this.workers < this.backlog && !this.fatal) {
+    while (this.workers < this.workerLimit && this.workers < this.backlog && !this.fatal) {
       this.workers++;
       void this.work();
     }
@@ -461,19 +473,28 @@ export class Deliverer {
   }
 
   /**
-   * The mailer's send, bounded by the overall deadline. A gated send's deadline counts from
-   * when its gate opens: a hand-over mark that waits for the store (a row another process holds
-   * locked) is not the server's time, and the email it then lets out is not put in doubt for it.
+   * The mailer's send, bounded by the overall deadline, which counts from when its gate opens:
+   * an email waiting for a free connection, or for a hand-over mark that waits for the store (a
+   * row another process holds locked), is not waiting for the server, and the email it then
+   * lets out is not put in doubt for it.
    */
-  private async sendWithDeadline(email: RenderedEmail, stem: string, gate?: Promise<boolean>): Promise<SendReceipt> {
-    const sending = this.deps.mailer.send(email, stem, gate);
+  private async sendWithDeadline(email: RenderedEmail, stem: string, gate: Gate): Promise<SendReceipt> {
+    let opened!: (open: boolean) => void;
+    const gateOpened = new Promise<boolean>((resolve) => (opened = resolve));
+    const sending = this.deps.mailer.send(email, stem, () => {
+      const answer = gate();
+      void gateOpen(answer).then(opened);
+      return answer;
+    });
     const deadlineMs = this.options.deadlineMs;
     if (!deadlineMs) return sending;
-    if (gate) {
-      // Read below, or by the caller when the gate closes: never an unhandled rejection meanwhile.
-      sending.catch(() => undefined);
-      if (!(await gateOpen(gate))) return sending;
-    }
+    // Read below, or by the caller when the gate closes: never an unhandled rejection meanwhile.
+    const ended = sending.then(
+      () => false,
+      () => false,
+    );
+    // A send that ends before its gate is asked (the connection failed) has no deadline to keep.
+    if (!(await Promise.race([gateOpened, ended]))) return sending;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
@@ -509,50 +530,57 @@ export class Deliverer {
     return { job, email: renderFor(this.deps.workspace, job.message, job.tempPassword, iso(this.deps.now())) };
   }
 
+  /** The run stopped before this attempt went out: back to the queue, with the attempts made so far. */
+  private releaseStopped(message: MessageToSend, attempt: number): void {
+    const at = iso(this.deps.now());
+    const reason = `not sent: ${this.fatal!.message}`;
+    this.record(
+      message.id,
+      { event: 'release', at, error: reason, nextAttemptAt: at, extraAttempts: attempt - 2 },
+      { outboxId: message.id, recipient: message.recipient, outcome: 'queued', detail: reason },
+    );
+  }
+
   private async sendOne({ job, email }: ReadyJob): Promise<void> {
     const { message } = job;
     const base = { outboxId: message.id, recipient: message.recipient };
     for (let attempt = 1; ; attempt++) {
       await this.waitForSlot();
-      if (this.fatal) {
-        // The run stopped meanwhile: back to the queue, with the attempts made so far.
-        const at = iso(this.deps.now());
-        this.record(
-          message.id,
-          { event: 'release', at, error: `not sent: ${this.fatal.message}`, nextAttemptAt: at, extraAttempts: attempt - 2 },
-          { ...base, outcome: 'queued', detail: `not sent: ${this.fatal.message}` },
-        );
-        return;
-      }
-      // On PostgreSQL the hand-over mark is a round trip: the send starts at once, gated on it
-      // (the SMTP thread composes the email meanwhile; nothing of it reaches the server before
-      // the mark holds, and a revoke or resend that commits first closes the gate). SQLite
-      // commits it in microseconds: marked first, then sent, with no gate to pass between threads.
+      if (this.fatal) return this.releaseStopped(message, attempt);
+      // The send is posted at once, gated on the hand-over mark: the mark is asked for when a
+      // connection takes the email, and commits while its envelope goes; nothing of the
+      // message reaches the server before the mark holds, and a revoke or resend that commits
+      // first closes the gate. A stopped run opens no gate: that email goes back to the queue.
       const stem = fileStemFor(message.recipient, message.id);
-      let openGate: ((open: boolean) => void) | undefined;
-      const sending = this.deps.store.dialect === 'postgres' ? this.sendWithDeadline(email, stem, new Promise<boolean>((resolve) => (openGate = resolve))) : undefined;
-      // Its failure is read below, after the mark's; never an unhandled rejection meanwhile.
-      sending?.catch(() => undefined);
-      let cancelled: DeliveryResult | undefined;
+      let marking: Promise<DeliveryResult | 'stopped' | undefined> | undefined;
+      const gate: Gate = () => {
+        marking = this.fatal ? Promise.resolve('stopped' as const) : this.startSend(message);
+        return marking.then((cancelled) => cancelled === undefined);
+      };
+      let receipt: SendReceipt | undefined;
+      let sendError: unknown;
       try {
-        cancelled = await this.startSend(message);
-        openGate?.(cancelled === undefined);
+        receipt = await this.sendWithDeadline(email, stem, gate);
+      } catch (error) {
+        sendError = error;
+      }
+      // Never asked (the connection failed first): nothing was marked, the error says what happened.
+      let cancelled: DeliveryResult | 'stopped' | undefined;
+      try {
+        cancelled = await marking;
       } catch (error) {
         // The store cannot take the hand-over mark (disk full…): not sent; give the lease back if it can.
-        openGate?.(false);
         this.fail(error);
-        await sending?.catch(() => undefined);
         await this.releaseUnsent([message.id]);
         this.report({ ...base, outcome: 'queued', detail: `not sent: ${this.fatal!.message}` });
         return;
       }
+      if (cancelled === 'stopped') return this.releaseStopped(message, attempt);
       if (cancelled) {
-        await sending?.catch(() => undefined);
         this.report(cancelled);
         return;
       }
-      try {
-        const receipt = await (sending ?? this.sendWithDeadline(email, stem));
+      if (receipt) {
         this.connectionFailures = 0;
         this.slowDowns = 0;
         this.options.log?.(`attempt ${attempt} to ${message.recipient} (${message.messageId}): sent: ${receipt.response}`);
@@ -562,7 +590,10 @@ export class Deliverer {
           { ...base, outcome: 'sent', detail: receipt.response, filePath: receipt.filePath },
         );
         return;
-      } catch (error) {
+      }
+      // Not sent: the error says why, and whether it goes back to the queue.
+      {
+        const error = sendError;
         const kind = classifySendError(error);
         const text = describeSendError(error);
         const at = this.deps.now();

@@ -19,13 +19,25 @@ export interface Mailer {
   readonly description: string;
   /**
    * `fileStem` names the `.eml` file in folder mode. With `gate`, the email is made ready (its
-   * MIME composed) but nothing of it reaches the server (or the folder) before `gate` is true;
-   * when it is false the send rejects with `SendCancelled`, nothing having been sent.
+   * MIME composed) and `gate` is asked once, when the email is about to go out (a connection
+   * took it). Its envelope may go meanwhile (MAIL, RCPT, DATA: nothing is delivered by them),
+   * but nothing of the message itself reaches the server (or the folder) before the gate says
+   * true; when it says false the send rejects with `SendCancelled`, nothing having been
+   * delivered (an SMTP transaction already at DATA is abandoned by closing its connection).
    */
-  send(email: RenderedEmail, fileStem: string, gate?: Promise<boolean>): Promise<SendReceipt>;
+  send(email: RenderedEmail, fileStem: string, gate?: Gate): Promise<SendReceipt>;
   verify(): Promise<void>;
   close(): void;
+  /**
+   * Holds sends beyond its connections, composed, each taken by the next connection free (an
+   * SMTP pool): a sender then keeps one email waiting per connection, so a connection that
+   * finishes one starts the next at once, its gate decided while the envelope goes.
+   */
+  readonly queuesAhead?: boolean;
 }
+
+/** Whether an email may go out now: asked once, when it is about to (see `Mailer.send`). */
+export type Gate = () => Promise<boolean>;
 
 type Transporter = import('nodemailer').Transporter;
 
@@ -47,21 +59,26 @@ export function gateOpen(gate: Promise<boolean>): Promise<boolean> {
   return gate.catch(() => false);
 }
 
-/** Waits for a send's gate; throws `SendCancelled` if it closed. */
-export async function passGate(gate: Promise<boolean> | undefined): Promise<void> {
-  if (gate && !(await gateOpen(gate))) throw new SendCancelled();
+/** Asks a send's gate; throws `SendCancelled` if it closed. */
+export async function passGate(gate: Gate | undefined): Promise<void> {
+  if (gate && !(await gateOpen(gate()))) throw new SendCancelled();
 }
 
 interface Handover {
   done: boolean;
-  gate?: Promise<boolean>;
+  gate?: Gate;
+  /** The gate's answer, once a connection took the message. */
+  opening?: Promise<boolean>;
+  /** The gate closed: nothing of the message went out. */
+  cancelled?: boolean;
 }
 
 /**
  * Marks `mail.data.handover.done` once the whole message has streamed out: the message
  * stream's own 'end' (its last byte went to the connection), with no stream stage added.
- * A gated message waits here, composed but not yet queued for a connection: nothing of it,
- * not even its envelope, reaches the server before the gate opens.
+ * A gated message asks its gate when a connection takes it (the pool asks for its stream):
+ * the envelope goes while the gate decides, and the message's bytes only once it opened. A
+ * closed gate fails the stream, and nodemailer closes that connection without ending DATA.
  */
 function trackHandover(transporter: Transporter): Transporter {
   transporter.use('stream', (mail, callback) => {
@@ -74,15 +91,31 @@ function trackHandover(transporter: Transporter): Transporter {
       stream.once('end', () => {
         handover.done = true;
       });
+      if (handover.gate) holdUntilOpen(stream, handover, handover.gate);
       return stream;
     };
-    if (!handover.gate) return callback();
-    passGate(handover.gate).then(
-      () => callback(),
-      (error: Error) => callback(error),
-    );
+    callback();
   });
   return transporter;
+}
+
+/** The connection pipes the stream after DATA; the pipe waits for the gate (no stream stage added). */
+function holdUntilOpen(stream: NodeJS.ReadableStream, handover: Handover, gate: Gate): void {
+  const opening = (handover.opening ??= gateOpen(gate()));
+  // The failure below is nodemailer's to report (it listens once it sends): never an unhandled error here.
+  stream.on('error', () => undefined);
+  void opening.then((open) => {
+    if (open) return;
+    handover.cancelled = true;
+    (stream as NodeJS.ReadableStream & { destroy(error?: Error): void }).destroy(new SendCancelled());
+  });
+  const pipe = stream.pipe.bind(stream);
+  stream.pipe = <T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T => {
+    void opening.then((open) => {
+      if (open) pipe(destination, options);
+    });
+    return destination;
+  };
 }
 
 function toMail(email: RenderedEmail) {
@@ -120,6 +153,7 @@ export interface SmtpMailerOptions {
 export class SmtpMailer implements Mailer {
   readonly kind = 'smtp' as const;
   readonly description: string;
+  readonly queuesAhead = true;
   private transporter?: Promise<Transporter>;
 
   constructor(
@@ -159,14 +193,15 @@ export class SmtpMailer implements Mailer {
    * Each message notes when its last byte has gone to the server (its stream's end): a
    * connection lost after that is a hand-over in doubt, before it nothing was delivered.
    */
-  async send(email: RenderedEmail, _fileStem?: string, gate?: Promise<boolean>): Promise<SendReceipt> {
+  async send(email: RenderedEmail, _fileStem?: string, gate?: Gate): Promise<SendReceipt> {
     const transporter = await this.transport();
     const handover: Handover = { done: false, gate };
     try {
       const info = await transporter.sendMail({ ...toMail(email), handover } as Parameters<Transporter['sendMail']>[0]);
       return { response: String(info.response ?? 'accepted') };
     } catch (error) {
-      if (error instanceof SendCancelled) throw error;
+      // Closed gate: whatever nodemailer made of it (the stream's error, the connection's end).
+      if (error instanceof SendCancelled || handover.cancelled) throw new SendCancelled();
       const explained = await explainSmtpError(error, this.config);
       throw Object.assign(explained as Error, { dataHandedOver: handover.done });
     }
@@ -279,7 +314,7 @@ export class FolderMailer implements Mailer {
     }
   }
 
-  async send(email: RenderedEmail, fileStem: string, gate?: Promise<boolean>): Promise<SendReceipt> {
+  async send(email: RenderedEmail, fileStem: string, gate?: Gate): Promise<SendReceipt> {
     await passGate(gate);
     if (!this.folderChecked) {
       this.checkFolder();

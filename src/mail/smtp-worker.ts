@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SmtpMailer, type SmtpMailerOptions } from './mailer.js';
 import type { SmtpConfig } from './smtp-config.js';
-import { errorFields, type ToWorker } from './threaded.js';
+import { errorFields, type FromWorker, type ToWorker } from './threaded.js';
 
 // No stack of this thread is ever shown (errors cross to the main thread as fields), and Node's
 // stream pipeline makes an AbortError DOMException for every email it composes: capturing their
@@ -19,7 +19,7 @@ const port = parentPort!;
 // Loaded: from now on a failure of this thread may hit a message in flight.
 port.postMessage({ ready: true });
 
-/** The gates of gated sends, by request id, until the main thread opens or closes them. */
+/** The gates of gated sends a connection took, by request id, until the main thread opens or closes them. */
 const gates = new Map<number, (open: boolean) => void>();
 
 port.on('message', (message: ToWorker) => {
@@ -37,13 +37,19 @@ port.on('message', (message: ToWorker) => {
   const { id } = message;
   let work: Promise<unknown>;
   if (message.type === 'send') {
-    const gate = message.gated ? new Promise<boolean>((open) => gates.set(id, open)) : undefined;
+    // Asked when a connection takes the email: the main thread decides (see `Mailer.send`).
+    const gate = message.gated
+      ? () => {
+          port.postMessage({ taken: id } satisfies FromWorker);
+          return new Promise<boolean>((open) => gates.set(id, open));
+        }
+      : undefined;
     work = mailer.send(message.email, '', gate);
   } else {
     work = mailer.verify();
   }
   work.then(
-    (value) => port.postMessage({ id, ok: true, value }),
-    (error: unknown) => port.postMessage({ id, ok: false, error: errorFields(error) }),
+    (value) => port.postMessage({ id, ok: true, value } satisfies FromWorker),
+    (error: unknown) => port.postMessage({ id, ok: false, error: errorFields(error) } satisfies FromWorker),
   ).finally(() => gates.delete(id));
 });

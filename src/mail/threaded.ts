@@ -2,14 +2,17 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RenderedEmail } from '../email/render.js';
 import { packageRoot } from '../package-root.js';
-import { gateOpen, SendCancelled, type Mailer, type SendReceipt, type SmtpMailerOptions } from './mailer.js';
+import { gateOpen, SendCancelled, type Gate, type Mailer, type SendReceipt, type SmtpMailerOptions } from './mailer.js';
 import { describeSmtp, type SmtpConfig } from './smtp-config.js';
 
-/** A gated send waits, composed, for its `gate` message before anything of it goes out (see `Mailer.send`). */
+/**
+ * A gated send says `taken` when a connection takes it, and its message waits for the `gate`
+ * answer (its envelope may go meanwhile: see `Mailer.send`).
+ */
 type Request = { type: 'send'; email: RenderedEmail; gated: boolean } | { type: 'verify' };
 export type ToWorker = (Request & { id: number }) | { type: 'gate'; id: number; open: boolean } | { type: 'close' };
 
-type FromWorker = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: Record<string, unknown> };
+export type FromWorker = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: Record<string, unknown> } | { taken: number } | { ready: true };
 
 /**
  * What the delivery layer reads of a send error (classify.ts, the fix-it hints): copied field by
@@ -42,7 +45,10 @@ function errorFrom(fields: Record<string, unknown>): Error {
 export class ThreadedSmtpMailer implements Mailer {
   readonly kind = 'smtp' as const;
   readonly description: string;
+  readonly queuesAhead = true;
   private readonly worker: Worker;
+  /** Gated sends not yet taken by a connection, by request id. */
+  private readonly gates = new Map<number, Gate>();
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private failure?: Error;
@@ -74,12 +80,24 @@ export class ThreadedSmtpMailer implements Mailer {
       // to a run's peak (30,000 rows: 194 → 171 MB) at no measurable cost in speed.
       resourceLimits: { maxYoungGenerationSizeMb: 12 },
     });
-    worker.on('message', (reply: FromWorker | { ready: true }) => {
+    worker.on('message', (reply: FromWorker) => {
       if ('ready' in reply) {
         this.ready = true;
         return;
       }
+      if ('taken' in reply) {
+        const id = reply.taken;
+        const gate = this.gates.get(id);
+        this.gates.delete(id);
+        if (gate) {
+          void gateOpen(gate()).then((open) => {
+            if (!this.exited && this.waiting.has(id)) this.worker.postMessage({ type: 'gate', id, open } satisfies ToWorker);
+          });
+        }
+        return;
+      }
       const pending = this.waiting.get(reply.id);
+      this.gates.delete(reply.id);
       if (!pending) return;
       this.waiting.delete(reply.id);
       if (reply.ok) pending.resolve(reply.value);
@@ -117,14 +135,10 @@ export class ThreadedSmtpMailer implements Mailer {
     return { id, reply };
   }
 
-  /** Posted at once: the thread composes the email while `gate` is decided here, then sends it or drops it. */
-  async send(email: RenderedEmail, _fileStem?: string, gate?: Promise<boolean>): Promise<SendReceipt> {
+  /** Posted at once: the thread composes the email; `gate` is asked here when a connection takes it. */
+  async send(email: RenderedEmail, _fileStem?: string, gate?: Gate): Promise<SendReceipt> {
     const { id, reply } = this.call({ type: 'send', email, gated: gate !== undefined });
-    if (gate && id) {
-      void gateOpen(gate).then((open) => {
-        if (!this.exited && this.waiting.has(id)) this.worker.postMessage({ type: 'gate', id, open } satisfies ToWorker);
-      });
-    }
+    if (gate && id) this.gates.set(id, gate);
     return (await reply) as SendReceipt;
   }
 

@@ -10,7 +10,7 @@ import type { GuestListRow } from '../../store/types.js';
 import type { Factory } from '../../factory.js';
 import { joinFlow, type JoinReport } from '../../join/flow.js';
 import type { InviteSource } from '../../join/invite.js';
-import { FolderMailer, type Mailer, type SendReceipt } from '../../mail/mailer.js';
+import { FolderMailer, type Gate, type Mailer, type SendReceipt } from '../../mail/mailer.js';
 import type { Prompter } from '../../prompter.js';
 import type { Result } from '../../result.js';
 import { openSession } from '../../session.js';
@@ -53,7 +53,7 @@ class TeeMailer implements Mailer {
     this.kind = primary.kind;
     this.description = primary.description;
   }
-  async send(email: RenderedEmail, stem: string, gate?: Promise<boolean>): Promise<SendReceipt> {
+  async send(email: RenderedEmail, stem: string, gate?: Gate): Promise<SendReceipt> {
     const receipt = await this.primary.send(email, stem, gate);
     const copy = this.primary.kind === 'folder' ? receipt : await this.copy.send(email, stem);
     return { response: receipt.response, filePath: copy.filePath };
