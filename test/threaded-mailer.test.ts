@@ -205,4 +205,32 @@ describe('threaded: when the thread itself fails', () => {
     expect((inFlight as Error).message).toMatch(/^the SMTP thread stopped: the thread broke/);
     expect(classifySendError(later)).toBe('fatal');
   });
+
+  test('a thread that dies while an email waits for a connection: that one was not handed over (only the taken one is in doubt)', async () => {
+    // A stand-in thread: a connection takes the first email (its gate is asked); the second
+    // waits in line; the thread crashes on the first gate answer.
+    const file = path.join(tempDir(), 'crashing-pool.mjs');
+    fs.writeFileSync(
+      file,
+      `import { parentPort } from 'node:worker_threads';
+       parentPort.postMessage({ ready: true });
+       let sends = 0;
+       parentPort.on('message', (m) => {
+         if (m.type === 'send' && ++sends === 1) parentPort.postMessage({ taken: m.id });
+         if (m.type === 'gate') throw new Error('the thread broke');
+       });`,
+    );
+    const mailer = new ThreadedSmtpMailer(parseSmtpUrl(smtp.url), { maxConnections: 1 }, file);
+    const first = manualGate();
+    const second = manualGate();
+    const taken = mailer.send(email('ada@p.example'), 'stem', first.gate).catch((e: unknown) => e);
+    const waiting = mailer.send(email('bo@p.example'), 'stem', second.gate).catch((e: unknown) => e);
+    await first.askedOnce;
+    first.decide(true);
+    const [inFlight, notTaken] = await Promise.all([taken, waiting]);
+    mailer.close();
+    expect(classifySendError(inFlight)).toBe('unknown');
+    expect(second.asked()).toBe(false);
+    expect(classifySendError(notTaken)).toBe('fatal');
+  });
 });

@@ -114,10 +114,12 @@ export class ThreadedSmtpMailer implements Mailer {
       const error = this.threadError ?? new Error(`exit code ${code}`);
       // Every later send fails at once, as a configuration error (the run stops; nothing of it was sent).
       this.failure ??= Object.assign(new Error(`the SMTP thread ${this.ready ? 'stopped' : 'could not start'}: ${error.message}`), { code: 'ECONFIG' });
-      // What was in flight may have been handed over if the thread was sending: in doubt.
+      // What was in flight may have been handed over if the thread was sending: in doubt. A
+      // gated email no connection had taken yet (its gate never asked) was not: it fails as the later ones do.
       const inFlight = Object.assign(new Error(this.failure.message), this.ready ? { dataHandedOver: true } : { code: 'ECONFIG' });
-      for (const pending of this.waiting.values()) pending.reject(inFlight);
+      for (const [id, pending] of this.waiting) pending.reject(this.gates.has(id) ? this.failure : inFlight);
       this.waiting.clear();
+      this.gates.clear();
       for (const reject of this.notPosted) reject(this.failure);
       this.notPosted = [];
     });
