@@ -127,6 +127,13 @@ class PoolMailer implements Mailer {
     return { to: next.to, open };
   }
 
+  /** The next email fails before any connection took it (its gate never asked). */
+  failNext(error: Error): string {
+    const next = this.waiting.shift()!;
+    next.settle(error);
+    return next.to;
+  }
+
   verify(): Promise<void> {
     return Promise.resolve();
   }
@@ -160,6 +167,29 @@ describe('a mailer that queues ahead (an SMTP pool)', () => {
     await deliverer.finish();
     expect(results.map((r) => r.outcome)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent', 'sent']);
     expect((await store.outbox.list()).map((m) => m.state)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent', 'sent']);
+  });
+
+  test('an email that fails before a connection took it is never in doubt, whatever the error says: it goes back to the queue', async () => {
+    const { store } = await fastWorkspace();
+    const workspace = (await store.workspace.get())!;
+    const mailer = new PoolMailer();
+    const results: DeliveryResult[] = [];
+    const deliverer = new Deliverer({ store, mailer, now: () => now, workspace }, { concurrency: 1, maxAttempts: 1, backoffMs: 1, onResult: (r) => results.push(r) });
+    deliverer.submit(await recordJobs(store, workspace, now, ['a@partner.example', 'b@partner.example']));
+    await until(() => mailer.waiting.length === 2);
+    // As a pool whose thread died would fail it: "the data may have gone".
+    mailer.failNext(Object.assign(new Error('the SMTP thread stopped'), { dataHandedOver: true }));
+    await until(() => mailer.waiting.length > 0);
+    await mailer.takeNext();
+    await deliverer.finish();
+    expect(results.map((r) => [r.recipient, r.outcome])).toEqual([
+      ['a@partner.example', 'queued'],
+      ['b@partner.example', 'sent'],
+    ]);
+    expect((await store.outbox.list()).map((m) => [m.recipient, m.state])).toEqual([
+      ['a@partner.example', 'queued'],
+      ['b@partner.example', 'sent'],
+    ]);
   });
 
   test('under a rate limit nothing waits ahead: each email is posted in its own slot', async () => {

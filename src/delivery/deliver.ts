@@ -594,7 +594,9 @@ export class Deliverer {
       // Not sent: the error says why, and whether it goes back to the queue.
       {
         const error = sendError;
-        const kind = classifySendError(error);
+        // Its gate never asked, no connection had it: whatever the error says, nothing was handed over.
+        const classified = classifySendError(error);
+        const kind = classified === 'unknown' && marking === undefined ? 'transient' : classified;
         const text = describeSendError(error);
         const at = this.deps.now();
         const extraAttempts = attempt - 1;
