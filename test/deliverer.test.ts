@@ -1,4 +1,4 @@
-import { Deliverer, type DeliveryResult, type SendJob } from '../src/delivery/deliver.js';
+import { Deliverer, type DeliveryOptions, type DeliveryResult, type SendJob } from '../src/delivery/deliver.js';
 import type { RenderedEmail } from '../src/email/render.js';
 import { recordNewInvites } from '../src/invites/record.js';
 import { Interrupted } from '../src/errors.js';
@@ -53,17 +53,7 @@ test('emails submitted while the only one in flight is being sent are sent too: 
   const { store } = await fastWorkspace();
   const workspace = (await store.workspace.get())!;
   const now = new Date('2026-12-06T10:00:00.000Z');
-  const record = async (emails: string[]): Promise<SendJob[]> => {
-    const recorded = await store.write((tx) =>
-      recordNewInvites(
-        tx,
-        workspace,
-        now,
-        emails.map((email) => ({ email, name: null, familyName: null, message: null, actor: 'owner@acme.example', invitedVia: 'members' as const, action: 'invite' as const })),
-      ),
-    );
-    return recorded.map((r) => ({ outboxId: r!.outboxId, tempPassword: r!.tempPassword, message: r!.message }));
-  };
+  const record = (emails: string[]) => recordJobs(store, workspace, now, emails);
   const mailer = new FirstHeldMailer();
   const results: DeliveryResult[] = [];
   const deliverer = new Deliverer({ store, mailer, now: () => now, workspace }, { concurrency: 1, maxAttempts: 1, backoffMs: 1, onResult: (r) => results.push(r) });
@@ -144,14 +134,28 @@ class PoolMailer implements Mailer {
 describe('a mailer that queues ahead (an SMTP pool)', () => {
   const now = new Date('2026-12-06T10:00:00.000Z');
 
-  test('each connection has its next email waiting; an email is marked as handed over only when a connection takes it', async () => {
+  /** A deliverer over a PoolMailer, given these emails to send. */
+  async function poolRun(concurrency: number, emails: string[], options: Partial<DeliveryOptions> = {}) {
     const { store } = await fastWorkspace();
     const workspace = (await store.workspace.get())!;
     const mailer = new PoolMailer();
     const results: DeliveryResult[] = [];
-    const deliverer = new Deliverer({ store, mailer, now: () => now, workspace }, { concurrency: 2, maxAttempts: 1, backoffMs: 1, onResult: (r) => results.push(r) });
-    const emails = ['a@partner.example', 'b@partner.example', 'c@partner.example', 'd@partner.example', 'e@partner.example', 'f@partner.example'];
+    const deliverer = new Deliverer({ store, mailer, now: () => now, workspace }, { concurrency, maxAttempts: 1, backoffMs: 1, onResult: (r) => results.push(r), ...options });
     deliverer.submit(await recordJobs(store, workspace, now, emails));
+    return { store, mailer, results, deliverer };
+  }
+
+  /** Connections take what waits until `count` emails were sent. */
+  async function sendUntil(mailer: PoolMailer, count: number): Promise<void> {
+    while (mailer.sent.length < count) {
+      await until(() => mailer.waiting.length > 0);
+      await mailer.takeNext();
+    }
+  }
+
+  test('each connection has its next email waiting; an email is marked as handed over only when a connection takes it', async () => {
+    const emails = ['a@partner.example', 'b@partner.example', 'c@partner.example', 'd@partner.example', 'e@partner.example', 'f@partner.example'];
+    const { store, mailer, results, deliverer } = await poolRun(2, emails);
 
     // Two connections, two emails each: one to send, one ready behind it; none marked yet.
     await until(() => mailer.waiting.length === 4);
@@ -160,22 +164,14 @@ describe('a mailer that queues ahead (an SMTP pool)', () => {
 
     expect(await mailer.takeNext()).toEqual({ to: 'a@partner.example', open: true });
     expect(await handedOver()).toEqual(['a@partner.example']);
-    while (mailer.sent.length < emails.length) {
-      await until(() => mailer.waiting.length > 0);
-      await mailer.takeNext();
-    }
+    await sendUntil(mailer, emails.length);
     await deliverer.finish();
     expect(results.map((r) => r.outcome)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent', 'sent']);
     expect((await store.outbox.list()).map((m) => m.state)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent', 'sent']);
   });
 
   test('an email that fails before a connection took it is never in doubt, whatever the error says: it goes back to the queue', async () => {
-    const { store } = await fastWorkspace();
-    const workspace = (await store.workspace.get())!;
-    const mailer = new PoolMailer();
-    const results: DeliveryResult[] = [];
-    const deliverer = new Deliverer({ store, mailer, now: () => now, workspace }, { concurrency: 1, maxAttempts: 1, backoffMs: 1, onResult: (r) => results.push(r) });
-    deliverer.submit(await recordJobs(store, workspace, now, ['a@partner.example', 'b@partner.example']));
+    const { store, mailer, results, deliverer } = await poolRun(1, ['a@partner.example', 'b@partner.example']);
     await until(() => mailer.waiting.length === 2);
     // As a pool whose thread died would fail it: "the data may have gone".
     mailer.failNext(Object.assign(new Error('the SMTP thread stopped'), { dataHandedOver: true }));
@@ -193,32 +189,20 @@ describe('a mailer that queues ahead (an SMTP pool)', () => {
   });
 
   test('under a rate limit nothing waits ahead: each email is posted in its own slot', async () => {
-    const { store } = await fastWorkspace();
-    const workspace = (await store.workspace.get())!;
-    const mailer = new PoolMailer();
-    const deliverer = new Deliverer(
-      { store, mailer, now: () => now, workspace },
-      { concurrency: 2, maxAttempts: 1, backoffMs: 1, ratePerSecond: 1000, sleep: () => Promise.resolve(), onResult: () => undefined },
-    );
-    deliverer.submit(await recordJobs(store, workspace, now, ['a@partner.example', 'b@partner.example', 'c@partner.example', 'd@partner.example']));
+    const { mailer, deliverer } = await poolRun(2, ['a@partner.example', 'b@partner.example', 'c@partner.example', 'd@partner.example'], {
+      ratePerSecond: 1000,
+      sleep: () => Promise.resolve(),
+    });
     await until(() => mailer.waiting.length === 2);
     // Many turns later: still one per connection.
     for (let turn = 0; turn < 200; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(mailer.waiting).toHaveLength(2);
-    while (mailer.sent.length < 4) {
-      await until(() => mailer.waiting.length > 0);
-      await mailer.takeNext();
-    }
+    await sendUntil(mailer, 4);
     await deliverer.finish();
   });
 
   test('a run stopped while an email waits for a connection: that email is not marked, not sent, and back in the queue', async () => {
-    const { store } = await fastWorkspace();
-    const workspace = (await store.workspace.get())!;
-    const mailer = new PoolMailer();
-    const results: DeliveryResult[] = [];
-    const deliverer = new Deliverer({ store, mailer, now: () => now, workspace }, { concurrency: 1, maxAttempts: 1, backoffMs: 1, onResult: (r) => results.push(r) });
-    deliverer.submit(await recordJobs(store, workspace, now, ['a@partner.example', 'b@partner.example']));
+    const { store, mailer, results, deliverer } = await poolRun(1, ['a@partner.example', 'b@partner.example']);
     await until(() => mailer.waiting.length === 2);
     expect(await mailer.takeNext()).toEqual({ to: 'a@partner.example', open: true });
     // Stopped while b waits, composed, for the connection: when it is taken, its gate stays shut.
