@@ -170,6 +170,29 @@ describe('a mailer that queues ahead (an SMTP pool)', () => {
     expect((await store.outbox.list()).map((m) => m.state)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent', 'sent']);
   });
 
+  test("a connection's outcome is committed with the hand-over mark of the email it takes next: one commit for both", async () => {
+    const { store, mailer, deliverer } = await poolRun(1, ['a@partner.example', 'b@partner.example', 'c@partner.example']);
+    await until(() => mailer.waiting.length === 2);
+    const states = async () => (await store.outbox.list()).map((m) => [m.recipient, m.state, m.handoverAt !== null]);
+    expect(await mailer.takeNext()).toEqual({ to: 'a@partner.example', open: true });
+    // a is answered; b waits for the connection, so a's outcome waits for b's mark.
+    for (let turn = 0; turn < 100; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(await states()).toEqual([
+      ['a@partner.example', 'sending', true],
+      ['b@partner.example', 'sending', false],
+      ['c@partner.example', 'sending', false],
+    ]);
+    expect(await mailer.takeNext()).toEqual({ to: 'b@partner.example', open: true });
+    expect((await states()).slice(0, 2)).toEqual([
+      ['a@partner.example', 'sent', true],
+      ['b@partner.example', 'sending', true],
+    ]);
+    await sendUntil(mailer, 3);
+    await deliverer.finish();
+    // Nothing waits for a connection any more: the last outcome is committed on its own.
+    expect((await states()).map(([, state]) => state)).toEqual(['sent', 'sent', 'sent']);
+  });
+
   test('an email that fails before a connection took it is never in doubt, whatever the error says: it goes back to the queue', async () => {
     const { store, mailer, results, deliverer } = await poolRun(1, ['a@partner.example', 'b@partner.example']);
     await until(() => mailer.waiting.length === 2);

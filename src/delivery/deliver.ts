@@ -99,8 +99,9 @@ const LEASE_MS = 3 * 60_000;
  */
 const CLAIM_AHEAD_PER_WORKER = 4;
 /**
- * Outcomes are written as soon as the event loop is free: every reply that arrived in the same
- * turn shares one commit, yet a kill finds at most the in-flight messages unrecorded.
+ * Outcomes are written with the next hand-over mark (see `flushSoon`), or as soon as the event
+ * loop is free: every reply that arrived meanwhile shares one commit, yet a kill finds at most
+ * the in-flight messages unrecorded. At most this many wait.
  */
 const OUTCOME_BATCH = 200;
 
@@ -137,6 +138,8 @@ export class Deliverer {
   private claiming?: Promise<void>;
   private beingLeased = 0;
   private workers = 0;
+  /** Sends posted whose gate no connection has asked yet (each will, or end without it). */
+  private untaken = 0;
   private idleWaiters: (() => void)[] = [];
   private fatal?: FailureError;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -377,7 +380,17 @@ export class Deliverer {
   private record(id: number, outcome: Outcome, result: DeliveryResult): void {
     this.pendingOutcomes.push({ id, outcome, result });
     if (this.pendingOutcomes.length >= OUTCOME_BATCH) this.settleNext();
-    else this.flushTimer ??= setImmediate(() => this.settleNext());
+    else this.flushSoon();
+  }
+
+  /**
+   * Outcomes waiting go in the next commit: the next hand-over mark's, if an email waits for a
+   * connection (a connection that just answered one takes the next at once, and its mark
+   * follows in a moment: one commit for both, not two); otherwise as soon as the event loop is free.
+   */
+  private flushSoon(): void {
+    if (this.pendingOutcomes.length === 0 || this.untaken > 0) return;
+    this.flushTimer ??= setImmediate(() => this.settleNext());
   }
 
   /** Records every outcome still waiting (a failure stops the run: see `fail`). */
@@ -412,7 +425,7 @@ export class Deliverer {
     this.settling = this.commitSettle().finally(() => {
       this.settling = undefined;
       if (this.marksWaiting.length > 0 || this.pendingOutcomes.length >= OUTCOME_BATCH) this.settleNext();
-      else if (this.pendingOutcomes.length > 0) this.flushTimer ??= setImmediate(() => this.settleNext());
+      else this.flushSoon();
     });
   }
 
@@ -553,16 +566,27 @@ export class Deliverer {
       // first closes the gate. A stopped run opens no gate: that email goes back to the queue.
       const stem = fileStemFor(message.recipient, message.id);
       let marking: Promise<DeliveryResult | 'stopped' | undefined> | undefined;
+      let taken = false;
+      const takenNow = () => {
+        if (taken) return;
+        taken = true;
+        this.untaken--;
+        this.flushSoon();
+      };
       const gate: Gate = () => {
         marking = this.fatal ? Promise.resolve('stopped' as const) : this.startSend(message);
+        takenNow();
         return marking.then((cancelled) => cancelled === undefined);
       };
       let receipt: SendReceipt | undefined;
       let sendError: unknown;
+      this.untaken++;
       try {
         receipt = await this.sendWithDeadline(email, stem, gate);
       } catch (error) {
         sendError = error;
+      } finally {
+        takenNow();
       }
       // Never asked (the connection failed first): nothing was marked, the error says what happened.
       let cancelled: DeliveryResult | 'stopped' | undefined;
