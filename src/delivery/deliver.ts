@@ -616,58 +616,56 @@ export class Deliverer {
         return;
       }
       // Not sent: the error says why, and whether it goes back to the queue.
-      {
-        const error = sendError;
-        // Its gate never asked, no connection had it: whatever the error says, nothing was handed over.
-        const classified = classifySendError(error);
-        const kind = classified === 'unknown' && marking === undefined ? 'transient' : classified;
-        const text = describeSendError(error);
-        const at = this.deps.now();
-        const extraAttempts = attempt - 1;
-        this.options.log?.(`attempt ${attempt} to ${message.recipient} (${message.messageId}): ${kind}: ${text}`);
-        if (kind === 'transient' && isConnectionFailure(error)) {
-          if (++this.connectionFailures >= UNREACHABLE_AFTER) {
-            // Down, not one bad message: stop here; everything stays queued, due at once.
-            const { mailer } = this.deps;
-            this.fail(new ServerUnreachable(`SMTP ${mailer.description} is unreachable (${text})`));
-            this.record(message.id, { event: 'release', at: iso(at), error: text, nextAttemptAt: iso(at), extraAttempts }, { ...base, outcome: 'queued', detail: text });
-            return;
-          }
-        } else {
-          this.connectionFailures = 0;
-        }
-        if (isSlowDown(error)) {
-          // The server asked everyone to wait: a pause for every worker, longer each time.
-          this.pauseUntil = Math.max(this.pauseUntil, this.monotonic() + backoffDelay(this.options.backoffMs, ++this.slowDowns));
-        }
-        if (kind === 'permanent') {
-          this.record(message.id, { event: 'reject', at: iso(at), error: text, smtpResponse: text, extraAttempts }, { ...base, outcome: 'failed', detail: text });
-          return;
-        }
-        if (kind === 'unknown') {
-          this.record(message.id, { event: 'doubt', at: iso(at), error: text, extraAttempts }, { ...base, outcome: 'unknown', detail: text });
-          return;
-        }
-        // Transient or fatal: nothing was handed over, so it goes back to the queue.
-        if (kind === 'fatal') {
+      const error = sendError;
+      // Its gate never asked, no connection had it: whatever the error says, nothing was handed over.
+      const classified = classifySendError(error);
+      const kind = classified === 'unknown' && marking === undefined ? 'transient' : classified;
+      const text = describeSendError(error);
+      const at = this.deps.now();
+      const extraAttempts = attempt - 1;
+      this.options.log?.(`attempt ${attempt} to ${message.recipient} (${message.messageId}): ${kind}: ${text}`);
+      if (kind === 'transient' && isConnectionFailure(error)) {
+        if (++this.connectionFailures >= UNREACHABLE_AFTER) {
+          // Down, not one bad message: stop here; everything stays queued, due at once.
           const { mailer } = this.deps;
-          const failure = new MailerFailure(`${mailer.kind === 'smtp' ? 'SMTP ' : ''}${mailer.description}: ${text}`);
-          failure.suggestedUrl = (error as { suggestedUrl?: string }).suggestedUrl;
-          this.fail(failure);
+          this.fail(new ServerUnreachable(`SMTP ${mailer.description} is unreachable (${text})`));
           this.record(message.id, { event: 'release', at: iso(at), error: text, nextAttemptAt: iso(at), extraAttempts }, { ...base, outcome: 'queued', detail: text });
           return;
         }
-        const delay = backoffDelay(this.options.backoffMs, attempt);
-        if (attempt >= this.options.maxAttempts || this.fatal) {
-          this.record(
-            message.id,
-            { event: 'release', at: iso(at), error: text, nextAttemptAt: iso(addMs(at, delay)), extraAttempts },
-            { ...base, outcome: 'queued', detail: text },
-          );
-          return;
-        }
-        await this.sleep(delay);
+      } else {
+        this.connectionFailures = 0;
       }
+      if (isSlowDown(error)) {
+        // The server asked everyone to wait: a pause for every worker, longer each time.
+        this.pauseUntil = Math.max(this.pauseUntil, this.monotonic() + backoffDelay(this.options.backoffMs, ++this.slowDowns));
+      }
+      if (kind === 'permanent') {
+        this.record(message.id, { event: 'reject', at: iso(at), error: text, smtpResponse: text, extraAttempts }, { ...base, outcome: 'failed', detail: text });
+        return;
+      }
+      if (kind === 'unknown') {
+        this.record(message.id, { event: 'doubt', at: iso(at), error: text, extraAttempts }, { ...base, outcome: 'unknown', detail: text });
+        return;
+      }
+      // Transient or fatal: nothing was handed over, so it goes back to the queue.
+      if (kind === 'fatal') {
+        const { mailer } = this.deps;
+        const failure = new MailerFailure(`${mailer.kind === 'smtp' ? 'SMTP ' : ''}${mailer.description}: ${text}`);
+        failure.suggestedUrl = (error as { suggestedUrl?: string }).suggestedUrl;
+        this.fail(failure);
+        this.record(message.id, { event: 'release', at: iso(at), error: text, nextAttemptAt: iso(at), extraAttempts }, { ...base, outcome: 'queued', detail: text });
+        return;
+      }
+      const delay = backoffDelay(this.options.backoffMs, attempt);
+      if (attempt >= this.options.maxAttempts || this.fatal) {
+        this.record(
+          message.id,
+          { event: 'release', at: iso(at), error: text, nextAttemptAt: iso(addMs(at, delay)), extraAttempts },
+          { ...base, outcome: 'queued', detail: text },
+        );
+        return;
+      }
+      await this.sleep(delay);
     }
   }
 }
