@@ -155,6 +155,7 @@ export class SmtpMailer implements Mailer {
   readonly description: string;
   readonly queuesAhead = true;
   private transporter?: Promise<Transporter>;
+  private composer?: Promise<typeof import('./mime.js')>;
 
   constructor(
     private readonly config: SmtpConfig,
@@ -195,9 +196,12 @@ export class SmtpMailer implements Mailer {
    */
   async send(email: RenderedEmail, _fileStem?: string, gate?: Gate): Promise<SendReceipt> {
     const transporter = await this.transport();
+    const { composeInvite } = await (this.composer ??= import('./mime.js'));
     const handover: Handover = { done: false, gate };
     try {
-      const info = await transporter.sendMail({ ...toMail(email), handover } as Parameters<Transporter['sendMail']>[0]);
+      // The message composed here (see composeInvite), the envelope given: nodemailer sends it as is.
+      const raw = composeInvite(email);
+      const info = await transporter.sendMail({ envelope: toMail(email).envelope, raw, handover } as Parameters<Transporter['sendMail']>[0]);
       return { response: String(info.response ?? 'accepted') };
     } catch (error) {
       // Closed gate: whatever nodemailer made of it (the stream's error, the connection's end).
