@@ -92,6 +92,21 @@ describe.each(CASES)('composeInvite: %s', (_name, input) => {
   });
 });
 
+test('composeInvite: the guests of one run share its sender, inviter and subject fields, each with its own To, Message-ID and Date', async () => {
+  const emails = ['bo@partner.example', 'cy@partner.example', 'ana@bücher.example', 'dee@partner.example'].map((recipient, i) =>
+    rendered({ recipient, messageId: `<m${i}@acme.example>`, workspaceName: 'Équipe 🚀 "Ops"' }),
+  );
+  for (const email of emails) {
+    const raw = composeInvite(email);
+    const mail = await decoded(raw);
+    expect(mail).toEqual(await decoded(await nodemailerBytes(email)));
+    expect(mail.messageId).toBe(email.messageId);
+    expect(raw.toString('latin1').match(/^(To|Message-ID|Date|From|Subject|Reply-To|Auto-Submitted):/gim)?.sort()).toEqual(
+      ['Auto-Submitted:', 'Date:', 'From:', 'Message-ID:', 'Reply-To:', 'Subject:', 'To:'],
+    );
+  }
+});
+
 test('composeInvite: each message has its own boundary, which no quoted-printable body can contain', () => {
   const email = rendered({});
   const boundaries = new Set<string>();

@@ -201,7 +201,8 @@ export class SmtpMailer implements Mailer {
     try {
       // The message composed here (see composeInvite), the envelope given: nodemailer sends it as is.
       const raw = composeInvite(email);
-      const info = await transporter.sendMail({ envelope: toMail(email).envelope, raw, handover } as Parameters<Transporter['sendMail']>[0]);
+      // The Message-ID given too: nodemailer would otherwise make one (unused) for its records.
+      const info = await transporter.sendMail({ envelope: toMail(email).envelope, raw, messageId: email.messageId, handover } as Parameters<Transporter['sendMail']>[0]);
       return { response: String(info.response ?? 'accepted') };
     } catch (error) {
       // Closed gate: whatever nodemailer made of it (the stream's error, the connection's end).

@@ -26,27 +26,58 @@ export function composeInvite(email: RenderedEmail): Buffer {
 }
 
 /**
- * nodemailer's header block for the email's own fields (From, To, Reply-To, Subject,
- * Message-ID, Date, custom headers), without the fields that describe a body: those follow.
+ * The header fields (From, To, Reply-To, Subject, Message-ID, Date, the custom ones) as
+ * nodemailer writes them, without the fields that describe a body: those follow. A bulk run
+ * sends one sender, inviter and subject to every guest, so those fields are composed once and
+ * reused; a plain recipient address and Message-ID are written as nodemailer writes them (as
+ * they are). Anything else (a recipient with a name, or non-ASCII) goes through nodemailer whole.
  */
 function headerFields(email: RenderedEmail): string {
+  if (!PLAIN_ADDRESS.test(email.to) || !PLAIN_MESSAGE_ID.test(email.messageId)) return nodemailerFields(email, email.to, email.messageId);
+  const key = JSON.stringify([email.from, email.replyTo, email.subject, email.headers]);
+  let shared = sharedFields.get(key);
+  if (shared === undefined) {
+    // Bounded: a run has one sender and usually one inviter.
+    if (sharedFields.size >= 64) sharedFields.clear();
+    shared = nodemailerFields(email);
+    sharedFields.set(key, shared);
+  }
+  return `${shared}To: ${email.to}\r\nMessage-ID: ${email.messageId}\r\nDate: ${new Date().toUTCString().replace(/GMT/, '+0000')}\r\n`;
+}
+
+/** An address nodemailer writes as it is: no name, no quoting, ASCII, short enough for one line. */
+const PLAIN_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,64}$/;
+const PLAIN_MESSAGE_ID = /^<[\x21-\x3b\x3d\x3f-\x7e]{1,64}>$/;
+const sharedFields = new Map<string, string>();
+
+/**
+ * nodemailer's own header block for the email; with no `to` and `messageId`, the fields every
+ * email of a run shares (its Message-ID and Date, made anew for each email, left out).
+ */
+function nodemailerFields(email: RenderedEmail, to?: string, messageId?: string): string {
   const root = new MailComposer({
     from: email.from,
-    to: email.to,
+    to,
     replyTo: email.replyTo,
     subject: email.subject,
-    messageId: email.messageId,
+    messageId,
     headers: email.headers,
     text: '',
+    // Any: only the body's fields would use it, and they are dropped. Saves drawing random bytes.
+    baseBoundary: 'unused',
   }).compile() as unknown as { buildHeaders(): string };
+  const dropped = to === undefined ? BODY_AND_PER_EMAIL_FIELDS : BODY_FIELDS;
   let fields = '';
   // A field is its first line and the folded lines under it (which start with white space).
   for (const field of root.buildHeaders().split(/\r\n(?![ \t])/)) {
-    if (field === '' || /^(content-type|content-transfer-encoding|mime-version):/i.test(field)) continue;
+    if (field === '' || dropped.test(field)) continue;
     fields += `${field}\r\n`;
   }
   return fields;
 }
+
+const BODY_FIELDS = /^(content-type|content-transfer-encoding|mime-version):/i;
+const BODY_AND_PER_EMAIL_FIELDS = /^(content-type|content-transfer-encoding|mime-version|message-id|date):/i;
 
 /** A body part: UTF-8 text with CRLF line ends, quoted-printable (ASCII lines of at most 76). */
 function quotedPrintablePart(type: string, content: string): string {
