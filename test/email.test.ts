@@ -2,6 +2,7 @@ import { type Element } from 'domhandler';
 import * as DomUtils from 'domutils';
 import { parseDocument } from 'htmlparser2';
 import { renderInviteEmail, type InviteEmailInput } from '../src/email/render.js';
+import { INVITE_INPUT } from './invite-input.js';
 import { accountDetails } from '../src/join/invite.js';
 
 /**
@@ -11,20 +12,7 @@ import { accountDetails } from '../src/join/invite.js';
  * escaping; and a text part wrapped at 78 columns that `join` can still read.
  */
 
-const BASE: InviteEmailInput = {
-  workspaceName: 'Acme',
-  signInUrl: 'https://acme.cerby.example',
-  sender: 'no-reply@acme.example',
-  recipient: 'ada@partner.example',
-  guestName: 'Ada',
-  tempPassword: 'Q7hWk2pRz9mVb4XcTn6yLd3F',
-  inviter: 'owner@acme.example',
-  customMessage: 'Welcome aboard',
-  expiresAt: '2026-11-30T14:05:00.000Z',
-  now: '2026-11-23T14:05:00.000Z',
-  messageId: '<abc@acme.example>',
-  inviteToken: 'tok123',
-};
+const BASE = INVITE_INPUT;
 
 const LINK = 'https://acme.cerby.example/guest/join?invite=tok123&username=ada%40partner.example';
 

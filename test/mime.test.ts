@@ -4,6 +4,7 @@ import path from 'node:path';
 import { simpleParser, type AddressObject } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { renderInviteEmail, type InviteEmailInput, type RenderedEmail } from '../src/email/render.js';
+import { INVITE_INPUT } from './invite-input.js';
 import { openInviteEmail } from '../src/join/invite.js';
 import { composeInvite } from '../src/mail/mime.js';
 
@@ -14,20 +15,7 @@ import { composeInvite } from '../src/mail/mime.js';
  * for what a workspace, an inviter or a guest may be called.
  */
 
-const BASE: InviteEmailInput = {
-  workspaceName: 'Acme',
-  signInUrl: 'https://acme.cerby.example',
-  sender: 'no-reply@acme.example',
-  recipient: 'ada@partner.example',
-  guestName: 'Ada',
-  tempPassword: 'Q7hWk2pRz9mVb4XcTn6yLd3F',
-  inviter: 'owner@acme.example',
-  customMessage: 'Welcome aboard',
-  expiresAt: '2026-11-30T14:05:00.000Z',
-  now: '2026-11-23T14:05:00.000Z',
-  messageId: '<abc@acme.example>',
-  inviteToken: 'tok123',
-};
+const BASE = INVITE_INPUT;
 
 const CASES: [string, Partial<InviteEmailInput>][] = [
   ['plain', {}],
