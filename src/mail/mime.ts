@@ -42,6 +42,7 @@ function headerFields(email: RenderedEmail): string {
     shared = nodemailerFields(email);
     sharedFields.set(key, shared);
   }
+  // Date: the time of composing, as nodemailer sets it (and formats it) when it composes.
   return `${shared}To: ${email.to}\r\nMessage-ID: ${email.messageId}\r\nDate: ${new Date().toUTCString().replace(/GMT/, '+0000')}\r\n`;
 }
 
