@@ -27,6 +27,9 @@ const CASES: [string, Partial<InviteEmailInput>][] = [
   ['trailing spaces, tabs and lines of dots', { customMessage: 'line with trailing space \nsecond\tline\t\n.\n..\n.leading dot' }],
   ['a word longer than a line', { customMessage: 'x'.repeat(300) }],
   ['international recipient', { recipient: 'ana@bücher.example' }],
+  ['an upper-case domain', { recipient: 'Ada.L@Partner.Example' }],
+  ['a recipient too long for the To line', { recipient: `${'a'.repeat(42)}@partner-with-a-long-name.example` }],
+  ['a local part of symbols', { recipient: "o'neil+x=y!#$%&*/?^_`{|}~-@partner.example" }],
 ];
 
 function rendered(input: Partial<InviteEmailInput>): RenderedEmail {

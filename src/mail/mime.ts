@@ -33,7 +33,7 @@ export function composeInvite(email: RenderedEmail): Buffer {
  * they are). Anything else (a recipient with a name, or non-ASCII) goes through nodemailer whole.
  */
 function headerFields(email: RenderedEmail): string {
-  if (!PLAIN_ADDRESS.test(email.to) || !PLAIN_MESSAGE_ID.test(email.messageId)) return nodemailerFields(email, email.to, email.messageId);
+  if (email.to.length > 72 || !PLAIN_ADDRESS.test(email.to) || !PLAIN_MESSAGE_ID.test(email.messageId)) return nodemailerFields(email, email.to, email.messageId);
   const key = JSON.stringify([email.from, email.replyTo, email.subject, email.headers]);
   let shared = sharedFields.get(key);
   if (shared === undefined) {
@@ -46,8 +46,11 @@ function headerFields(email: RenderedEmail): string {
   return `${shared}To: ${email.to}\r\nMessage-ID: ${email.messageId}\r\nDate: ${new Date().toUTCString().replace(/GMT/, '+0000')}\r\n`;
 }
 
-/** An address nodemailer writes as it is: no name, no quoting, ASCII, short enough for one line. */
-const PLAIN_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,64}$/;
+/**
+ * An address nodemailer writes as it is: no name, no quoting, ASCII, a lower-case domain (it
+ * lower-cases one that is not), short enough (above) that it folds no line.
+ */
+const PLAIN_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9.-]{1,63}$/;
 const PLAIN_MESSAGE_ID = /^<[\x21-\x3b\x3d\x3f-\x7e]{1,64}>$/;
 const sharedFields = new Map<string, string>();
 
