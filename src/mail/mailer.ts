@@ -128,10 +128,16 @@ function toMail(email: RenderedEmail) {
     messageId: email.messageId,
     replyTo: email.replyTo,
     headers: email.headers,
-    // One recipient per message; nothing a name or message contains can reach the envelope,
-    // whose domain is in its IDNA ASCII form (no SMTPUTF8 needed for an international domain).
-    envelope: { from: email.from.address, to: [address(email.to).ascii] },
+    envelope: envelopeOf(email),
   };
+}
+
+/**
+ * One recipient per message; nothing a name or message contains can reach the envelope, whose
+ * domain is in its IDNA ASCII form (no SMTPUTF8 needed for an international domain).
+ */
+function envelopeOf(email: RenderedEmail) {
+  return { from: email.from.address, to: [address(email.to).ascii] };
 }
 
 /** What close() touches of a nodemailer pool resource (an SMTP connection it keeps). */
@@ -202,7 +208,7 @@ export class SmtpMailer implements Mailer {
       // The message composed here (see composeInvite), the envelope given: nodemailer sends it as is.
       const raw = composeInvite(email);
       // The Message-ID given too: nodemailer would otherwise make one (unused) for its records.
-      const info = await transporter.sendMail({ envelope: toMail(email).envelope, raw, messageId: email.messageId, handover } as Parameters<Transporter['sendMail']>[0]);
+      const info = await transporter.sendMail({ envelope: envelopeOf(email), raw, messageId: email.messageId, handover } as Parameters<Transporter['sendMail']>[0]);
       return { response: String(info.response ?? 'accepted') };
     } catch (error) {
       // Closed gate: whatever nodemailer made of it (the stream's error, the connection's end).
